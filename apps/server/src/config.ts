@@ -1,0 +1,272 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { type Static, Type } from 'typebox';
+import { Value } from 'typebox/value';
+
+export const ROLES = ['api', 'realtime', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+const Int = (min: number, max: number, def: number, description: string) =>
+  Type.Integer({ minimum: min, maximum: max, default: def, description });
+const Str = (description: string, def?: string) =>
+  def === undefined
+    ? Type.Optional(Type.String({ minLength: 1, description }))
+    : Type.String({ default: def, description });
+
+/**
+ * Every environment variable Kith reads. The README's configuration table is generated from the
+ * `description` of each entry (`npm run contract` checks it stays in sync).
+ */
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
+    default: 'development',
+    description: 'development | production | test. In production every secret must be given.',
+  }),
+  KITH_ROLES: Type.String({
+    default: 'api,realtime,worker',
+    pattern: '^(api|realtime|worker)(,(api|realtime|worker))*$',
+    description: 'Comma list of roles this process runs (`--role` on the command line overrides).',
+  }),
+  HOST: Str('Address the HTTP server binds to.', '0.0.0.0'),
+  PORT: Int(0, 65535, 8080, 'HTTP port (0 picks a free one).'),
+  DATA_DIR: Str('Where embedded Postgres, generated keys and local media live.', './data'),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'pino log level.' },
+  ),
+  DATABASE_URL: Str('PostgreSQL primary. Unset: embedded Postgres under DATA_DIR/postgres.'),
+  DATABASE_READ_URLS: Str('Comma list of read replicas for lag-tolerant reads.'),
+  DATABASE_POOL_SIZE: Int(1, 500, 10, 'Connections per pool (primary and each replica).'),
+  DATABASE_STATEMENT_TIMEOUT_MS: Int(100, 600_000, 15_000, 'statement_timeout for application queries.'),
+  MIGRATE_ON_START: Type.Optional(
+    Type.Boolean({
+      description: 'Apply migrations at start. Default: true in embedded shape, false otherwise.',
+    }),
+  ),
+  REDIS_URL: Str('Redis for cache, pub/sub and rate limits. Unset: in-process implementations.'),
+  JWT_SIGNING_KEY: Str('Current Ed25519 private key (PKCS#8 PEM or JWK JSON). Required in production.'),
+  JWT_VERIFY_KEYS: Str('JSON array of older public JWKs (with kid) still accepted during rotation.'),
+  JWT_ISSUER: Str('Access token `iss`.', 'kith'),
+  JWT_AUDIENCE: Str('Access token `aud`.', 'kith-api'),
+  ACCESS_TOKEN_TTL_SECONDS: Int(60, 3600, 900, 'Access token lifetime.'),
+  REFRESH_TOKEN_TTL_DAYS: Int(1, 365, 30, 'Refresh token (session) lifetime.'),
+  COOKIE_SECURE: Type.Boolean({ default: true, description: 'Set the Secure flag on the refresh cookie.' }),
+  CORS_ORIGINS: Str('Comma list of origins allowed by CORS (and WebSocket Origin checks).', ''),
+  TRUST_PROXY: Str('Comma list of proxy addresses/CIDRs whose X-Forwarded-* headers are trusted.', ''),
+  BODY_LIMIT_BYTES: Int(1024, 64 * 1024 * 1024, 65_536, 'Default JSON body limit.'),
+  JSON_MAX_DEPTH: Int(2, 256, 32, 'Deepest nesting accepted in a JSON body.'),
+  MAX_EVENT_LOOP_DELAY_MS: Int(0, 60_000, 1000, 'Shed load (503) above this event-loop delay; 0 disables.'),
+  MAX_HEAP_USED_BYTES: Int(0, 64 * 1024 ** 3, 0, 'Shed load above this heap usage; 0 disables.'),
+  MAX_EVENT_LOOP_UTILIZATION: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: 0.98,
+    description: 'Shed load above this event-loop utilization; 0 disables.',
+  }),
+  METRICS_TOKEN: Str('Bearer token required for /metrics on the main port.'),
+  METRICS_PORT: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 65535, description: 'Serve /metrics on this separate port.' }),
+  ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Str('OTLP/HTTP endpoint; enables OpenTelemetry tracing.'),
+  OTEL_SERVICE_NAME: Str('Service name on traces.', 'kith'),
+  SENTRY_DSN: Str('Sentry-compatible DSN for error reports; unset: no-op.'),
+  SHUTDOWN_TIMEOUT_MS: Int(0, 120_000, 10_000, 'How long in-flight requests may take after SIGTERM.'),
+  READYZ_TIMEOUT_MS: Int(50, 30_000, 2000, 'Database check timeout for /readyz.'),
+  ARGON2_MEMORY_KIB: Int(19_456, 1_048_576, 19_456, 'argon2id memory cost (OWASP minimum 19 MiB).'),
+  ARGON2_TIME_COST: Int(2, 20, 2, 'argon2id iterations.'),
+  ARGON2_PARALLELISM: Int(1, 16, 1, 'argon2id lanes.'),
+  RATE_LIMIT_DEFAULT_PER_MINUTE: Int(1, 1_000_000, 600, 'Default requests per minute per user (or IP).'),
+  RATE_LIMIT_LOGIN_ACCOUNT: Int(1, 10_000, 10, 'Login attempts per account per 15 minutes.'),
+  RATE_LIMIT_LOGIN_IP: Int(1, 1_000_000, 100, 'Login attempts per IP per 15 minutes.'),
+  RATE_LIMIT_SIGNUP_IP: Int(1, 1_000_000, 20, 'Signups per IP per hour.'),
+  WORKER_CONCURRENCY: Int(1, 100, 4, 'Jobs run at once by the worker role.'),
+  IDEMPOTENCY_TTL_HOURS: Int(1, 720, 24, 'How long Idempotency-Key records are kept.'),
+});
+
+type Env = Static<typeof EnvSchema>;
+
+/** Variables that may be given as `NAME_FILE` pointing at a file holding the secret. */
+const FILE_VARIANTS = [
+  'DATABASE_URL',
+  'DATABASE_READ_URLS',
+  'REDIS_URL',
+  'JWT_SIGNING_KEY',
+  'JWT_VERIFY_KEYS',
+  'METRICS_TOKEN',
+  'SENTRY_DSN',
+] as const;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  isProduction: boolean;
+  shape: 'embedded' | 'scaled';
+  roles: ReadonlySet<Role>;
+  host: string;
+  port: number;
+  dataDir: string;
+  logLevel: string;
+  database: {
+    url: string | undefined;
+    readUrls: readonly string[];
+    poolSize: number;
+    statementTimeoutMs: number;
+    migrateOnStart: boolean;
+  };
+  redisUrl: string | undefined;
+  jwt: {
+    signingKey: string | undefined;
+    verifyKeys: string | undefined;
+    issuer: string;
+    audience: string;
+    accessTtlSeconds: number;
+    refreshTtlDays: number;
+  };
+  cookieSecure: boolean;
+  corsOrigins: readonly string[];
+  trustProxy: readonly string[];
+  bodyLimit: number;
+  jsonMaxDepth: number;
+  pressure: { maxEventLoopDelayMs: number; maxHeapUsedBytes: number; maxEventLoopUtilization: number };
+  metrics: { token: string | undefined; port: number | undefined };
+  otel: { endpoint: string | undefined; serviceName: string };
+  sentryDsn: string | undefined;
+  shutdownTimeoutMs: number;
+  readyzTimeoutMs: number;
+  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  rateLimit: { defaultPerMinute: number; loginAccount: number; loginIp: number; signupIp: number };
+  workerConcurrency: number;
+  idempotencyTtlHours: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function deepFreeze<T>(obj: T): T {
+  for (const value of Object.values(obj as object)) {
+    if (value && typeof value === 'object' && !Object.isFrozen(value)) deepFreeze(value);
+  }
+  return Object.freeze(obj);
+}
+
+/** Parses the environment once; throws ConfigError listing every problem. */
+export function loadConfig(
+  source: Record<string, string | undefined> = process.env,
+  argv: readonly string[] = [],
+): Config {
+  const problems: string[] = [];
+  const raw: Record<string, unknown> = {};
+  const known = new Set(Object.keys(EnvSchema.properties));
+  for (const key of known) {
+    const value = source[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  for (const key of FILE_VARIANTS) {
+    const file = source[`${key}_FILE`];
+    if (!file) continue;
+    if (raw[key] !== undefined) {
+      problems.push(`${key} and ${key}_FILE are both set; give only one`);
+      continue;
+    }
+    try {
+      raw[key] = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      problems.push(`${key}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  const roleArg = argv.find((a) => a.startsWith('--role'));
+  if (roleArg) {
+    const value = roleArg.includes('=') ? roleArg.split('=')[1] : argv[argv.indexOf(roleArg) + 1];
+    raw.KITH_ROLES = value ?? '';
+  }
+
+  const withDefaults = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw)) as Record<string, unknown>;
+  for (const error of Value.Errors(EnvSchema, withDefaults)) {
+    const name =
+      error.instancePath.replace(/^\//, '') ||
+      String((error.params as { requiredProperties?: string[] }).requiredProperties?.[0] ?? '');
+    problems.push(`${name}: ${error.message} (got ${JSON.stringify(withDefaults[name] ?? raw[name])})`);
+  }
+  const env = withDefaults as Env;
+  const isProduction = env.NODE_ENV === 'production';
+  if (isProduction) {
+    if (!env.JWT_SIGNING_KEY) problems.push('JWT_SIGNING_KEY: required when NODE_ENV=production');
+    if (!env.DATABASE_URL) problems.push('DATABASE_URL: required when NODE_ENV=production');
+    if (!env.METRICS_TOKEN && env.METRICS_PORT === undefined)
+      problems.push('METRICS_TOKEN or METRICS_PORT: one is required when NODE_ENV=production');
+  }
+  for (const [key, value] of [
+    ['DATABASE_URL', env.DATABASE_URL],
+    ['REDIS_URL', env.REDIS_URL],
+    ...list(env.DATABASE_READ_URLS).map((u) => ['DATABASE_READ_URLS', u] as const),
+  ] as const) {
+    if (value && !URL.canParse(value)) problems.push(`${key}: not a valid URL`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dataDir = isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(process.cwd(), env.DATA_DIR);
+  const embedded = !env.DATABASE_URL;
+  return deepFreeze({
+    env: env.NODE_ENV,
+    isProduction,
+    shape: embedded ? 'embedded' : 'scaled',
+    roles: new Set(list(env.KITH_ROLES) as Role[]),
+    host: env.HOST,
+    port: env.PORT,
+    dataDir,
+    logLevel: env.LOG_LEVEL,
+    database: {
+      url: env.DATABASE_URL,
+      readUrls: list(env.DATABASE_READ_URLS),
+      poolSize: env.DATABASE_POOL_SIZE,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      migrateOnStart: env.MIGRATE_ON_START ?? embedded,
+    },
+    redisUrl: env.REDIS_URL,
+    jwt: {
+      signingKey: env.JWT_SIGNING_KEY,
+      verifyKeys: env.JWT_VERIFY_KEYS,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlDays: env.REFRESH_TOKEN_TTL_DAYS,
+    },
+    cookieSecure: env.COOKIE_SECURE,
+    corsOrigins: list(env.CORS_ORIGINS),
+    trustProxy: list(env.TRUST_PROXY),
+    bodyLimit: env.BODY_LIMIT_BYTES,
+    jsonMaxDepth: env.JSON_MAX_DEPTH,
+    pressure: {
+      maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
+      maxHeapUsedBytes: env.MAX_HEAP_USED_BYTES,
+      maxEventLoopUtilization: env.MAX_EVENT_LOOP_UTILIZATION,
+    },
+    metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT },
+    otel: { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
+    sentryDsn: env.SENTRY_DSN,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    readyzTimeoutMs: env.READYZ_TIMEOUT_MS,
+    argon2: {
+      memoryCost: env.ARGON2_MEMORY_KIB,
+      timeCost: env.ARGON2_TIME_COST,
+      parallelism: env.ARGON2_PARALLELISM,
+    },
+    rateLimit: {
+      defaultPerMinute: env.RATE_LIMIT_DEFAULT_PER_MINUTE,
+      loginAccount: env.RATE_LIMIT_LOGIN_ACCOUNT,
+      loginIp: env.RATE_LIMIT_LOGIN_IP,
+      signupIp: env.RATE_LIMIT_SIGNUP_IP,
+    },
+    workerConcurrency: env.WORKER_CONCURRENCY,
+    idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
+  } satisfies Config);
+}

@@ -1,0 +1,6 @@
+/** A cache of values that may vanish at any time; Postgres stays the truth. */
+export interface Cache {
+  get<T>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
+  delete(...keys: string[]): Promise<void>;
+}

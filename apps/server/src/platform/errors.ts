@@ -1,0 +1,53 @@
+/** One catalogue of every error Kith answers with: code → HTTP status and default message. */
+export const ERRORS = {
+  BAD_REQUEST: [400, 'The request is malformed.'],
+  VALIDATION_FAILED: [400, 'The request did not match the schema.'],
+  INVALID_JSON: [400, 'The body is not valid JSON.'],
+  INVALID_UTF8: [400, 'The body is not valid UTF-8.'],
+  JSON_TOO_DEEP: [400, 'The JSON body is nested too deeply.'],
+  FORBIDDEN_KEY: [400, 'The body contains a forbidden key (__proto__ or constructor.prototype).'],
+  NUL_CHARACTER: [400, 'Strings may not contain NUL characters.'],
+  INVALID_IDEMPOTENCY_KEY: [400, 'Idempotency-Key must be 1–255 printable ASCII characters.'],
+  WEAK_PASSWORD: [400, 'This password is too common; choose another.'],
+  UNAUTHENTICATED: [401, 'Authentication is required.'],
+  INVALID_TOKEN: [401, 'The access token is invalid or expired.'],
+  INVALID_CREDENTIALS: [401, 'The login or password is incorrect.'],
+  INVALID_REFRESH_TOKEN: [401, 'The refresh token is invalid, expired or revoked.'],
+  FORBIDDEN: [403, 'You may not do this.'],
+  CSRF_FAILED: [403, 'Missing or invalid CSRF defence header.'],
+  ACCOUNT_BANNED: [403, 'This account is banned.'],
+  NOT_FOUND: [404, 'Not found.'],
+  ROUTE_NOT_FOUND: [404, 'No such route.'],
+  METHOD_NOT_ALLOWED: [405, 'Method not allowed on this route.'],
+  CONFLICT: [409, 'The request conflicts with the current state.'],
+  USERNAME_TAKEN: [409, 'This username is taken.'],
+  EMAIL_TAKEN: [409, 'This e-mail address is already registered.'],
+  IDEMPOTENCY_IN_PROGRESS: [409, 'A request with this Idempotency-Key is still being processed.'],
+  PAYLOAD_TOO_LARGE: [413, 'The body is too large.'],
+  UNSUPPORTED_MEDIA_TYPE: [415, 'Unsupported Content-Type.'],
+  IDEMPOTENCY_KEY_REUSED: [422, 'This Idempotency-Key was used with a different request.'],
+  RATE_LIMITED: [429, 'Too many requests; retry later.'],
+  INTERNAL: [500, 'Something went wrong on our side.'],
+  OVERLOADED: [503, 'The server is overloaded; retry later.'],
+  UNAVAILABLE: [503, 'The service is temporarily unavailable.'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A failure the client should see, with a catalogue code. Services throw it; the error handler renders it. */
+export class AppError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message ?? ERRORS[code][1]);
+    this.name = 'AppError';
+    this.statusCode = ERRORS[code][0];
+  }
+}
+
+export const appError = (code: ErrorCode, message?: string, details?: unknown) =>
+  new AppError(code, message, details);

@@ -1,0 +1,14 @@
+import type { UserRole } from '../db/schema.ts';
+
+/** Who is calling, set by the authentication hook on routes that require it. */
+export interface AuthContext {
+  userId: string;
+  sessionId: string;
+  role: UserRole;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext | null;
+  }
+}

@@ -1,0 +1,93 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { AppError, ERRORS, type ErrorCode } from '../errors.ts';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown; requestId: string };
+}
+
+export function errorBody(
+  code: ErrorCode,
+  requestId: string,
+  message?: string,
+  details?: unknown,
+): ErrorBody {
+  return {
+    error: {
+      code,
+      message: message ?? ERRORS[code][1],
+      ...(details === undefined ? {} : { details }),
+      requestId,
+    },
+  };
+}
+
+/** Fastify's own error codes, translated into the catalogue. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
+  FST_ERR_ASYNC_CONSTRAINT: 'BAD_REQUEST',
+};
+
+export type ErrorReporter = (err: Error, request: FastifyRequest) => void;
+
+/**
+ * Every error, 404 and 405 included, answers `{ error: { code, message, details?, requestId } }`;
+ * a 5xx never shows its cause to the client, and is logged and reported instead.
+ */
+export function registerErrorHandling(app: FastifyInstance, report: ErrorReporter): void {
+  const routes = FindMyWay();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === 'HEAD') continue;
+      try {
+        routes.on(method as HTTPMethod, route.url, () => {});
+      } catch {
+        // the same route registered twice (e.g. with and without a trailing slash) needs no second entry
+      }
+    }
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).filter((m) => routes.find(m, path));
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('Allow', allowed.join(', '))
+        .send(errorBody('METHOD_NOT_ALLOWED', request.id));
+    }
+    return reply.code(404).send(errorBody('ROUTE_NOT_FOUND', request.id));
+  });
+
+  app.setErrorHandler((err: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) => {
+    if (err instanceof AppError) {
+      if (err.headers) reply.headers(err.headers);
+      return reply.code(err.statusCode).send(errorBody(err.code, request.id, err.message, err.details));
+    }
+    const fastifyError = err as FastifyError;
+    if (fastifyError.validation) {
+      const details = fastifyError.validation.map((v) => ({
+        in: fastifyError.validationContext,
+        path: v.instancePath || '/',
+        message: v.message,
+      }));
+      return reply.code(400).send(errorBody('VALIDATION_FAILED', request.id, undefined, details));
+    }
+    const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+    if (mapped) return reply.code(ERRORS[mapped][0]).send(errorBody(mapped, request.id));
+    const status = fastifyError.statusCode ?? 500;
+    if (status === 429) return reply.code(429).send(errorBody('RATE_LIMITED', request.id));
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send(errorBody('BAD_REQUEST', request.id, fastifyError.message));
+    }
+    request.log.error({ err }, 'unhandled error');
+    report(err, request);
+    return reply.code(500).send(errorBody('INTERNAL', request.id));
+  });
+}

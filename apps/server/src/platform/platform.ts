@@ -1,0 +1,86 @@
+import type { Config } from '../config.ts';
+import type { Broker } from './broker/broker.ts';
+import { MemoryBroker } from './broker/memory-broker.ts';
+import type { Cache } from './cache/cache.ts';
+import { MemoryCache } from './cache/memory-cache.ts';
+import { Database } from './db/database.ts';
+import { readMigrations } from './db/migrate.ts';
+import type { ErrorReporter } from './http/error-handler.ts';
+import type { Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { MemoryRateLimitStore } from './rate-limit/memory-rate-limit-store.ts';
+import type { RateLimitStore } from './rate-limit/rate-limit-store.ts';
+import { createRedisAdapters } from './redis/redis-adapters.ts';
+
+/** Everything modules are built from: config, database, adapters and observability. */
+export interface Platform {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  db: Database;
+  cache: Cache;
+  broker: Broker;
+  rateLimitStore: RateLimitStore;
+  reportError: ErrorReporter;
+  /** `none` without REDIS_URL; `down` while Redis is unreachable (the adapters have fallen back). */
+  redisHealth(): 'none' | 'up' | 'down';
+  pendingMigrations(): Promise<number>;
+  state: { shuttingDown: boolean };
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  config: Config;
+  logger: Logger;
+  /** The primary's URL: config.database.url, or the embedded server's. */
+  databaseUrl: string;
+  reportError?: ErrorReporter;
+  metrics?: Metrics;
+}
+
+export async function createPlatform(options: PlatformOptions): Promise<Platform> {
+  const { config, logger } = options;
+  const metrics = options.metrics ?? createMetrics();
+  const db = new Database(
+    {
+      url: options.databaseUrl,
+      readUrls: config.database.readUrls,
+      poolSize: config.database.poolSize,
+      statementTimeoutMs: config.database.statementTimeoutMs,
+      applicationName: `kith-${[...config.roles].join('+')}`,
+    },
+    metrics,
+  );
+  const migrationFiles = await readMigrations();
+  const latest = Math.max(0, ...migrationFiles.map((m) => m.version));
+
+  const redis = config.redisUrl ? createRedisAdapters(config.redisUrl, { logger, metrics }) : undefined;
+  const cache = redis?.cache ?? new MemoryCache();
+  const broker = redis?.broker ?? new MemoryBroker();
+  const rateLimitStore = redis?.rateLimitStore ?? new MemoryRateLimitStore();
+
+  return {
+    config,
+    logger,
+    metrics,
+    db,
+    cache,
+    broker,
+    rateLimitStore,
+    reportError: options.reportError ?? (() => {}),
+    redisHealth: () => (redis ? (redis.healthy() ? 'up' : 'down') : 'none'),
+    async pendingMigrations() {
+      const { rows } = await db.primaryPool.query<{ applied: number }>(
+        'SELECT count(*)::int AS applied FROM schema_migrations WHERE version <= $1',
+        [latest],
+      );
+      return migrationFiles.length - (rows[0]?.applied ?? 0);
+    },
+    state: { shuttingDown: false },
+    async close() {
+      await broker.close();
+      await redis?.close();
+      await db.close();
+    },
+  };
+}

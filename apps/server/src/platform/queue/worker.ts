@@ -1,0 +1,95 @@
+import {
+  parseCronItems,
+  type Runner,
+  run,
+  runMigrations,
+  type Task,
+  type TaskList,
+  Logger as WorkerLogger,
+} from 'graphile-worker';
+import pg from 'pg';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { JobPayloads, TaskName } from './queue.ts';
+
+export type JobHandler<T extends TaskName> = (
+  payload: JobPayloads[T],
+  helpers: { jobId: string; attempts: number },
+) => Promise<void>;
+
+export type JobHandlers = { [T in TaskName]: JobHandler<T> };
+
+export interface CronJob {
+  task: TaskName;
+  /** crontab syntax, e.g. `0 * * * *` */
+  schedule: string;
+}
+
+function workerLogger(logger: Logger): WorkerLogger {
+  return new WorkerLogger((scope) => (level, message, meta) => {
+    const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
+    logger[method]({ component: 'worker', scope, ...meta }, message);
+  });
+}
+
+/** Creates graphile-worker's schema; part of `migrate`, so the api role can enqueue without a worker. */
+export async function migrateQueue(pool: pg.Pool, logger: Logger): Promise<void> {
+  await runMigrations({ pgPool: pool, logger: workerLogger(logger) });
+}
+
+/** Runs the worker role: every task with one structured log line and metrics per job. */
+export async function startWorker(options: {
+  connectionString: string;
+  logger: Logger;
+  metrics: Metrics;
+  concurrency: number;
+  handlers: JobHandlers;
+  cron: CronJob[];
+}): Promise<{ stop(): Promise<void> }> {
+  const { logger, metrics } = options;
+  // The worker has a pool of its own so that jobs never starve requests of connections.
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.concurrency + 2 });
+  const onError = (err: Error) => logger.warn({ err, component: 'worker' }, 'worker connection failed');
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
+  const taskList: TaskList = {};
+  for (const [name, handler] of Object.entries(options.handlers) as [TaskName, JobHandler<TaskName>][]) {
+    const task: Task = async (payload, helpers) => {
+      const started = performance.now();
+      const base = { component: 'job', task: name, job_id: helpers.job.id, attempt: helpers.job.attempts };
+      try {
+        await handler(payload as never, { jobId: helpers.job.id, attempts: helpers.job.attempts });
+        metrics.jobs.inc({ task: name, outcome: 'ok' });
+        logger.info(
+          { ...base, status: 'ok', latency_ms: Math.round(performance.now() - started) },
+          'job completed',
+        );
+      } catch (err) {
+        metrics.jobs.inc({ task: name, outcome: 'error' });
+        logger.error(
+          { ...base, status: 'error', err, latency_ms: Math.round(performance.now() - started) },
+          'job failed',
+        );
+        throw err;
+      }
+    };
+    taskList[name] = task;
+  }
+  const runner: Runner = await run({
+    pgPool: pool,
+    concurrency: options.concurrency,
+    taskList,
+    parsedCronItems: parseCronItems(
+      options.cron.map((c) => ({ task: c.task, match: c.schedule, identifier: c.task })),
+    ),
+    noHandleSignals: true,
+    logger: workerLogger(logger),
+    pollInterval: 2000,
+  });
+  return {
+    async stop() {
+      await runner.stop();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/platform/observability/logger.ts';
+import { createPlatform, type Platform } from '../../src/platform/platform.ts';
+import { createTestDatabase } from './database.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  platform: Platform;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the real application on its own cloned database, with `env` overriding the test defaults.
+ * Registers its own teardown with afterAll; call it at the top level of a test file or in beforeAll.
+ */
+export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: database.url,
+    DATABASE_POOL_SIZE: '5',
+    MAX_EVENT_LOOP_DELAY_MS: '0',
+    MAX_EVENT_LOOP_UTILIZATION: '0',
+    ...env,
+  });
+  const platform = await createPlatform({
+    config,
+    logger: createLogger(config.logLevel),
+    databaseUrl: database.url,
+  });
+  const app = await buildApp(platform, { docs: false });
+  await app.ready();
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await app.close();
+    await platform.close();
+    await database.drop();
+  };
+  afterAll(close);
+  return { app, platform, databaseUrl: database.url, close };
+}
