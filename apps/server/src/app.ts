@@ -54,6 +54,8 @@ export async function buildApp(platform: Platform, options: BuildOptions = {}): 
   });
 
   registerObservability(app, platform);
+  // [auth] authentication hook (src/modules/auth/authenticate.ts) is registered here
+  // [rate-limit] rate-limit and idempotency plugins (src/platform/rate-limit, src/platform/idempotency) are registered here
 
   await app.register(underPressure, {
     maxEventLoopDelay: config.pressure.maxEventLoopDelayMs,
