@@ -5,6 +5,7 @@ import {
   runMigrations,
   type Task,
   type TaskList,
+  type WorkerEvents,
   Logger as WorkerLogger,
 } from 'graphile-worker';
 import pg from 'pg';
@@ -45,7 +46,9 @@ export async function startWorker(options: {
   concurrency: number;
   handlers: JobHandlers;
   cron: CronJob[];
-}): Promise<{ stop(): Promise<void> }> {
+  /** Listen to job events (job:success, job:error…) from before the first job runs. */
+  events?: WorkerEvents;
+}): Promise<{ stop(): Promise<void>; events: WorkerEvents }> {
   const { logger, metrics } = options;
   // The worker has a pool of its own so that jobs never starve requests of connections.
   const pool = new pg.Pool({ connectionString: options.connectionString, max: options.concurrency + 2 });
@@ -85,8 +88,10 @@ export async function startWorker(options: {
     noHandleSignals: true,
     logger: workerLogger(logger),
     pollInterval: 2000,
+    ...(options.events ? { events: options.events } : {}),
   });
   return {
+    events: runner.events,
     async stop() {
       await runner.stop();
       await pool.end();
