@@ -24,6 +24,8 @@ export interface Platform {
   reportError: ErrorReporter;
   /** `none` without REDIS_URL; `down` while Redis is unreachable (the adapters have fallen back). */
   redisHealth(): 'none' | 'up' | 'down';
+  /** Calls `listener` each time redisHealth() flips between up and down; returns an unsubscribe function. */
+  onRedisHealthChange(listener: (health: 'up' | 'down') => void): () => void;
   pendingMigrations(): Promise<number>;
   state: { shuttingDown: boolean };
   close(): Promise<void>;
@@ -54,7 +56,8 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const migrationFiles = await readMigrations();
   const latest = Math.max(0, ...migrationFiles.map((m) => m.version));
 
-  const redis = config.redisUrl ? createRedisAdapters(config.redisUrl, { logger, metrics }) : undefined;
+  // With REDIS_URL, each adapter is Redis-backed and falls back to its in-process twin while Redis fails.
+  const redis = config.redisUrl ? await createRedisAdapters(config.redisUrl, { logger, metrics }) : undefined;
   const cache = redis?.cache ?? new MemoryCache();
   const broker = redis?.broker ?? new MemoryBroker();
   const rateLimitStore = redis?.rateLimitStore ?? new MemoryRateLimitStore();
@@ -69,6 +72,8 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     rateLimitStore,
     reportError: options.reportError ?? (() => {}),
     redisHealth: () => (redis ? (redis.healthy() ? 'up' : 'down') : 'none'),
+    onRedisHealthChange: (listener) =>
+      redis?.onHealthChange((up) => listener(up ? 'up' : 'down')) ?? (() => {}),
     async pendingMigrations() {
       const { rows } = await db.primaryPool.query<{ applied: number }>(
         'SELECT count(*)::int AS applied FROM schema_migrations WHERE version <= $1',

@@ -34,4 +34,9 @@ export class MemoryCache implements Cache {
   async delete(...keys: string[]): Promise<void> {
     for (const key of keys) this.entries.delete(key);
   }
+
+  /** Drops every entry. */
+  clear(): void {
+    this.entries.clear();
+  }
 }

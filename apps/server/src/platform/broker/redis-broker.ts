@@ -1,0 +1,130 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../observability/logger.ts';
+import type { RedisFailures } from '../redis/redis-failures.ts';
+import type { Broker, BrokerHandler } from './broker.ts';
+
+const PREFIX = 'kith:bus:';
+const RETRY_SUBSCRIBE_MS = 1_000;
+
+/**
+ * Pub/sub across instances over one Redis subscriber connection, with handlers per channel.
+ * While Redis fails, publishing delivers to this instance's own subscribers and `healthy` is false
+ * so consumers know messages from other instances may be missed (and catch up from Postgres).
+ * After a reconnect every channel is subscribed again and `healthy` turns true by itself.
+ */
+export class RedisBroker implements Broker {
+  private readonly channels = new Map<string, Set<BrokerHandler>>();
+  /** Every channel in `channels` is subscribed on the current subscriber connection. */
+  private synced = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly publisher: Redis,
+    private readonly subscriber: Redis,
+    private readonly failures: RedisFailures,
+    private readonly logger: Logger,
+    /** Called whenever `healthy` may have changed. */
+    private readonly onChange: () => void,
+  ) {
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel.startsWith(PREFIX)) this.deliver(channel.slice(PREFIX.length), message);
+    });
+    subscriber.on('ready', () => void this.resubscribe());
+    subscriber.on('close', () => this.setSynced(false));
+    if (subscriber.status === 'ready') void this.resubscribe();
+  }
+
+  get healthy(): boolean {
+    return this.publisher.status === 'ready' && this.receiving;
+  }
+
+  private get receiving(): boolean {
+    return this.subscriber.status === 'ready' && this.synced;
+  }
+
+  async publish(channel: string, message: unknown): Promise<void> {
+    const json = JSON.stringify(message);
+    try {
+      await this.publisher.publish(PREFIX + channel, json);
+    } catch (err) {
+      this.failures.record('broker', err);
+      this.deliver(channel, json);
+      return;
+    }
+    // Published, but our own subscription is down: Redis cannot hand it back to local subscribers.
+    if (!this.receiving) this.deliver(channel, json);
+  }
+
+  async subscribe(channel: string, handler: BrokerHandler): Promise<() => Promise<void>> {
+    let handlers = this.channels.get(channel);
+    if (!handlers) {
+      handlers = new Set();
+      this.channels.set(channel, handlers);
+      try {
+        await this.subscriber.subscribe(PREFIX + channel);
+      } catch (err) {
+        // Subscribed again by resubscribe() once the connection is back.
+        this.failures.record('broker', err);
+        this.setSynced(false);
+        this.scheduleRetry();
+      }
+    }
+    handlers.add(handler);
+    return async () => {
+      handlers.delete(handler);
+      if (handlers.size > 0 || this.channels.get(channel) !== handlers) return;
+      this.channels.delete(channel);
+      await this.subscriber.unsubscribe(PREFIX + channel).catch(() => {
+        // a stale subscription only costs ignored messages; the next reconnect drops it
+      });
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.channels.clear();
+  }
+
+  private async resubscribe(): Promise<void> {
+    clearTimeout(this.retryTimer);
+    const channels = [...this.channels.keys()].map((c) => PREFIX + c);
+    try {
+      if (channels.length > 0) await this.subscriber.subscribe(...channels);
+      this.setSynced(true);
+    } catch (err) {
+      this.failures.record('broker', err);
+      this.setSynced(false);
+      this.scheduleRetry();
+    }
+  }
+
+  /** A subscribe that failed on a live connection (timeout) is retried; a dead one retries on `ready`. */
+  private scheduleRetry() {
+    if (this.closed || this.subscriber.status !== 'ready') return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.resubscribe(), RETRY_SUBSCRIBE_MS).unref();
+  }
+
+  private setSynced(synced: boolean) {
+    if (this.synced === synced) return;
+    this.synced = synced;
+    this.onChange();
+  }
+
+  private deliver(channel: string, json: string) {
+    const handlers = this.channels.get(channel);
+    if (!handlers) return;
+    for (const handler of handlers) {
+      // each handler gets its own copy, as with the in-process broker
+      queueMicrotask(() => {
+        try {
+          handler(JSON.parse(json));
+        } catch (err) {
+          this.logger.error({ err, channel, component: 'broker' }, 'broker handler failed');
+        }
+      });
+    }
+  }
+}
