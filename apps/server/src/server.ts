@@ -5,7 +5,10 @@ import type { Config } from './config.ts';
 import { cronJobs, jobHandlers } from './jobs.ts';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './platform/db/embedded.ts';
 import { checkMigrations, migrate } from './platform/db/migrate.ts';
+import { createErrorReporting, type ErrorReporting } from './platform/observability/error-reporting.ts';
 import { createLogger, type Logger } from './platform/observability/logger.ts';
+import { createMetrics } from './platform/observability/metrics.ts';
+import { type MetricsServer, startMetricsServer } from './platform/observability/metrics-server.ts';
 import { createPlatform, type Platform } from './platform/platform.ts';
 import { migrateQueue, startWorker } from './platform/queue/worker.ts';
 
@@ -14,11 +17,16 @@ export interface RunningServer {
   platform: Platform;
   app: FastifyInstance;
   url: string;
+  /** Where /metrics is served when METRICS_PORT is set. */
+  metricsUrl: string | undefined;
   stop(): Promise<void>;
 }
 
-/** Applies (or, when not asked to, only verifies) the schema and graphile-worker's own tables. */
-export async function prepareDatabase(url: string, apply: boolean, logger: Logger): Promise<void> {
+/**
+ * Applies (or, when not asked to, only verifies) the schema and graphile-worker's own tables.
+ * Returns the migrations applied now.
+ */
+export async function prepareDatabase(url: string, apply: boolean, logger: Logger): Promise<string[]> {
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   pool.on('error', (err) => logger.warn({ err }, 'migration connection failed'));
   pool.on('connect', (client) =>
@@ -26,12 +34,13 @@ export async function prepareDatabase(url: string, apply: boolean, logger: Logge
   );
   try {
     if (apply) {
-      await migrate(pool, (msg) => logger.info(msg));
+      const applied = await migrate(pool, (msg) => logger.info(msg));
       await migrateQueue(pool, logger);
-    } else {
-      const pending = await checkMigrations(pool);
-      if (pending > 0) logger.warn({ pending }, 'migrations pending; run `npm run migrate`');
+      return applied;
     }
+    const pending = await checkMigrations(pool);
+    if (pending > 0) logger.warn({ pending }, 'migrations pending; run `npm run migrate`');
+    return [];
   } finally {
     await pool.end();
   }
@@ -53,28 +62,53 @@ export async function startServer(config: Config, options: { embeddedDir: string
     );
   }
   const databaseUrl = config.database.url ?? embedded!.url;
+  // a failed start must not leave the embedded Postgres running (it is in a process group of its own)
+  let platform: Platform | undefined;
+  let runner: { stop(): Promise<void> } | undefined;
+  let metricsServer: MetricsServer | undefined;
+  let errorReporting: ErrorReporting | undefined;
+  let app: FastifyInstance | undefined;
+  let url: string;
   try {
     await prepareDatabase(databaseUrl, config.database.migrateOnStart, logger);
+    errorReporting = await createErrorReporting(config, logger);
+    const metrics = createMetrics();
+    platform = await createPlatform({
+      config,
+      logger,
+      databaseUrl,
+      metrics,
+      reportError: errorReporting.report,
+    });
+    app = await buildApp(platform);
+    if (config.roles.has('worker')) {
+      runner = await startWorker({
+        connectionString: databaseUrl,
+        logger,
+        metrics: platform.metrics,
+        concurrency: config.workerConcurrency,
+        handlers: jobHandlers(platform),
+        cron: cronJobs,
+      });
+    }
+    if (config.metrics.port !== undefined) {
+      metricsServer = await startMetricsServer(metrics, {
+        host: config.host,
+        port: config.metrics.port,
+        token: config.metrics.token,
+      });
+      logger.info({ metrics_url: metricsServer.url }, `metrics at ${metricsServer.url}`);
+    }
+    const address = await app.listen({ host: config.host, port: config.port });
+    url = address.replace('://0.0.0.0', '://localhost').replace('://[::]', '://localhost');
   } catch (err) {
+    await app?.close().catch(() => {});
+    await runner?.stop().catch(() => {});
+    await platform?.close().catch(() => {});
+    await metricsServer?.close().catch(() => {});
     await embedded?.stop();
     throw err;
   }
-
-  const platform = await createPlatform({ config, logger, databaseUrl });
-  const app = await buildApp(platform);
-  let runner: { stop(): Promise<void> } | undefined;
-  if (config.roles.has('worker')) {
-    runner = await startWorker({
-      connectionString: databaseUrl,
-      logger,
-      metrics: platform.metrics,
-      concurrency: config.workerConcurrency,
-      handlers: jobHandlers(platform),
-      cron: cronJobs,
-    });
-  }
-  const address = await app.listen({ host: config.host, port: config.port });
-  const url = address.replace('://0.0.0.0', '://localhost').replace('://[::]', '://localhost');
   logger.info(
     {
       url,
@@ -90,7 +124,10 @@ export async function startServer(config: Config, options: { embeddedDir: string
     platform,
     app,
     url,
+    metricsUrl: metricsServer?.url,
     async stop() {
+      // readiness turns false at once; app.close() then stops accepting connections, answers 503
+      // on kept-alive ones and waits for in-flight requests, bounded by SHUTDOWN_TIMEOUT_MS
       platform.state.shuttingDown = true;
       const force = setTimeout(() => {
         logger.warn(
@@ -100,12 +137,14 @@ export async function startServer(config: Config, options: { embeddedDir: string
         app.server.closeAllConnections();
       }, config.shutdownTimeoutMs);
       try {
-        await app.close(); // stops accepting, lets in-flight requests finish
+        await app.close();
         logger.info('http closed');
         await runner?.stop();
         logger.info('worker stopped');
         await platform.close();
         logger.info('platform closed');
+        await metricsServer?.close();
+        await errorReporting.close();
       } finally {
         clearTimeout(force);
         // embedded Postgres goes last: everything above may still be writing

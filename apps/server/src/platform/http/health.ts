@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { withTimeout } from '../db/database.ts';
+import { metricsAuthorized } from '../observability/metrics-server.ts';
 import type { Platform } from '../platform.ts';
 import { errorBody } from './error-handler.ts';
 
@@ -11,27 +13,42 @@ const Health = Type.Object(
   { additionalProperties: false },
 );
 
+const Live = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
+
 /** /livez, /readyz and (unless it has a port of its own) /metrics. */
 export function registerHealth(app: FastifyInstance, platform: Platform): void {
-  app.get('/livez', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // Alive means the event loop answers: no dependency is called, so a database outage never
+  // makes an orchestrator restart healthy processes.
+  app.get('/livez', { schema: { hide: true, response: { 200: Live } } }, async () => ({
+    status: 'ok' as const,
+  }));
 
   app.get(
     '/readyz',
     { schema: { hide: true, response: { 200: Health, 503: Health } } },
     async (_request, reply) => {
       const checks: Record<string, string> = {};
-      let ready = !platform.state.shuttingDown;
-      checks.shutdown = platform.state.shuttingDown ? 'shutting down' : 'no';
-      try {
-        await platform.db.ping(platform.config.readyzTimeoutMs);
-        checks.database = 'ok';
-        const pending = await platform.pendingMigrations();
-        checks.migrations = pending === 0 ? 'current' : `${pending} pending`;
-        if (pending !== 0) ready = false;
-      } catch (err) {
-        checks.database = `unreachable: ${(err as Error).message.slice(0, 150)}`;
-        ready = false;
+      let dependenciesReady = true;
+      if (platform.state.shuttingDown) {
+        dependenciesReady = false;
+      } else {
+        const timeoutMs = platform.config.readyzTimeoutMs;
+        try {
+          await platform.db.ping(timeoutMs);
+          checks.database = 'ok';
+          const pending = await withTimeout(platform.pendingMigrations(), timeoutMs, 'migration check');
+          checks.migrations = pending === 0 ? 'current' : `${pending} pending`;
+          if (pending !== 0) dependenciesReady = false;
+        } catch (err) {
+          const reason = (err as Error).message.slice(0, 150);
+          if (checks.database === undefined) checks.database = `unreachable: ${reason}`;
+          else checks.migrations = `unknown: ${reason}`;
+          dependenciesReady = false;
+        }
       }
+      // read again: shutdown may have begun while the checks ran
+      const ready = dependenciesReady && !platform.state.shuttingDown;
+      checks.shutdown = platform.state.shuttingDown ? 'shutting down' : 'no';
       const redis = platform.redisHealth();
       checks.redis = redis;
       const status = !ready ? 'unavailable' : redis === 'down' ? 'degraded' : 'ok';
@@ -41,8 +58,7 @@ export function registerHealth(app: FastifyInstance, platform: Platform): void {
 
   if (platform.config.metrics.port === undefined) {
     app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
-      const token = platform.config.metrics.token;
-      if (token && request.headers.authorization !== `Bearer ${token}`) {
+      if (!metricsAuthorized(request.headers.authorization, platform.config.metrics.token)) {
         return reply.code(401).send(errorBody('UNAUTHENTICATED', request.id));
       }
       reply.header('Content-Type', platform.metrics.registry.contentType);
