@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { type Static, Type } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
 import { Value } from 'typebox/value';
 
 export const ROLES = ['api', 'realtime', 'worker'] as const;
@@ -80,6 +80,15 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_LOGIN_IP: Int(1, 1_000_000, 100, 'Login attempts per IP per 15 minutes.'),
   RATE_LIMIT_SIGNUP_IP: Int(1, 1_000_000, 20, 'Signups per IP per hour.'),
   WORKER_CONCURRENCY: Int(1, 100, 4, 'Jobs run at once by the worker role.'),
+  FRIEND_CAP: Int(1, 100_000, 5000, 'Most friends one user may have.'),
+  FEED_INACTIVE_DAYS: Int(
+    1,
+    365,
+    14,
+    'Users inactive this long get no feed fan-out; their feed is rebuilt at login.',
+  ),
+  FEED_CACHE_TTL_SECONDS: Int(0, 3600, 30, 'TTL of the cached first feed page (0 disables the cache).'),
+  ACCOUNT_RETENTION_DAYS: Int(0, 3650, 30, 'Days between account deletion and erasure of its data.'),
   IDEMPOTENCY_TTL_HOURS: Int(1, 720, 24, 'How long Idempotency-Key records are kept.'),
 });
 
@@ -136,6 +145,12 @@ export interface Config {
   rateLimit: { defaultPerMinute: number; loginAccount: number; loginIp: number; signupIp: number };
   workerConcurrency: number;
   idempotencyTtlHours: number;
+  social: {
+    friendCap: number;
+    feedInactiveDays: number;
+    feedCacheTtlSeconds: number;
+    accountRetentionDays: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -143,6 +158,15 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+/** Why `value` does not fit `schema`, in one line; undefined when it fits. */
+function problemWith(schema: TSchema, value: unknown): string | undefined {
+  if (value === undefined || Value.Check(schema, value)) return undefined;
+  const options = (schema as { anyOf?: { const?: unknown }[] }).anyOf?.map((s) => s.const);
+  if (options?.every((o) => typeof o === 'string')) return `must be one of ${options.join(', ')}`;
+  const [first] = Value.Errors(schema, value);
+  return first?.message ?? 'is invalid';
 }
 
 const list = (value: string | undefined) =>
@@ -183,18 +207,20 @@ export function loadConfig(
       problems.push(`${key}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   }
-  const roleArg = argv.find((a) => a.startsWith('--role'));
+  const roleArg = argv.find((a) => a === '--role' || a.startsWith('--role='));
   if (roleArg) {
-    const value = roleArg.includes('=') ? roleArg.split('=')[1] : argv[argv.indexOf(roleArg) + 1];
+    const value = roleArg.includes('=') ? roleArg.slice('--role='.length) : argv[argv.indexOf(roleArg) + 1];
     raw.KITH_ROLES = value ?? '';
   }
 
   const withDefaults = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw)) as Record<string, unknown>;
-  for (const error of Value.Errors(EnvSchema, withDefaults)) {
-    const name =
-      error.instancePath.replace(/^\//, '') ||
-      String((error.params as { requiredProperties?: string[] }).requiredProperties?.[0] ?? '');
-    problems.push(`${name}: ${error.message} (got ${JSON.stringify(withDefaults[name] ?? raw[name])})`);
+  // Checked one variable at a time: a whole-object check stops after a few errors (TypeBox's
+  // maxErrors), and every problem must be listed at once.
+  for (const [key, schema] of Object.entries(EnvSchema.properties)) {
+    const problem = problemWith(schema, withDefaults[key]);
+    if (!problem) continue;
+    const secret = (FILE_VARIANTS as readonly string[]).includes(key);
+    problems.push(`${key}: ${problem}${secret ? '' : ` (got ${JSON.stringify(raw[key])})`}`);
   }
   const env = withDefaults as Env;
   const isProduction = env.NODE_ENV === 'production';
@@ -213,7 +239,10 @@ export function loadConfig(
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const dataDir = isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(process.cwd(), env.DATA_DIR);
+  // `npm start` runs in the workspace's folder; INIT_CWD is where the user typed it, so that the
+  // default ./data is the repository's (as the README says), not apps/server's.
+  const baseDir = source.INIT_CWD || process.cwd();
+  const dataDir = isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(baseDir, env.DATA_DIR);
   const embedded = !env.DATABASE_URL;
   return deepFreeze({
     env: env.NODE_ENV,
@@ -268,5 +297,11 @@ export function loadConfig(
     },
     workerConcurrency: env.WORKER_CONCURRENCY,
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
+    social: {
+      friendCap: env.FRIEND_CAP,
+      feedInactiveDays: env.FEED_INACTIVE_DAYS,
+      feedCacheTtlSeconds: env.FEED_CACHE_TTL_SECONDS,
+      accountRetentionDays: env.ACCOUNT_RETENTION_DAYS,
+    },
   } satisfies Config);
 }
