@@ -4,6 +4,7 @@ import helmet from '@fastify/helmet';
 import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { registerAuthentication } from './modules/auth/authenticate.ts';
 import { registerModules } from './modules/index.ts';
 import { errorBody, registerErrorHandling } from './platform/http/error-handler.ts';
 import { registerHealth } from './platform/http/health.ts';
@@ -11,8 +12,10 @@ import { registerJsonParser } from './platform/http/json-body.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
 import { requestIdFor } from './platform/http/request-id.ts';
 import { ErrorResponse } from './platform/http/schemas.ts';
+import { registerIdempotency } from './platform/idempotency/idempotency-hooks.ts';
 import { registerObservability } from './platform/observability/http-observability.ts';
 import type { Platform } from './platform/platform.ts';
+import { registerRateLimits } from './platform/rate-limit/rate-limit-hooks.ts';
 
 registerAjvFormats();
 
@@ -54,8 +57,9 @@ export async function buildApp(platform: Platform, options: BuildOptions = {}): 
   });
 
   registerObservability(app, platform);
-  // [auth] authentication hook (src/modules/auth/authenticate.ts) is registered here
-  // [rate-limit] rate-limit and idempotency plugins (src/platform/rate-limit, src/platform/idempotency) are registered here
+  await registerAuthentication(app, platform);
+  registerRateLimits(app, platform);
+  registerIdempotency(app, platform);
 
   await app.register(underPressure, {
     maxEventLoopDelay: config.pressure.maxEventLoopDelayMs,

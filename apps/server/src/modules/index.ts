@@ -1,11 +1,54 @@
 import type { FastifyInstance } from 'fastify';
 import type { Platform } from '../platform/platform.ts';
+import { createPasswordHasher } from '../platform/security/passwords.ts';
+import { adminRoutes } from './admin/admin.routes.ts';
+import { AdminService } from './admin/admin.service.ts';
+import { AuditService } from './audit/audit.service.ts';
+import { authRoutes } from './auth/auth.routes.ts';
+import { AuthService } from './auth/auth.service.ts';
+import { authKit } from './auth/auth-kit.ts';
+import { SessionsService } from './auth/sessions.service.ts';
+import { usersRoutes } from './users/users.routes.ts';
+import { UsersService } from './users/users.service.ts';
 
 /**
  * Builds each module's service from the platform (each takes exactly what it uses) and registers
  * its routes under /api/v1.
  */
 export async function registerModules(api: FastifyInstance, platform: Platform): Promise<void> {
-  void api;
-  void platform;
+  const { config } = platform;
+  const db = platform.db.primary;
+  const kit = await authKit(platform);
+
+  const audit = new AuditService(db);
+  const users = new UsersService(db);
+  const sessions = new SessionsService({
+    db,
+    tokens: kit.tokens,
+    cache: kit.sessions,
+    audit,
+    refreshTtlDays: config.jwt.refreshTtlDays,
+  });
+  const auth = new AuthService({
+    db,
+    users,
+    sessions,
+    audit,
+    passwords: createPasswordHasher(config.argon2),
+    tokens: kit.tokens,
+    refreshSecret: kit.keys.refreshSecret,
+    refreshTtlDays: config.jwt.refreshTtlDays,
+  });
+  const admin = new AdminService({ db, users, sessions, audit });
+
+  await api.register(authRoutes, {
+    prefix: '/auth',
+    auth,
+    sessions,
+    cookieSecure: config.cookieSecure,
+    refreshTtlDays: config.jwt.refreshTtlDays,
+    limits: config.rateLimit,
+  });
+  await api.register(usersRoutes, { users });
+  await api.register(adminRoutes, { prefix: '/admin', admin, audit });
 }

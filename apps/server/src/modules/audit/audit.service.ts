@@ -1,0 +1,73 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../platform/db/schema.ts';
+import { AppError } from '../../platform/errors.ts';
+import { type AuditInsert, AuditRepository, type AuditRow } from './audit.repository.ts';
+
+/** Who made a request, as recorded next to what they did. */
+export interface RequestMeta {
+  ip: string;
+  userAgent: string;
+}
+
+export type AuditAction =
+  | 'auth.signup'
+  | 'auth.login'
+  | 'auth.login_failed'
+  | 'auth.refresh_token_reuse'
+  | 'auth.logout'
+  | 'auth.logout_all'
+  | 'auth.password_change'
+  | 'auth.session_revoke'
+  | 'admin.role_change'
+  | 'admin.ban';
+
+export interface AuditEvent {
+  action: AuditAction;
+  actorId: string | null;
+  target?: { type: string; id: string };
+  meta: RequestMeta;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditPage {
+  items: AuditRow[];
+  nextCursor: string | null;
+}
+
+const encodeCursor = (row: AuditRow) => Buffer.from(`${row.at_us}.${row.id}`).toString('base64url');
+
+function decodeCursor(cursor: string): { atUs: string; id: string } {
+  const match = /^(\d{1,20})\.([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw new AppError('BAD_REQUEST', 'The cursor is not valid.');
+  return { atUs: match[1]!, id: match[2]! };
+}
+
+/** Writes and pages the append-only audit log. */
+export class AuditService {
+  private readonly repo: AuditRepository;
+
+  constructor(db: Kysely<DB>) {
+    this.repo = new AuditRepository(db);
+  }
+
+  /** Records an event; pass the caller's transaction so the entry commits (or not) with the change. */
+  async record(event: AuditEvent, trx?: Kysely<DB>): Promise<void> {
+    const entry: AuditInsert = {
+      action: event.action,
+      actorId: event.actorId,
+      targetType: event.target?.type ?? null,
+      targetId: event.target?.id ?? null,
+      ip: event.meta.ip.slice(0, 64) || null,
+      userAgent: event.meta.userAgent.slice(0, 512) || null,
+      details: event.details ?? {},
+    };
+    await this.repo.insert(entry, trx);
+  }
+
+  async list(cursor: string | undefined, limit: number): Promise<AuditPage> {
+    const rows = await this.repo.page(cursor ? decodeCursor(cursor) : undefined, limit + 1);
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  }
+}

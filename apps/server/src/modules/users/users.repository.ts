@@ -1,0 +1,111 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { DB, UserRole, UsersTable } from '../../platform/db/schema.ts';
+import { AppError } from '../../platform/errors.ts';
+
+export type UserRow = Omit<Selectable<UsersTable>, 'password_hash'>;
+
+const PUBLIC_COLUMNS = [
+  'id',
+  'username',
+  'email',
+  'display_name',
+  'bio',
+  'role',
+  'banned_at',
+  'created_at',
+  'updated_at',
+  'last_active_at',
+] as const;
+
+export interface NewUser {
+  id: string;
+  username: string;
+  email: string;
+  displayName: string;
+  passwordHash: string;
+  role?: UserRole;
+}
+
+/** Maps the unique indexes of users (lower(username), lower(email)) to catalogue errors. */
+function uniqueViolation(err: unknown): AppError | undefined {
+  const pgErr = err as { code?: string; constraint?: string };
+  if (pgErr.code !== '23505') return undefined;
+  if (pgErr.constraint === 'users_username_key') return new AppError('USERNAME_TAKEN');
+  if (pgErr.constraint === 'users_email_key') return new AppError('EMAIL_TAKEN');
+  return undefined;
+}
+
+/** The users table. Password hashes leave it only through `credentials`. */
+export class UsersRepository {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async insert(user: NewUser, db: Kysely<DB> = this.db): Promise<UserRow> {
+    try {
+      return await db
+        .insertInto('users')
+        .values({
+          id: user.id,
+          username: user.username,
+          email: user.email,
+          display_name: user.displayName,
+          password_hash: user.passwordHash,
+          role: user.role,
+        })
+        .returning(PUBLIC_COLUMNS)
+        .executeTakeFirstOrThrow();
+    } catch (err) {
+      throw uniqueViolation(err) ?? err;
+    }
+  }
+
+  async findById(id: string): Promise<UserRow | undefined> {
+    return this.db.selectFrom('users').select(PUBLIC_COLUMNS).where('id', '=', id).executeTakeFirst();
+  }
+
+  /** By username or e-mail (both stored lowercase), with the password hash, for logins. */
+  async credentials(
+    login: string,
+  ): Promise<{ id: string; password_hash: string; banned_at: Date | null } | undefined> {
+    const column = login.includes('@') ? 'email' : 'username';
+    return (
+      this.db
+        .selectFrom('users')
+        .select(['id', 'password_hash', 'banned_at'])
+        // lower(...) so that the unique expression indexes serve the lookup
+        .where(sql<string>`lower(${sql.ref(column)})`, '=', login.toLowerCase())
+        .executeTakeFirst()
+    );
+  }
+
+  async passwordHash(id: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row?.password_hash;
+  }
+
+  async update(
+    id: string,
+    changes: {
+      display_name?: string;
+      bio?: string;
+      password_hash?: string;
+      role?: UserRole;
+      banned_at?: Date;
+    },
+    db: Kysely<DB> = this.db,
+  ): Promise<UserRow | undefined> {
+    return db
+      .updateTable('users')
+      .set({ ...changes, updated_at: new Date() })
+      .where('id', '=', id)
+      .returning(PUBLIC_COLUMNS)
+      .executeTakeFirst();
+  }
+
+  async touchLastActive(id: string, db: Kysely<DB> = this.db): Promise<void> {
+    await db.updateTable('users').set({ last_active_at: new Date() }).where('id', '=', id).execute();
+  }
+}

@@ -1,0 +1,70 @@
+import { type Static, Type } from 'typebox';
+import { Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import type { UserRow } from './users.repository.ts';
+
+export const Role = Type.Union([Type.Literal('user'), Type.Literal('moderator'), Type.Literal('admin')]);
+export const Username = Type.String({
+  minLength: 3,
+  maxLength: 30,
+  pattern: '^[A-Za-z0-9_]{3,30}$',
+  description: '3–30 of a–z, 0–9, _ (stored lowercase; unique case-insensitively)',
+});
+export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+export const DisplayName = Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' });
+export const Bio = Type.String({ maxLength: 500 });
+
+/** The signed-in user's own account. */
+export const Me = Type.Object(
+  {
+    id: Uuid,
+    username: Type.String({ maxLength: 30 }),
+    email: Type.String({ maxLength: 254 }),
+    displayName: Type.String({ maxLength: 64 }),
+    bio: Type.String({ maxLength: 500 }),
+    role: Role,
+    createdAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+export type MeView = Static<typeof Me>;
+
+/** An account as staff see it. */
+export const AdminUser = Type.Object(
+  {
+    id: Uuid,
+    username: Type.String({ maxLength: 30 }),
+    displayName: Type.String({ maxLength: 64 }),
+    role: Role,
+    bannedAt: Type.Union([Timestamp, Type.Null()]),
+    createdAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+export const UpdateMeBody = Type.Object(
+  { displayName: Type.Optional(DisplayName), bio: Type.Optional(Bio) },
+  { additionalProperties: false },
+);
+
+export function presentMe(user: UserRow): MeView {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    displayName: user.display_name,
+    bio: user.bio,
+    role: user.role,
+    createdAt: user.created_at.toISOString(),
+  };
+}
+
+export function presentAdminUser(user: UserRow): Static<typeof AdminUser> {
+  return {
+    id: user.id,
+    username: user.username,
+    displayName: user.display_name,
+    role: user.role,
+    bannedAt: user.banned_at?.toISOString() ?? null,
+    createdAt: user.created_at.toISOString(),
+  };
+}
