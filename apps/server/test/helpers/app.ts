@@ -13,11 +13,19 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** Registers test-only routes (or hooks) on the built app before `ready()`. */
+  extend?: (app: FastifyInstance, platform: Platform) => void | Promise<void>;
+}
+
 /**
  * Builds the real application on its own cloned database, with `env` overriding the test defaults.
  * Registers its own teardown with afterAll; call it at the top level of a test file or in beforeAll.
  */
-export async function buildTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function buildTestApp(
+  env: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -34,6 +42,7 @@ export async function buildTestApp(env: Record<string, string> = {}): Promise<Te
     databaseUrl: database.url,
   });
   const app = await buildApp(platform, { docs: false });
+  await options.extend?.(app, platform);
   await app.ready();
   let closed = false;
   const close = async () => {
