@@ -1,0 +1,150 @@
+/**
+ * Kith's per-request overhead: authenticated `GET /api/v1/me` on the real server (production
+ * mode, every hook on, one log line per request) next to two bare Fastify routes on the same Node
+ * in the same run — `GET /hello` and `GET /pk/:id` (one primary-key SELECT) — with the same load.
+ *
+ *   npm run bench:http            (TEST_DATABASE_URL=… to use the machine's Postgres)
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createBenchDatabase } from './lib/database.ts';
+import { type LoadOptions, type LoadResult, load, warmUp } from './lib/load.ts';
+import { BARE_SERVER, freePort, productionEnv, SERVER_MAIN, startNode, stopAll } from './lib/processes.ts';
+import { round, table, writeResult } from './lib/report.ts';
+
+const CONNECTIONS = 20;
+const DURATION_S = 10;
+
+async function json(url: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, {
+    ...init,
+    headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
+  });
+  return { status: res.status, body: await res.json().catch(() => undefined) };
+}
+
+/** Signs a user up over HTTP and returns an access token (from the signup answer, or a login). */
+async function accessTokenFor(baseUrl: string): Promise<string> {
+  const credentials = {
+    username: 'bench_user',
+    email: 'bench@example.com',
+    password: 'bench password 0123456789',
+  };
+  const signup = await json(`${baseUrl}/api/v1/auth/signup`, {
+    method: 'POST',
+    body: JSON.stringify(credentials),
+  });
+  if (signup.status !== 201)
+    throw new Error(`signup answered ${signup.status}: ${JSON.stringify(signup.body)}`);
+  const token = (signup.body as { accessToken?: string }).accessToken;
+  if (token) return token;
+  const login = await json(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    body: JSON.stringify({ login: credentials.username, password: credentials.password }),
+  });
+  const loggedIn = (login.body as { accessToken?: string }).accessToken;
+  if (!loggedIn) throw new Error(`login answered ${login.status}: ${JSON.stringify(login.body)}`);
+  return loggedIn;
+}
+
+async function main() {
+  const dir = await mkdtemp(join(tmpdir(), 'kith-bench-http-'));
+  const db = await createBenchDatabase();
+  try {
+    const kithPort = await freePort();
+    const kith = await startNode({
+      what: 'Kith',
+      script: SERVER_MAIN,
+      cwd: join(SERVER_MAIN, '../..'),
+      port: kithPort,
+      env: {
+        ...productionEnv(db.url, kithPort, join(dir, 'data')),
+        // measure the request path, not the limiter's 429s or load shedding at saturation
+        RATE_LIMIT_DEFAULT_PER_MINUTE: '1000000',
+        MAX_EVENT_LOOP_UTILIZATION: '0',
+        MAX_EVENT_LOOP_DELAY_MS: '0',
+      },
+      readyPath: '/readyz',
+      logFile: join(dir, 'kith.log'),
+    });
+    const token = await accessTokenFor(kith.url);
+
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const { rows } = await client.query<{ id: string }>(`SELECT id FROM users WHERE username = 'bench_user'`);
+    await client.end();
+
+    const barePort = await freePort();
+    const bare = await startNode({
+      what: 'bare Fastify',
+      script: BARE_SERVER,
+      port: barePort,
+      env: { DATABASE_URL: db.url, PORT: String(barePort), POOL_SIZE: '10' },
+      readyPath: '/hello',
+      logFile: join(dir, 'bare.log'),
+    });
+
+    const targets: { name: string; options: LoadOptions }[] = [
+      {
+        name: 'bare GET /hello',
+        options: { url: `${bare.url}/hello`, connections: CONNECTIONS, duration: DURATION_S },
+      },
+      {
+        name: 'bare GET /pk/:id (one PK SELECT)',
+        options: { url: `${bare.url}/pk/${rows[0]!.id}`, connections: CONNECTIONS, duration: DURATION_S },
+      },
+      {
+        name: 'Kith GET /api/v1/me (authenticated)',
+        options: {
+          url: `${kith.url}/api/v1/me`,
+          connections: CONNECTIONS,
+          duration: DURATION_S,
+          headers: { authorization: `Bearer ${token}` },
+        },
+      },
+    ];
+    const results: Record<string, LoadResult> = {};
+    for (const target of targets) {
+      process.stderr.write(`measuring ${target.name} …\n`);
+      await warmUp(target.options);
+      results[target.name] = await load(target.options);
+    }
+    const [hello, pk, me] = targets.map((t) => results[t.name]!);
+    const ratios = {
+      meVsHello: round(me!.requestsPerSecond / hello!.requestsPerSecond, 2),
+      meVsPrimaryKeySelect: round(me!.requestsPerSecond / pk!.requestsPerSecond, 2),
+    };
+
+    console.log(
+      `\nHTTP overhead — ${CONNECTIONS} connections, ${DURATION_S} s each after a 2 s warm-up; ` +
+        `load generator and server are separate processes sharing ${cpus().length} cores; database: ${db.server}\n`,
+    );
+    console.log(
+      table([
+        ['target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'],
+        ...targets.map((t) => {
+          const r = results[t.name]!;
+          return [t.name, r.requestsPerSecond, r.p50Ms, r.p99Ms, r.non2xx, r.errors];
+        }),
+      ]),
+    );
+    console.log(
+      `\n/me ÷ hello: ${ratios.meVsHello} (goal ≥ 0.5)    /me ÷ PK SELECT: ${ratios.meVsPrimaryKeySelect} (goal ≥ 0.5)`,
+    );
+    const file = await writeResult('http-overhead', {
+      settings: { connections: CONNECTIONS, durationSeconds: DURATION_S, database: db.server },
+      note: 'server and load generator are separate processes on the same machine',
+      results,
+      ratios,
+    });
+    console.log(`written to ${file}`);
+  } finally {
+    await stopAll();
+    await db.drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

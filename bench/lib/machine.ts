@@ -1,0 +1,13 @@
+import { cpus, totalmem } from 'node:os';
+
+/** What the figures were measured on: they are only comparable within one run on one machine. */
+export function machine() {
+  const cores = cpus();
+  return {
+    cpu: cores[0]?.model ?? 'unknown',
+    cores: cores.length,
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
