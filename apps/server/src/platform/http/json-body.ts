@@ -3,6 +3,7 @@ import secureJson from 'secure-json-parse';
 import { AppError } from '../errors.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;.*)?$/i;
 
 /** Throws when a parsed JSON value nests deeper than `maxDepth` or holds a string with NUL. */
 export function checkJsonValue(value: unknown, maxDepth: number): void {
@@ -27,8 +28,10 @@ export function checkJsonValue(value: unknown, maxDepth: number): void {
  * (Postgres cannot store it), so that hostile bodies get a 400 before any handler runs.
  */
 export function registerJsonParser(app: FastifyInstance, maxDepth: number): void {
-  app.removeContentTypeParser(['application/json']);
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/i, { parseAs: 'buffer' }, (_req, body, done) => {
+  // Fastify's text/plain parser goes too: the API speaks JSON, anything else is a 415.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  // Fastify tests the whole header, parameters included (`application/json; charset=utf-8`).
+  app.addContentTypeParser(JSON_TYPE, { parseAs: 'buffer' }, (_req, body, done) => {
     const buffer = body as Buffer;
     if (buffer.length === 0) return done(null, undefined);
     let text: string;
