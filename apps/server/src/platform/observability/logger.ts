@@ -18,6 +18,16 @@ export const REDACT_PATHS = [
   'password',
   'accessToken',
   'refreshToken',
+  // one level deeper: a request body or headers logged under a key of their own
+  '*.headers.authorization',
+  '*.headers.cookie',
+  '*.headers["set-cookie"]',
+  '*.*.password',
+  '*.*.currentPassword',
+  '*.*.newPassword',
+  '*.*.accessToken',
+  '*.*.refreshToken',
+  '*.*.token',
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
