@@ -91,3 +91,10 @@ export async function login(
 
 /** `{ authorization: 'Bearer <token>' }` */
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** buildTestApp env that lifts the signup and login limits (a test file signs up many users from one IP). */
+export const GENEROUS_AUTH_LIMITS = {
+  RATE_LIMIT_SIGNUP_IP: '1000000',
+  RATE_LIMIT_LOGIN_IP: '1000000',
+  RATE_LIMIT_LOGIN_ACCOUNT: '10000',
+} as const;

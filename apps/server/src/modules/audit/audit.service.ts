@@ -19,7 +19,8 @@ export type AuditAction =
   | 'auth.password_change'
   | 'auth.session_revoke'
   | 'admin.role_change'
-  | 'admin.ban';
+  | 'admin.ban'
+  | 'admin.create_admin';
 
 export interface AuditEvent {
   action: AuditAction;
