@@ -135,7 +135,7 @@ describe('Idempotency-Key', () => {
     const [a, b] = [send(), send()];
     const loser = await Promise.race([a, b]);
     expect(loser.status).toBe(409);
-    expect((await loser.json()).error.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+    expect(((await loser.json()) as { error: { code: string } }).error.code).toBe('IDEMPOTENCY_IN_PROGRESS');
     expect(loser.headers.get('retry-after')).toBe('1');
     expect(slow.entered).toBe(1);
     release();
