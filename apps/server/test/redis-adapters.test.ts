@@ -120,6 +120,22 @@ describe('Redis adapters across two instances, through a Redis outage', () => {
     expect(await a.cache.get('outage')).toBeUndefined();
   });
 
+  it('fails fast on a hung Redis (command timeout) and returns to it once it answers', async () => {
+    redis.pause();
+    try {
+      // no queueing behind a server that does not answer: the call times out and falls back
+      expect((await a.rateLimitStore.hit('hung', 60_000)).count).toBe(1);
+      expect(await a.cache.get('after')).toBeUndefined();
+      await waitForHealth(a, false);
+    } finally {
+      redis.resume();
+    }
+    await waitForHealth(a, true);
+    // (the timed-out INCR may still have been applied once Redis woke up: use a fresh key)
+    expect((await a.rateLimitStore.hit('after-hang', 60_000)).count).toBe(1);
+    expect((await b.rateLimitStore.hit('after-hang', 60_000)).count).toBe(2);
+  });
+
   it('starts degraded, without failing, when Redis is unreachable at start', async () => {
     const down = await instance('redis://127.0.0.1:1', 200);
     expect(down.healthy()).toBe(false);

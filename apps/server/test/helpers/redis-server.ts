@@ -13,6 +13,9 @@ export interface TestRedisServer {
   kill(): Promise<void>;
   /** Starts a fresh (empty) server on the same port; resolves when it accepts connections. */
   restart(): Promise<void>;
+  /** SIGSTOP: the connection stays open but nothing answers (a hung server); `resume()` sends SIGCONT. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -79,7 +82,19 @@ export async function startRedisServer(): Promise<TestRedisServer> {
     await rm(dir, { recursive: true, force: true });
   };
   afterAll(stop);
-  return { port, url: `redis://127.0.0.1:${port}`, kill, restart: start, stop };
+  const signal = (name: NodeJS.Signals) => () => {
+    if (!child) throw new Error('redis-server is not running');
+    child.kill(name);
+  };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    kill,
+    restart: start,
+    pause: signal('SIGSTOP'),
+    resume: signal('SIGCONT'),
+    stop,
+  };
 }
 
 /** Anything that reports Redis health and its changes (the adapters, or a wrapped Platform). */
