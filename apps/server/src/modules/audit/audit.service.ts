@@ -20,7 +20,8 @@ export type AuditAction =
   | 'auth.session_revoke'
   | 'admin.role_change'
   | 'admin.ban'
-  | 'admin.create_admin';
+  | 'admin.create_admin'
+  | 'moderation.post_remove';
 
 export interface AuditEvent {
   action: AuditAction;
