@@ -1,10 +1,15 @@
 import { sql } from 'kysely';
+import { AuditService } from './modules/audit/audit.service.ts';
+import { buildSocialServices } from './modules/social.ts';
+import { UsersService } from './modules/users/users.service.ts';
 import type { Platform } from './platform/platform.ts';
 import type { CronJob, JobHandlers } from './platform/queue/worker.ts';
 
 /** Every job handler, built from the platform. */
 export function jobHandlers(platform: Platform): JobHandlers {
   const { db } = platform;
+  const users = new UsersService(db.primary);
+  const social = buildSocialServices(platform, users, new AuditService(db.primary));
   return {
     'idempotency.cleanup': async () => {
       await db.primary.deleteFrom('idempotency_keys').where('expires_at', '<', sql<Date>`now()`).execute();
@@ -21,10 +26,37 @@ export function jobHandlers(platform: Platform): JobHandlers {
         )
         .execute();
     },
+    'feed.fan-out': async ({ postId }) => {
+      await social.feed.fanOut(postId);
+    },
+    'feed.remove-author': ({ userId, authorId }) => social.feed.removeAuthor(userId, authorId),
+    'feed.backfill': async ({ userId, authorId }) => {
+      if (await social.friends.areFriends(userId, authorId)) await social.feed.backfill(userId, authorId);
+    },
+    'feed.rebuild': async ({ userId }) => social.feed.rebuild(userId, await social.friends.friendIds(userId)),
+    'notifications.create': async (payload) => {
+      await social.notifications.create(payload);
+    },
+    'notifications.mentions': async ({ postId, commentId }) => {
+      const source = commentId
+        ? await social.comments.mentionsOfComment(commentId)
+        : await social.posts.mentionsOfPost(postId);
+      await social.posts.notifyMentions(postId, source, async (userId, actorId) => {
+        await social.notifications.create({
+          kind: 'mention',
+          userId,
+          actorId,
+          subjectId: postId,
+          ...(commentId ? { data: { commentId } } : {}),
+        });
+      });
+    },
+    'tags.trending': () => social.posts.computeTrending(),
   };
 }
 
 export const cronJobs: CronJob[] = [
   { task: 'idempotency.cleanup', schedule: '*/15 * * * *' },
   { task: 'sessions.cleanup', schedule: '17 * * * *' },
+  { task: 'tags.trending', schedule: '*/10 * * * *' },
 ];

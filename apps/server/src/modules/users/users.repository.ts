@@ -58,6 +58,16 @@ export class UsersRepository {
     }
   }
 
+  /** An active (not banned) user by username, case-insensitively. */
+  async findActiveByUsername(username: string) {
+    return this.db
+      .selectFrom('users')
+      .select(['id', 'username', 'display_name'])
+      .where(sql<string>`lower(username)`, '=', username.toLowerCase())
+      .where('banned_at', 'is', null)
+      .executeTakeFirst();
+  }
+
   async findById(id: string): Promise<UserRow | undefined> {
     return this.db.selectFrom('users').select(PUBLIC_COLUMNS).where('id', '=', id).executeTakeFirst();
   }

@@ -36,6 +36,12 @@ export class UsersService {
     );
   }
 
+  /** An active (not banned) user by username, for other modules (friends, posts). */
+  async findActiveByUsername(username: string) {
+    const row = await this.repo.findActiveByUsername(username);
+    return row && { id: row.id, username: row.username, displayName: row.display_name };
+  }
+
   async get(id: string): Promise<UserRow> {
     const user = await this.repo.findById(id);
     if (!user) throw new AppError('NOT_FOUND');

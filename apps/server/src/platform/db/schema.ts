@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { SocialTables } from './schema-social.ts';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
@@ -63,7 +64,7 @@ export interface IdempotencyKeysTable {
   expires_at: Timestamp;
 }
 
-export interface DB {
+export interface DB extends SocialTables {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;

@@ -5,6 +5,26 @@ import type { DB } from '../db/schema.ts';
 export interface JobPayloads {
   'idempotency.cleanup': Record<string, never>;
   'sessions.cleanup': Record<string, never>;
+  /** Writes a feed entry for each recently active friend of the post's author. */
+  'feed.fan-out': { postId: string };
+  /** Removes an author's entries from a reader's feed (unfriend, block). */
+  'feed.remove-author': { userId: string; authorId: string };
+  /** Copies an author's recent posts into a reader's feed (new friendship). */
+  'feed.backfill': { userId: string; authorId: string };
+  /** Rebuilds the feed of a user back after a long absence (fan-out skipped them). */
+  'feed.rebuild': { userId: string };
+  /** Creates (or groups into) a notification and publishes it for live delivery. */
+  'notifications.create': {
+    kind: 'friend_request' | 'friend_accepted' | 'comment' | 'reaction' | 'mention';
+    userId: string;
+    actorId: string;
+    subjectId?: string;
+    data?: Record<string, string>;
+  };
+  /** Notifies the users a post or comment mentions who can see it. */
+  'notifications.mentions': { postId: string; commentId?: string };
+  /** Recomputes the top hashtags of the last 24 hours. */
+  'tags.trending': Record<string, never>;
 }
 
 export type TaskName = keyof JobPayloads;

@@ -1,0 +1,126 @@
+import { sql } from 'kysely';
+import type { Db } from '../../platform/db/database.ts';
+import type { NotificationKind } from '../../platform/db/schema-social.ts';
+
+export interface NotificationRow {
+  id: string;
+  kind: NotificationKind;
+  actor_count: number;
+  actors: { id: string; username: string; displayName: string }[];
+  subject_id: string | null;
+  data: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+  read_at: Date | null;
+}
+
+/** Actors shown with a grouped notification ("A, B and 3 others"). */
+const SHOWN_ACTORS = 3;
+/** Distinct actors remembered per group; past it the count is still exact for new actors. */
+const REMEMBERED_ACTORS = 100;
+
+/** SQL for notifications. */
+export class NotificationsRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Inserts a notification, or folds it into the unread one with the same group key (a new actor
+   * moves it to the top and raises the count). Returns its id.
+   */
+  async upsert(n: {
+    id: string;
+    userId: string;
+    kind: NotificationKind;
+    groupKey: string | null;
+    actorId: string;
+    subjectId: string | null;
+    data: Record<string, string>;
+  }): Promise<string> {
+    const { rows } = await sql<{ id: string }>`
+      INSERT INTO notifications (id, user_id, kind, group_key, actor_ids, subject_id, data)
+      VALUES (${n.id}, ${n.userId}, ${n.kind}, ${n.groupKey}, ARRAY[${n.actorId}]::uuid[], ${n.subjectId}, ${JSON.stringify(n.data)})
+      ON CONFLICT (user_id, group_key) WHERE read_at IS NULL AND group_key IS NOT NULL
+      DO UPDATE SET
+        actor_count = notifications.actor_count + CASE WHEN ${n.actorId}::uuid = ANY (notifications.actor_ids) THEN 0 ELSE 1 END,
+        actor_ids = CASE WHEN ${n.actorId}::uuid = ANY (notifications.actor_ids) THEN notifications.actor_ids
+                         ELSE (array_prepend(${n.actorId}::uuid, notifications.actor_ids))[1:${REMEMBERED_ACTORS}] END,
+        updated_at = now()
+      RETURNING id`.execute(this.db);
+    return rows[0]!.id;
+  }
+
+  private base() {
+    return this.db
+      .selectFrom('notifications as n')
+      .select([
+        'n.id',
+        'n.kind',
+        'n.actor_count',
+        'n.subject_id',
+        'n.data',
+        'n.created_at',
+        'n.updated_at',
+        'n.read_at',
+      ])
+      .select(
+        sql<NotificationRow['actors']>`(
+          SELECT coalesce(jsonb_agg(jsonb_build_object('id', u.id, 'username', u.username, 'displayName', u.display_name) ORDER BY a.ord), '[]')
+            FROM unnest(n.actor_ids[1:${sql.lit(SHOWN_ACTORS)}]) WITH ORDINALITY AS a(id, ord)
+            JOIN users u ON u.id = a.id AND u.banned_at IS NULL)`.as('actors'),
+      );
+  }
+
+  async find(id: string): Promise<NotificationRow | undefined> {
+    return (await this.base().where('n.id', '=', id).executeTakeFirst()) as NotificationRow | undefined;
+  }
+
+  /** Newest activity first; keyset on (updated_at, id). */
+  async page(
+    userId: string,
+    after: { updatedAt: string; id: string } | undefined,
+    limit: number,
+  ): Promise<NotificationRow[]> {
+    let query = this.base().where('n.user_id', '=', userId);
+    if (after) {
+      query = query.where((eb) =>
+        eb(eb.refTuple('n.updated_at', 'n.id'), '<', eb.tuple(new Date(after.updatedAt), after.id)),
+      );
+    }
+    return (await query
+      .orderBy('n.updated_at', 'desc')
+      .orderBy('n.id', 'desc')
+      .limit(limit + 1)
+      .execute()) as NotificationRow[];
+  }
+
+  async unreadCount(userId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('notifications')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('user_id', '=', userId)
+      .where('read_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Marks read everything up to and including the given notification's position. */
+  async markRead(userId: string, upTo: { updatedAt: Date; id: string }): Promise<number> {
+    const result = await this.db
+      .updateTable('notifications')
+      .set({ read_at: sql`now()` })
+      .where('user_id', '=', userId)
+      .where('read_at', 'is', null)
+      .where((eb) => eb(eb.refTuple('updated_at', 'id'), '<=', eb.tuple(upTo.updatedAt, upTo.id)))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async position(userId: string, id: string) {
+    return this.db
+      .selectFrom('notifications')
+      .select(['id', 'updated_at'])
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+}

@@ -1,0 +1,93 @@
+import { uuidv7 } from 'uuidv7';
+import type { Broker } from '../../platform/broker/broker.ts';
+import type { NotificationKind } from '../../platform/db/schema-social.ts';
+import { AppError } from '../../platform/errors.ts';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
+import type { Logger } from '../../platform/observability/logger.ts';
+import type { NotificationsRepository } from './notifications.repository.ts';
+import { presentNotification } from './notifications.schema.ts';
+
+/** The channel a user's live events go to; the realtime gateway subscribes per connected user. */
+export const userChannel = (userId: string) => `user.${userId}`;
+
+export interface NewNotification {
+  kind: NotificationKind;
+  userId: string;
+  actorId: string;
+  subjectId?: string;
+  data?: Record<string, string>;
+}
+
+/** Who may notify whom (the friends module answers). */
+export interface BlockCheck {
+  isBlockedEitherWay(a: string, b: string): Promise<boolean>;
+}
+
+/** Kinds folded into one unread notification per subject ("A and 3 others reacted"). */
+const GROUPED: ReadonlySet<NotificationKind> = new Set(['reaction']);
+
+/** Stored notifications, created by jobs, read through cursor pages, pushed live through the broker. */
+export class NotificationsService {
+  constructor(
+    private readonly repo: NotificationsRepository,
+    private readonly blocks: BlockCheck,
+    private readonly broker: Broker,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Job: never to oneself, never across a block. Returns the notification id, if one was made. */
+  async create(n: NewNotification): Promise<string | undefined> {
+    if (n.userId === n.actorId || (await this.blocks.isBlockedEitherWay(n.userId, n.actorId)))
+      return undefined;
+    const id = await this.repo.upsert({
+      id: uuidv7(),
+      userId: n.userId,
+      kind: n.kind,
+      groupKey: GROUPED.has(n.kind) && n.subjectId ? `${n.kind}:${n.subjectId}` : null,
+      actorId: n.actorId,
+      subjectId: n.subjectId ?? null,
+      data: n.data ?? {},
+    });
+    const row = await this.repo.find(id);
+    if (row) {
+      // Live delivery is best effort: the row is committed, and clients catch up from the list.
+      await this.broker
+        .publish(userChannel(n.userId), {
+          type: 'notification.new',
+          notification: presentNotification(row),
+          unreadCount: await this.repo.unreadCount(n.userId),
+        })
+        .catch((err) => this.logger.warn({ err }, 'notification publish failed'));
+    }
+    return id;
+  }
+
+  async list(userId: string, cursor: string | undefined, limit: number) {
+    const after = cursor ? decodeCursor('notifications', cursor, ['string', 'string']) : undefined;
+    const rows = await this.repo.page(
+      userId,
+      after ? { updatedAt: String(after[0]), id: String(after[1]) } : undefined,
+      limit,
+    );
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map(presentNotification),
+      ...(rows.length > limit && last
+        ? { nextCursor: encodeCursor('notifications', [last.updated_at.toISOString(), last.id]) }
+        : {}),
+    };
+  }
+
+  unreadCount(userId: string): Promise<number> {
+    return this.repo.unreadCount(userId);
+  }
+
+  /** Marks read every notification up to `upTo` (inclusive, in list order). */
+  async markRead(userId: string, upTo: string): Promise<{ marked: number; unreadCount: number }> {
+    const position = await this.repo.position(userId, upTo);
+    if (!position) throw new AppError('NOT_FOUND', 'No such notification.');
+    const marked = await this.repo.markRead(userId, { updatedAt: position.updated_at, id: position.id });
+    return { marked, unreadCount: await this.repo.unreadCount(userId) };
+  }
+}

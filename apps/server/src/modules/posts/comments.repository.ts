@@ -1,0 +1,122 @@
+import { type Kysely, sql } from 'kysely';
+import type { Db } from '../../platform/db/database.ts';
+import type { DB } from '../../platform/db/schema.ts';
+
+export interface CommentRow {
+  id: string;
+  post_id: string;
+  author_id: string;
+  username: string;
+  display_name: string;
+  text: string;
+  entities: unknown[];
+  created_at: Date;
+}
+
+/** SQL for comments and reactions (both hang off a post). */
+export class CommentsRepository {
+  constructor(private readonly db: Db) {}
+
+  async insert(
+    trx: Kysely<DB>,
+    row: { id: string; post_id: string; author_id: string; text: string; entities: unknown[] },
+  ) {
+    await trx
+      .insertInto('comments')
+      .values({ ...row, entities: JSON.stringify(row.entities) })
+      .execute();
+  }
+
+  async find(id: string) {
+    return this.db
+      .selectFrom('comments')
+      .select(['id', 'post_id', 'author_id'])
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+  }
+
+  async softDelete(id: string): Promise<void> {
+    await this.db.updateTable('comments').set({ deleted_at: sql`now()` }).where('id', '=', id).execute();
+  }
+
+  /** Oldest first (keyset on id), leaving out authors the viewer blocked or is blocked by. */
+  async page(
+    postId: string,
+    viewerId: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<CommentRow[]> {
+    let query = this.db
+      .selectFrom('comments as c')
+      .innerJoin('users as u', 'u.id', 'c.author_id')
+      .select([
+        'c.id',
+        'c.post_id',
+        'c.author_id',
+        'u.username',
+        'u.display_name',
+        'c.text',
+        'c.entities',
+        'c.created_at',
+      ])
+      .where('c.post_id', '=', postId)
+      .where('c.deleted_at', 'is', null)
+      .where('u.banned_at', 'is', null)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('blocks as b')
+              .select('b.blocker_id')
+              .where((eb) =>
+                eb.or([
+                  eb.and([eb('b.blocker_id', '=', viewerId), eb('b.blocked_id', '=', eb.ref('c.author_id'))]),
+                  eb.and([eb('b.blocker_id', '=', eb.ref('c.author_id')), eb('b.blocked_id', '=', viewerId)]),
+                ]),
+              ),
+          ),
+        ),
+      );
+    if (after) query = query.where('c.id', '>', after);
+    return (await query
+      .orderBy('c.id')
+      .limit(limit + 1)
+      .execute()) as CommentRow[];
+  }
+
+  async findOne(id: string): Promise<CommentRow | undefined> {
+    return (await this.db
+      .selectFrom('comments as c')
+      .innerJoin('users as u', 'u.id', 'c.author_id')
+      .select([
+        'c.id',
+        'c.post_id',
+        'c.author_id',
+        'u.username',
+        'u.display_name',
+        'c.text',
+        'c.entities',
+        'c.created_at',
+      ])
+      .where('c.id', '=', id)
+      .executeTakeFirst()) as CommentRow | undefined;
+  }
+
+  /** Sets the viewer's one reaction on a post; returns whether it is new or changed. */
+  async react(trx: Kysely<DB>, postId: string, userId: string, kind: string): Promise<boolean> {
+    const result = await sql`
+      INSERT INTO reactions (post_id, user_id, kind) VALUES (${postId}, ${userId}, ${kind})
+      ON CONFLICT (post_id, user_id) DO UPDATE SET kind = EXCLUDED.kind, created_at = now()
+        WHERE reactions.kind <> EXCLUDED.kind`.execute(trx);
+    return Number(result.numAffectedRows ?? 0) > 0;
+  }
+
+  async unreact(postId: string, userId: string, kind: string): Promise<void> {
+    await this.db
+      .deleteFrom('reactions')
+      .where('post_id', '=', postId)
+      .where('user_id', '=', userId)
+      .where('kind', '=', kind as never)
+      .execute();
+  }
+}

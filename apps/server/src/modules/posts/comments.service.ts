@@ -1,0 +1,97 @@
+import { uuidv7 } from 'uuidv7';
+import type { Database } from '../../platform/db/database.ts';
+import type { ReactionKind } from '../../platform/db/schema-social.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { AuthContext } from '../../platform/http/auth-context.ts';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
+import { enqueue } from '../../platform/queue/queue.ts';
+import type { CommentsRepository } from './comments.repository.ts';
+import { type CommentView, presentComment } from './comments.schema.ts';
+import { mentionsOf, parseEntities, type TextEntity } from './entities.ts';
+import type { PostsService } from './posts.service.ts';
+
+/** Comments and reactions on posts the caller can see. */
+export class CommentsService {
+  constructor(
+    private readonly db: Database,
+    private readonly repo: CommentsRepository,
+    private readonly posts: PostsService,
+    private readonly onViewerChange: (userId: string) => Promise<void>,
+  ) {}
+
+  async add(authorId: string, postId: string, text: string): Promise<CommentView> {
+    const post = await this.posts.requireVisible(authorId, postId);
+    const id = uuidv7();
+    const entities = parseEntities(text);
+    await this.db.primary.transaction().execute(async (trx) => {
+      await this.repo.insert(trx, { id, post_id: postId, author_id: authorId, text, entities });
+      await enqueue(trx, 'notifications.create', {
+        kind: 'comment',
+        userId: post.author_id,
+        actorId: authorId,
+        subjectId: postId,
+        data: { commentId: id },
+      });
+      if (mentionsOf(entities).length > 0)
+        await enqueue(trx, 'notifications.mentions', { postId, commentId: id });
+    });
+    const row = await this.repo.findOne(id);
+    return presentComment(row!);
+  }
+
+  async list(viewerId: string, postId: string, cursor: string | undefined, limit: number) {
+    await this.posts.requireVisible(viewerId, postId);
+    const list = `comments:${postId}`;
+    const after = cursor ? String(decodeCursor(list, cursor, ['string'])[0]) : undefined;
+    const rows = await this.repo.page(postId, viewerId, after, limit);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map(presentComment),
+      ...(rows.length > limit && last ? { nextCursor: encodeCursor(list, [last.id]) } : {}),
+    };
+  }
+
+  /** The comment's author, the post's author, or a moderator may delete it. */
+  async delete(viewer: AuthContext, commentId: string): Promise<void> {
+    const comment = await this.repo.find(commentId);
+    if (!comment) throw new AppError('NOT_FOUND', 'No such comment.');
+    const post = await this.posts.findMeta(comment.post_id);
+    const allowed =
+      comment.author_id === viewer.userId ||
+      post?.author_id === viewer.userId ||
+      viewer.role === 'moderator' ||
+      viewer.role === 'admin';
+    if (!allowed) throw new AppError('NOT_FOUND', 'No such comment.');
+    await this.repo.softDelete(commentId);
+  }
+
+  /** The author and mentioned usernames of a live comment. */
+  async mentionsOfComment(commentId: string) {
+    const row = await this.repo.findOne(commentId);
+    return row ? { authorId: row.author_id, usernames: mentionsOf(row.entities as TextEntity[]) } : undefined;
+  }
+
+  async react(userId: string, postId: string, kind: ReactionKind): Promise<void> {
+    const post = await this.posts.requireVisible(userId, postId);
+    await this.db.primary.transaction().execute(async (trx) => {
+      const changed = await this.repo.react(trx, postId, userId, kind);
+      if (changed) {
+        await enqueue(trx, 'notifications.create', {
+          kind: 'reaction',
+          userId: post.author_id,
+          actorId: userId,
+          subjectId: postId,
+          data: { reaction: kind },
+        });
+      }
+    });
+    await this.onViewerChange(userId);
+  }
+
+  async unreact(userId: string, postId: string, kind: ReactionKind): Promise<void> {
+    await this.posts.requireVisible(userId, postId);
+    await this.repo.unreact(postId, userId, kind);
+    await this.onViewerChange(userId);
+  }
+}

@@ -1,0 +1,198 @@
+import { uuidv7 } from 'uuidv7';
+import type { Database } from '../../platform/db/database.ts';
+import type { UserRole } from '../../platform/db/schema.ts';
+import type { Visibility } from '../../platform/db/schema-social.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { AuthContext } from '../../platform/http/auth-context.ts';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
+import { enqueue } from '../../platform/queue/queue.ts';
+import type { AuditService, RequestMeta } from '../audit/audit.service.ts';
+import type { FeedService } from '../feed/feed.service.ts';
+import type { FriendsService, UserDirectory } from '../friends/friends.service.ts';
+import { hashtagsOf, mentionsOf, parseEntities, type TextEntity } from './entities.ts';
+import type { PostRow, PostsRepository } from './posts.repository.ts';
+import { type PostView, presentPost } from './posts.schema.ts';
+
+const STAFF: readonly UserRole[] = ['moderator', 'admin'];
+const TRENDING_SIZE = 20;
+
+/** Records staff actions in the audit log. */
+export type StaffAudit = Pick<AuditService, 'record'>;
+
+/** Posts: writing, reading with visibility rules, and the pages built from them. */
+export class PostsService {
+  constructor(
+    private readonly db: Database,
+    private readonly repo: PostsRepository,
+    private readonly friends: FriendsService,
+    private readonly users: UserDirectory,
+    private readonly feed: FeedService,
+    private readonly audit: StaffAudit,
+  ) {}
+
+  /** Whether `viewerId` may see a post: author, or not blocked and public/friends-with-friendship. */
+  async canSee(viewerId: string, post: { author_id: string; visibility: Visibility }): Promise<boolean> {
+    if (post.author_id === viewerId) return true;
+    if (post.visibility === 'private') return false;
+    if (await this.friends.isBlockedEitherWay(viewerId, post.author_id)) return false;
+    return post.visibility === 'public' || this.friends.areFriends(viewerId, post.author_id);
+  }
+
+  /** The live post's access facts, or 404 when it does not exist or the viewer may not see it. */
+  async requireVisible(viewerId: string, postId: string) {
+    const meta = await this.repo.findMeta(postId);
+    if (!meta || !(await this.canSee(viewerId, meta))) throw new AppError('NOT_FOUND', 'No such post.');
+    return meta;
+  }
+
+  async create(authorId: string, input: { text: string; visibility?: Visibility }): Promise<PostView> {
+    const id = uuidv7();
+    const visibility = input.visibility ?? 'friends';
+    const entities = parseEntities(input.text);
+    await this.db.primary.transaction().execute(async (trx) => {
+      await this.repo.insert(
+        trx,
+        { id, author_id: authorId, text: input.text, visibility, entities },
+        hashtagsOf(entities),
+      );
+      await this.feed.addOwn(trx, id, authorId);
+      if (visibility !== 'private') await enqueue(trx, 'feed.fan-out', { postId: id });
+      if (mentionsOf(entities).length > 0) await enqueue(trx, 'notifications.mentions', { postId: id });
+    });
+    await this.feed.invalidate([authorId]);
+    return this.getVisible(authorId, id);
+  }
+
+  async get(viewerId: string, postId: string): Promise<PostView> {
+    await this.requireVisible(viewerId, postId);
+    return this.getVisible(viewerId, postId);
+  }
+
+  async updateText(viewer: AuthContext, postId: string, text: string): Promise<PostView> {
+    const meta = await this.requireVisible(viewer.userId, postId);
+    if (meta.author_id !== viewer.userId) throw new AppError('NOT_FOUND', 'No such post.');
+    const entities = parseEntities(text);
+    await this.db.primary.transaction().execute(async (trx) => {
+      await this.repo.updateText(trx, postId, text, entities);
+      await this.repo.replaceTags(trx, postId, hashtagsOf(entities), meta.visibility === 'public');
+    });
+    await this.feed.invalidate([viewer.userId]);
+    return this.getVisible(viewer.userId, postId);
+  }
+
+  /** The author deletes a post; staff may remove anyone's post (audited). */
+  async delete(viewer: AuthContext, postId: string, meta: RequestMeta): Promise<void> {
+    const post = await this.repo.findMeta(postId);
+    const isStaff = STAFF.includes(viewer.role);
+    if (!post || (post.author_id !== viewer.userId && !isStaff)) {
+      throw new AppError('NOT_FOUND', 'No such post.');
+    }
+    const readers = await this.db.primary.transaction().execute(async (trx) => {
+      await this.repo.softDelete(trx, postId);
+      if (post.author_id !== viewer.userId) {
+        await this.audit.record(
+          {
+            action: 'moderation.post_remove',
+            actorId: viewer.userId,
+            target: { type: 'post', id: postId },
+            meta,
+            details: { authorId: post.author_id },
+          },
+          trx,
+        );
+      }
+      return this.feed.removePost(trx, postId);
+    });
+    await this.feed.invalidate(readers);
+  }
+
+  /** A user's posts the viewer may see, newest first. */
+  async listByUser(viewerId: string, username: string, cursor: string | undefined, limit: number) {
+    const owner = await this.users.findActiveByUsername(username);
+    if (!owner || (owner.id !== viewerId && (await this.friends.isBlockedEitherWay(viewerId, owner.id)))) {
+      throw new AppError('NOT_FOUND', 'No such user.');
+    }
+    const visibilities: Visibility[] =
+      owner.id === viewerId
+        ? ['public', 'friends', 'private']
+        : (await this.friends.areFriends(viewerId, owner.id))
+          ? ['public', 'friends']
+          : ['public'];
+    const list = `user-posts:${owner.id}`;
+    const before = cursor ? String(decodeCursor(list, cursor, ['string'])[0]) : undefined;
+    const ids = await this.repo.idsByAuthor(owner.id, visibilities, before, limit);
+    return this.pageOf(list, ids, limit, viewerId);
+  }
+
+  async listByTag(viewerId: string, tag: string, cursor: string | undefined, limit: number) {
+    const normalized = tag.normalize('NFKC').toLowerCase();
+    const list = `tag:${normalized}`;
+    const before = cursor ? String(decodeCursor(list, cursor, ['string'])[0]) : undefined;
+    const ids = await this.repo.idsByTag(normalized, viewerId, before, limit);
+    return this.pageOf(list, ids, limit, viewerId);
+  }
+
+  /** Posts by id in the given order, presented for the viewer (ids must already be visible). */
+  async presentMany(ids: readonly string[], viewerId: string): Promise<PostView[]> {
+    const rows = await this.repo.hydrate(ids, viewerId);
+    return ids.flatMap((id) => {
+      const row = rows.get(id);
+      return row ? [presentPost(row)] : [];
+    });
+  }
+
+  /**
+   * Job: notify every active user a post (or one of its comments) mentions who can see the post.
+   * `mentions` lists the source's author and mentioned usernames.
+   */
+  async notifyMentions(
+    postId: string,
+    source: { authorId: string; usernames: string[] } | undefined,
+    notify: (userId: string, actorId: string) => Promise<void>,
+  ): Promise<void> {
+    const meta = await this.repo.findMeta(postId);
+    if (!meta || !source) return;
+    for (const username of source.usernames) {
+      const user = await this.users.findActiveByUsername(username);
+      if (user && user.id !== source.authorId && (await this.canSee(user.id, meta)))
+        await notify(user.id, source.authorId);
+    }
+  }
+
+  /** The author and mentioned usernames of a live post. */
+  async mentionsOfPost(postId: string) {
+    const row = await this.repo.entitiesOf(postId);
+    return row ? { authorId: row.author_id, usernames: mentionsOf(row.entities as TextEntity[]) } : undefined;
+  }
+
+  /** Job: recompute trending tags. */
+  computeTrending(): Promise<void> {
+    return this.repo.computeTrending(TRENDING_SIZE);
+  }
+
+  trending() {
+    return this.repo.trending();
+  }
+
+  findMeta(postId: string) {
+    return this.repo.findMeta(postId);
+  }
+
+  /** Rows for other modules that present posts themselves (collections). */
+  hydrate(ids: readonly string[], viewerId: string): Promise<Map<string, PostRow>> {
+    return this.repo.hydrate(ids, viewerId);
+  }
+
+  private async pageOf(list: string, ids: string[], limit: number, viewerId: string) {
+    const pageIds = ids.slice(0, limit);
+    const items = await this.presentMany(pageIds, viewerId);
+    const last = pageIds[pageIds.length - 1];
+    return { items, ...(ids.length > limit && last ? { nextCursor: encodeCursor(list, [last]) } : {}) };
+  }
+
+  private async getVisible(viewerId: string, postId: string): Promise<PostView> {
+    const [post] = await this.presentMany([postId], viewerId);
+    if (!post) throw new AppError('NOT_FOUND', 'No such post.');
+    return post;
+  }
+}

@@ -1,0 +1,49 @@
+import type { Platform } from '../platform/platform.ts';
+import { FeedRepository } from './feed/feed.repository.ts';
+import { FeedService } from './feed/feed.service.ts';
+import { FriendsRepository } from './friends/friends.repository.ts';
+import { FriendsService, type UserDirectory } from './friends/friends.service.ts';
+import { NotificationsRepository } from './notifications/notifications.repository.ts';
+import { NotificationsService } from './notifications/notifications.service.ts';
+import { CommentsRepository } from './posts/comments.repository.ts';
+import { CommentsService } from './posts/comments.service.ts';
+import { PostsRepository } from './posts/posts.repository.ts';
+import { PostsService, type StaffAudit } from './posts/posts.service.ts';
+
+export const FEED_PAGE_SIZE = 20;
+
+/** The social modules' services, wired once for routes and jobs alike. */
+export function buildSocialServices(platform: Platform, users: UserDirectory, audit: StaffAudit) {
+  const { db, config } = platform;
+  const friends = new FriendsService(db, new FriendsRepository(db.primary), users, config.social.friendCap);
+  // The feed presents posts and posts write feed entries: the feed reaches posts lazily.
+  const postFacts = {
+    findMeta: (id: string) => posts.findMeta(id),
+    presentMany: (ids: readonly string[], viewerId: string) => posts.presentMany(ids, viewerId),
+  };
+  const feed = new FeedService(new FeedRepository(db.primary), platform.cache, postFacts, {
+    inactiveDays: config.social.feedInactiveDays,
+    cacheTtlSeconds: config.social.feedCacheTtlSeconds,
+    defaultLimit: FEED_PAGE_SIZE,
+  });
+  const posts: PostsService = new PostsService(
+    db,
+    new PostsRepository(db.primary),
+    friends,
+    users,
+    feed,
+    audit,
+  );
+  const comments = new CommentsService(db, new CommentsRepository(db.primary), posts, (userId) =>
+    feed.invalidate([userId]),
+  );
+  const notifications = new NotificationsService(
+    new NotificationsRepository(db.primary),
+    friends,
+    platform.broker,
+    platform.logger,
+  );
+  return { friends, feed, posts, comments, notifications };
+}
+
+export type SocialServices = ReturnType<typeof buildSocialServices>;
