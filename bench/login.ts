@@ -19,19 +19,34 @@ const LOGIN_CONNECTIONS = 4;
 const DURATION_S = 15;
 const PROBE_RATE = 50; // /livez requests per second, one connection
 
+/**
+ * The server's own event-loop delay since the previous call, in ms (prom-client resets its
+ * histogram at every scrape, so the first call of a phase only starts the measurement).
+ */
+async function eventLoopDelay(baseUrl: string, token: string) {
+  const res = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  const read = (name: string) => {
+    const match = new RegExp(`^kith_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text);
+    return match ? round(Number(match[1]) * 1000, 2) : Number.NaN;
+  };
+  return { p50Ms: read('p50'), p99Ms: read('p99'), maxMs: read('max') };
+}
+
 async function main() {
   const argon2 = loadConfig({}).argon2; // the defaults the server runs with below
   const dir = await mkdtemp(join(tmpdir(), 'kith-bench-login-'));
   const db = await createBenchDatabase();
   try {
     const port = await freePort();
+    const env = productionEnv(db.url, port, join(dir, 'data'));
     const kith = await startNode({
       what: 'Kith',
       script: SERVER_MAIN,
       cwd: join(SERVER_MAIN, '../..'),
       port,
       env: {
-        ...productionEnv(db.url, port, join(dir, 'data')),
+        ...env,
         // one client address sends every login: lift the per-IP and per-account limits so the
         // figure is the hashing path, not the limiter's 429s
         RATE_LIMIT_DEFAULT_PER_MINUTE: '1000000',
@@ -77,10 +92,14 @@ async function main() {
 
     process.stderr.write('measuring /livez alone …\n');
     await warmUp(probe);
+    await eventLoopDelay(kith.url, env.METRICS_TOKEN!);
     const livezAlone = await load({ ...probe, duration: 5 });
+    const loopAlone = await eventLoopDelay(kith.url, env.METRICS_TOKEN!);
     process.stderr.write('measuring logins with /livez alongside …\n');
     await warmUp(logins);
+    await eventLoopDelay(kith.url, env.METRICS_TOKEN!);
     const [loginLoad, livezDuring] = await Promise.all([load(logins), load(probe)]);
+    const loopDuring = await eventLoopDelay(kith.url, env.METRICS_TOKEN!);
 
     console.log(
       `\nLogin — argon2id m=${argon2.memoryCost} KiB, t=${argon2.timeCost}, p=${argon2.parallelism}; ` +
@@ -104,6 +123,11 @@ async function main() {
         `/livez p99 ${livezAlone.p99Ms} ms alone → ${livezDuring.p99Ms} ms during logins ` +
         `(×${round(livezDuring.p99Ms / livezAlone.p99Ms, 2)})`,
     );
+    console.log(
+      `server event-loop delay p99 ${loopAlone.p99Ms} ms (max ${loopAlone.maxMs}) alone → ` +
+        `${loopDuring.p99Ms} ms (max ${loopDuring.maxMs}) during logins ` +
+        '(argon2 hashes on worker threads, off the event loop)',
+    );
     const file = await writeResult('login', {
       settings: {
         argon2,
@@ -115,6 +139,7 @@ async function main() {
       },
       note: 'server and load generator are separate processes on the same machine',
       results: { login: loginLoad, livezAlone, livezDuringLogins: livezDuring },
+      eventLoopDelay: { alone: loopAlone, duringLogins: loopDuring },
     });
     console.log(`written to ${file}`);
   } finally {

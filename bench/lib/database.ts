@@ -38,6 +38,9 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  // an idle client dropped by the server: the pool replaces it
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   await migrate(pool);
   await migrateQueue(pool, createLogger('silent'));
   await pool.end();

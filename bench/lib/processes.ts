@@ -76,9 +76,11 @@ export async function startNode(options: {
   env: Record<string, string>;
   readyPath: string;
   logFile: string;
+  /** Extra Node options, e.g. `--cpu-prof` to profile the server under load. */
+  nodeArgs?: string[];
 }): Promise<Started> {
   const log = openSync(options.logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', options.script], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.script], {
     cwd: options.cwd ?? REPO_DIR,
     env: { ...baseEnv(), ...options.env },
     stdio: ['ignore', log, log],
