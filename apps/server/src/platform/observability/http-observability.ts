@@ -4,8 +4,16 @@ import '../http/auth-context.ts';
 import type { Platform } from '../platform.ts';
 
 /** One structured log line and the Prometheus series for every request. */
-export function registerObservability(app: FastifyInstance, { metrics }: Pick<Platform, 'metrics'>): void {
+export function registerObservability(
+  app: FastifyInstance,
+  { metrics, state }: Pick<Platform, 'metrics' | 'state'>,
+): void {
   app.decorateRequest('auth', null);
+  // A request still in flight when shutdown began closes its connection when it is answered:
+  // otherwise a kept-alive socket would hold the closing server open until SHUTDOWN_TIMEOUT_MS.
+  app.addHook('onSend', async (_request, reply) => {
+    if (state.shuttingDown) reply.header('Connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const latencyMs = reply.elapsedTime;
