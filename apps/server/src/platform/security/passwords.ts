@@ -32,7 +32,9 @@ export interface PasswordHasher {
 /** argon2id with the configured costs (OWASP minimum: m=19 MiB, t=2, p=1). */
 export function createPasswordHasher(params: Config['argon2']): PasswordHasher {
   const options = { algorithm: ARGON2ID, ...params };
-  let dummy: Promise<string> | undefined;
+  // hashed at once with the current costs, so the dummy work matches real accounts from the first login
+  const dummy = hash('kith-dummy-password-nobody-has', options);
+  dummy.catch(() => {});
   return {
     hash: (password) => hash(password, options),
     async verify(passwordHash, password) {
@@ -43,8 +45,6 @@ export function createPasswordHasher(params: Config['argon2']): PasswordHasher {
       }
     },
     async verifyDummy(password) {
-      // hashed once per process with the current costs, so the work matches real accounts
-      dummy ??= hash('kith-dummy-password-nobody-has', options);
       await verify(await dummy, password).catch(() => false);
     },
   };
