@@ -46,7 +46,8 @@ function runCli(
   });
 }
 
-describe('npm run admin -- create-admin', () => {
+// each case starts real processes (tsx compiles on start): generous time on a busy 2-core machine
+describe('npm run admin -- create-admin', { timeout: 180_000 }, () => {
   it('creates an admin from a password file, who can sign in and use admin routes', async () => {
     const username = uniqueUsername('boss');
     const file = join(dir, 'pw');
