@@ -8,6 +8,15 @@ import { authRoutes } from './auth/auth.routes.ts';
 import { AuthService } from './auth/auth.service.ts';
 import { authKit } from './auth/auth-kit.ts';
 import { SessionsService } from './auth/sessions.service.ts';
+import { feedRoutes } from './feed/feed.routes.ts';
+import { friendsRoutes } from './friends/friends.routes.ts';
+import { FriendRequest } from './friends/friends.schema.ts';
+import { notificationsRoutes } from './notifications/notifications.routes.ts';
+import { Notification } from './notifications/notifications.schema.ts';
+import { Comment } from './posts/comments.schema.ts';
+import { postsRoutes } from './posts/posts.routes.ts';
+import { Post, UserSummary } from './posts/posts.schema.ts';
+import { buildSocialServices, FEED_PAGE_SIZE } from './social.ts';
 import { usersRoutes } from './users/users.routes.ts';
 import { UsersService } from './users/users.service.ts';
 
@@ -17,6 +26,8 @@ import { UsersService } from './users/users.service.ts';
  */
 export async function registerModules(api: FastifyInstance, platform: Platform): Promise<void> {
   const { config } = platform;
+  // Shared response schemas, referenced by $id from several modules' routes
+  for (const schema of [UserSummary, Post, Comment, FriendRequest, Notification]) api.addSchema(schema);
   const db = platform.db.primary;
   const kit = await authKit(platform);
 
@@ -51,4 +62,10 @@ export async function registerModules(api: FastifyInstance, platform: Platform):
   });
   await api.register(usersRoutes, { users });
   await api.register(adminRoutes, { prefix: '/admin', admin, audit });
+
+  const social = buildSocialServices(platform, users, audit);
+  await api.register(friendsRoutes, { friends: social.friends });
+  await api.register(postsRoutes, { posts: social.posts, comments: social.comments });
+  await api.register(feedRoutes, { feed: social.feed, pageSize: FEED_PAGE_SIZE });
+  await api.register(notificationsRoutes, { notifications: social.notifications });
 }

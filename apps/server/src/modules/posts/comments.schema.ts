@@ -16,9 +16,12 @@ export const Comment = Type.Object(
 );
 export type CommentView = Static<typeof Comment>;
 
+/** Use this in routes: a schema registered by $id must not be used inline (Fastify would alter it). */
+export const CommentRef = Type.Unsafe<CommentView>(Type.Ref('Comment'));
+
 export const CommentPage = Type.Object(
   {
-    items: Type.Array(Type.Unsafe<CommentView>(Type.Ref('Comment')), { maxItems: 50 }),
+    items: Type.Array(CommentRef, { maxItems: 50 }),
     nextCursor: Type.Optional(Cursor),
   },
   { additionalProperties: false },

@@ -170,8 +170,12 @@ export class PostsService {
     return this.repo.computeTrending(TRENDING_SIZE);
   }
 
-  trending() {
-    return this.repo.trending();
+  async trendingView() {
+    const rows = await this.repo.trending();
+    return {
+      items: rows.map((r) => ({ tag: r.tag, uses: r.uses })),
+      computedAt: rows[0]?.computed_at.toISOString() ?? null,
+    };
   }
 
   findMeta(postId: string) {

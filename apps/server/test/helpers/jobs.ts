@@ -1,0 +1,23 @@
+import { runOnce, type Task, type TaskList } from 'graphile-worker';
+import { jobHandlers } from '../../src/jobs.ts';
+import type { TestApp } from './app.ts';
+
+/**
+ * Runs every queued job (and the jobs those enqueue) to completion with the real handlers, as the
+ * worker role would; returns once the queue is empty. Deterministic: no waiting on a poll interval.
+ */
+export async function runJobs(t: TestApp): Promise<void> {
+  const handlers = jobHandlers(t.platform);
+  const taskList: TaskList = {};
+  for (const [name, handler] of Object.entries(handlers)) {
+    taskList[name] = (async (payload: unknown) =>
+      handler(payload as never, { jobId: '', attempts: 1 })) as Task;
+  }
+  await runOnce({ connectionString: t.databaseUrl, taskList, logger: quietLogger });
+}
+
+import { Logger } from 'graphile-worker';
+
+const quietLogger = new Logger(() => (level, message) => {
+  if (level === 'error') throw new Error(`job failed: ${message}`);
+});
