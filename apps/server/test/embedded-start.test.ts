@@ -78,7 +78,7 @@ describe('npm start (embedded shape, real entry point)', { timeout: 180_000 }, (
       }),
     });
     expect(signup.status).toBe(201);
-    const body = await signup.json();
+    const body = (await signup.json()) as { user: { username: string }; accessToken: string };
     expect(body.user).toMatchObject({ username: 'first_user' });
     accessToken = body.accessToken;
 
