@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from './helpers/app.ts';
-import { createUser, type TestUser } from './helpers/factories.ts';
+import { createUser, GENEROUS_AUTH_LIMITS, type TestUser } from './helpers/factories.ts';
 import { runJobs } from './helpers/jobs.ts';
+import { befriend } from './helpers/social.ts';
 
-const t = await buildTestApp();
+const t = await buildTestApp({ ...GENEROUS_AUTH_LIMITS });
 const { app } = t;
 
 const send = (from: TestUser, username: string) =>
@@ -13,17 +14,6 @@ const send = (from: TestUser, username: string) =>
     headers: from.headers,
     payload: { username },
   });
-
-async function befriend(a: TestUser, b: TestUser) {
-  const sent = await send(a, b.username);
-  expect(sent.statusCode).toBe(201);
-  const res = await app.inject({
-    method: 'POST',
-    url: `/api/v1/friend-requests/${sent.json().request.id}/accept`,
-    headers: b.headers,
-  });
-  expect(res.statusCode).toBe(204);
-}
 
 const friendsOf = async (viewer: TestUser, username: string) => {
   const res = await app.inject({
@@ -119,7 +109,7 @@ describe('friend requests and friendships', () => {
 
   it('unfriends', async () => {
     const [a, b] = [await createUser(t), await createUser(t)];
-    await befriend(a, b);
+    await befriend(t, a, b);
     expect(
       (await app.inject({ method: 'DELETE', url: `/api/v1/friends/${b.username}`, headers: a.headers }))
         .statusCode,
@@ -133,7 +123,7 @@ describe('friend requests and friendships', () => {
 
   it('blocking ends the friendship and pending requests and hides each side from the other', async () => {
     const [a, b, c] = [await createUser(t), await createUser(t), await createUser(t)];
-    await befriend(a, b);
+    await befriend(t, a, b);
     await send(c, a.username);
     expect(
       (await app.inject({ method: 'PUT', url: `/api/v1/blocks/${b.username}`, headers: a.headers }))

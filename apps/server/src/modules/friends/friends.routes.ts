@@ -68,7 +68,12 @@ export async function friendsRoutes(
     },
     async (request) => {
       const { direction, cursor, limit } = request.query;
-      const page = await friends.listRequests(caller(request).userId, direction, cursor, limit ?? 20);
+      const page = await friends.listRequests(
+        caller(request).userId,
+        direction ?? 'incoming',
+        cursor,
+        limit ?? 20,
+      );
       return {
         items: page.items.map((i) => ({ ...i, createdAt: i.createdAt.toISOString() })),
         nextCursor: page.nextCursor,

@@ -31,7 +31,9 @@ export const SendRequestResult = Type.Object(
 
 export const RequestsQuery = Type.Object(
   {
-    direction: Type.Union([Type.Literal('incoming'), Type.Literal('outgoing')], { default: 'incoming' }),
+    direction: Type.Optional(
+      Type.Union([Type.Literal('incoming'), Type.Literal('outgoing')], { description: 'Default: incoming' }),
+    ),
     cursor: Type.Optional(Cursor),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 20 })),
   },
