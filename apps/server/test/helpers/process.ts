@@ -96,6 +96,10 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     LOG_LEVEL: 'info',
     HOST: '127.0.0.1',
     PORT: '0',
+    // load shedding reacts to this machine's load (a busy CI box right after start-up), not to the
+    // server under test: off unless a test sets it
+    MAX_EVENT_LOOP_DELAY_MS: '0',
+    MAX_EVENT_LOOP_UTILIZATION: '0',
     ...options.env,
   };
   // the test runner's own settings must not leak into the server under test
