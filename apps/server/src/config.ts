@@ -89,6 +89,7 @@ export const EnvSchema = Type.Object({
   ),
   FEED_CACHE_TTL_SECONDS: Int(0, 3600, 30, 'TTL of the cached first feed page (0 disables the cache).'),
   ACCOUNT_RETENTION_DAYS: Int(0, 3650, 30, 'Days between account deletion and erasure of its data.'),
+  COLLECTION_MAX_ITEMS: Int(1, 10_000, 1000, 'Most posts one collection may hold.'),
   IDEMPOTENCY_TTL_HOURS: Int(1, 720, 24, 'How long Idempotency-Key records are kept.'),
 });
 
@@ -150,6 +151,7 @@ export interface Config {
     feedInactiveDays: number;
     feedCacheTtlSeconds: number;
     accountRetentionDays: number;
+    collectionMaxItems: number;
   };
 }
 
@@ -302,6 +304,7 @@ export function loadConfig(
       feedInactiveDays: env.FEED_INACTIVE_DAYS,
       feedCacheTtlSeconds: env.FEED_CACHE_TTL_SECONDS,
       accountRetentionDays: env.ACCOUNT_RETENTION_DAYS,
+      collectionMaxItems: env.COLLECTION_MAX_ITEMS,
     },
   } satisfies Config);
 }

@@ -8,6 +8,7 @@ import { authRoutes } from './auth/auth.routes.ts';
 import { AuthService } from './auth/auth.service.ts';
 import { authKit } from './auth/auth-kit.ts';
 import { SessionsService } from './auth/sessions.service.ts';
+import { collectionsRoutes } from './collections/collections.routes.ts';
 import { feedRoutes } from './feed/feed.routes.ts';
 import { friendsRoutes } from './friends/friends.routes.ts';
 import { FriendRequest } from './friends/friends.schema.ts';
@@ -68,4 +69,8 @@ export async function registerModules(api: FastifyInstance, platform: Platform):
   await api.register(postsRoutes, { posts: social.posts, comments: social.comments });
   await api.register(feedRoutes, { feed: social.feed, pageSize: FEED_PAGE_SIZE });
   await api.register(notificationsRoutes, { notifications: social.notifications });
+  await api.register(collectionsRoutes, {
+    collections: social.collections,
+    maxItems: config.social.collectionMaxItems,
+  });
 }

@@ -1,4 +1,6 @@
 import type { Platform } from '../platform/platform.ts';
+import { CollectionsRepository } from './collections/collections.repository.ts';
+import { CollectionsService } from './collections/collections.service.ts';
 import { FeedRepository } from './feed/feed.repository.ts';
 import { FeedService } from './feed/feed.service.ts';
 import { FriendsRepository } from './friends/friends.repository.ts';
@@ -43,7 +45,15 @@ export function buildSocialServices(platform: Platform, users: UserDirectory, au
     platform.broker,
     platform.logger,
   );
-  return { friends, feed, posts, comments, notifications };
+  const collections = new CollectionsService(
+    db,
+    new CollectionsRepository(db.primary),
+    posts,
+    friends,
+    users,
+    config.social.collectionMaxItems,
+  );
+  return { friends, feed, posts, comments, notifications, collections };
 }
 
 export type SocialServices = ReturnType<typeof buildSocialServices>;
