@@ -17,7 +17,13 @@ export const FEED_PAGE_SIZE = 20;
 /** The social modules' services, wired once for routes and jobs alike. */
 export function buildSocialServices(platform: Platform, users: UserDirectory, audit: StaffAudit) {
   const { db, config } = platform;
-  const friends = new FriendsService(db, new FriendsRepository(db.primary), users, config.social.friendCap);
+  const friends = new FriendsService(
+    db,
+    new FriendsRepository(db.primary),
+    users,
+    config.social.friendCap,
+    (ids) => feed.invalidate(ids),
+  );
   // The feed presents posts and posts write feed entries: the feed reaches posts lazily.
   const postFacts = {
     findMeta: (id: string) => posts.findMeta(id),

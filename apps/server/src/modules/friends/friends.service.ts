@@ -39,6 +39,8 @@ export class FriendsService {
     private readonly repo: FriendsRepository,
     private readonly users: UserDirectory,
     private readonly friendCap: number,
+    /** Drops cached feed pages at once when a block or unfriend hides one user from another. */
+    private readonly onHidden: (userIds: string[]) => Promise<void> = async () => {},
   ) {}
 
   /** A user the caller may interact with; blocked either way or unknown → 404 (never reveal which). */
@@ -139,6 +141,7 @@ export class FriendsService {
         throw new AppError('NOT_FOUND', 'Not friends.');
       await this.removeFromFeeds(trx, userId, other.id);
     });
+    await this.onHidden([userId, other.id]);
   }
 
   /** Blocking removes the friendship and pending requests both ways; idempotent. */
@@ -153,6 +156,7 @@ export class FriendsService {
       if (await this.repo.deleteFriendship(trx, userId, other.id))
         await this.removeFromFeeds(trx, userId, other.id);
     });
+    await this.onHidden([userId, other.id]);
   }
 
   async unblock(userId: string, username: string): Promise<void> {

@@ -11,6 +11,8 @@ export interface NotificationRow {
   data: Record<string, unknown>;
   created_at: Date;
   updated_at: Date;
+  /** updated_at in microseconds since the epoch, exact, for cursors */
+  updated_us: string;
   read_at: Date | null;
 }
 
@@ -62,11 +64,12 @@ export class NotificationsRepository {
         'n.updated_at',
         'n.read_at',
       ])
+      .select(sql<string>`(extract(epoch FROM n.updated_at) * 1000000)::bigint::text`.as('updated_us'))
       .select(
         sql<NotificationRow['actors']>`(
           SELECT coalesce(jsonb_agg(jsonb_build_object('id', u.id, 'username', u.username, 'displayName', u.display_name) ORDER BY a.ord), '[]')
             FROM unnest(n.actor_ids[1:${sql.lit(SHOWN_ACTORS)}]) WITH ORDINALITY AS a(id, ord)
-            JOIN users u ON u.id = a.id AND u.banned_at IS NULL)`.as('actors'),
+            JOIN users u ON u.id = a.id AND u.banned_at IS NULL AND u.deactivated_at IS NULL)`.as('actors'),
       );
   }
 
@@ -74,16 +77,23 @@ export class NotificationsRepository {
     return (await this.base().where('n.id', '=', id).executeTakeFirst()) as NotificationRow | undefined;
   }
 
-  /** Newest activity first; keyset on (updated_at, id). */
+  /** Newest activity first; keyset on (updated_at, id) with microsecond precision. */
   async page(
     userId: string,
-    after: { updatedAt: string; id: string } | undefined,
+    after: { updatedUs: string; id: string } | undefined,
     limit: number,
   ): Promise<NotificationRow[]> {
     let query = this.base().where('n.user_id', '=', userId);
     if (after) {
       query = query.where((eb) =>
-        eb(eb.refTuple('n.updated_at', 'n.id'), '<', eb.tuple(new Date(after.updatedAt), after.id)),
+        eb(
+          eb.refTuple('n.updated_at', 'n.id'),
+          '<',
+          eb.tuple(
+            sql<Date>`timestamptz 'epoch' + ${after.updatedUs}::bigint * interval '1 microsecond'`,
+            after.id,
+          ),
+        ),
       );
     }
     return (await query
@@ -103,24 +113,24 @@ export class NotificationsRepository {
     return Number(row.n);
   }
 
-  /** Marks read everything up to and including the given notification's position. */
-  async markRead(userId: string, upTo: { updatedAt: Date; id: string }): Promise<number> {
-    const result = await this.db
-      .updateTable('notifications')
-      .set({ read_at: sql`now()` })
-      .where('user_id', '=', userId)
-      .where('read_at', 'is', null)
-      .where((eb) => eb(eb.refTuple('updated_at', 'id'), '<=', eb.tuple(upTo.updatedAt, upTo.id)))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+  /** Marks read the given notification and everything older (list order); 0 when it is not the user's. */
+  async markRead(userId: string, upTo: string): Promise<number> {
+    const result = await sql`
+      UPDATE notifications SET read_at = now()
+       WHERE user_id = ${userId} AND read_at IS NULL
+         AND (updated_at, id) <= (SELECT updated_at, id FROM notifications WHERE id = ${upTo} AND user_id = ${userId})`.execute(
+      this.db,
+    );
+    return Number(result.numAffectedRows ?? 0);
   }
 
-  async position(userId: string, id: string) {
-    return this.db
+  async exists(userId: string, id: string): Promise<boolean> {
+    const row = await this.db
       .selectFrom('notifications')
-      .select(['id', 'updated_at'])
+      .select('id')
       .where('user_id', '=', userId)
       .where('id', '=', id)
       .executeTakeFirst();
+    return row !== undefined;
   }
 }

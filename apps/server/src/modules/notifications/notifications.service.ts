@@ -66,7 +66,7 @@ export class NotificationsService {
     const after = cursor ? decodeCursor('notifications', cursor, ['string', 'string']) : undefined;
     const rows = await this.repo.page(
       userId,
-      after ? { updatedAt: String(after[0]), id: String(after[1]) } : undefined,
+      after ? { updatedUs: String(after[0]), id: String(after[1]) } : undefined,
       limit,
     );
     const items = rows.slice(0, limit);
@@ -74,7 +74,7 @@ export class NotificationsService {
     return {
       items: items.map(presentNotification),
       ...(rows.length > limit && last
-        ? { nextCursor: encodeCursor('notifications', [last.updated_at.toISOString(), last.id]) }
+        ? { nextCursor: encodeCursor('notifications', [last.updated_us, last.id]) }
         : {}),
     };
   }
@@ -85,9 +85,8 @@ export class NotificationsService {
 
   /** Marks read every notification up to `upTo` (inclusive, in list order). */
   async markRead(userId: string, upTo: string): Promise<{ marked: number; unreadCount: number }> {
-    const position = await this.repo.position(userId, upTo);
-    if (!position) throw new AppError('NOT_FOUND', 'No such notification.');
-    const marked = await this.repo.markRead(userId, { updatedAt: position.updated_at, id: position.id });
+    if (!(await this.repo.exists(userId, upTo))) throw new AppError('NOT_FOUND', 'No such notification.');
+    const marked = await this.repo.markRead(userId, upTo);
     return { marked, unreadCount: await this.repo.unreadCount(userId) };
   }
 }
