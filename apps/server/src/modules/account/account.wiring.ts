@@ -1,0 +1,27 @@
+import { hkdfSync, type KeyObject } from 'node:crypto';
+import { join } from 'node:path';
+import type { Platform } from '../../platform/platform.ts';
+import type { AuditService } from '../audit/audit.service.ts';
+import { AccountRepository } from './account.repository.ts';
+import { ErasureService } from './erasure.service.ts';
+import { ExportFiles } from './export-files.ts';
+import { ExportLinks } from './export-links.ts';
+import { DataExportsService } from './exports.service.ts';
+
+/** The account module's job-side services, wired once for routes and jobs alike. */
+export function buildAccountServices(platform: Platform, audit: Pick<AuditService, 'record'>) {
+  const db = platform.db.primary;
+  const repo = new AccountRepository(db);
+  const files = new ExportFiles(join(platform.config.dataDir, 'exports'));
+  return {
+    repo,
+    exports: new DataExportsService(db, repo, files, audit),
+    erasure: new ErasureService(db, repo, files, audit),
+  };
+}
+
+/** Download links signed with a key derived from the token signing key (shared by every instance). */
+export function exportLinks(signingKey: KeyObject): ExportLinks {
+  const material = signingKey.export({ format: 'der', type: 'pkcs8' });
+  return new ExportLinks(Buffer.from(hkdfSync('sha256', material, 'kith', 'data-export-link', 32)));
+}
