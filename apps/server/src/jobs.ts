@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { buildAccountServices } from './modules/account/account.wiring.ts';
 import { AuditService } from './modules/audit/audit.service.ts';
 import { buildSocialServices } from './modules/social.ts';
 import { UsersService } from './modules/users/users.service.ts';
@@ -10,6 +11,7 @@ export function jobHandlers(platform: Platform): JobHandlers {
   const { db } = platform;
   const users = new UsersService(db.primary);
   const social = buildSocialServices(platform, users, new AuditService(db.primary));
+  const account = buildAccountServices(platform, new AuditService(db.primary));
   return {
     'idempotency.cleanup': async () => {
       await db.primary.deleteFrom('idempotency_keys').where('expires_at', '<', sql<Date>`now()`).execute();
@@ -52,6 +54,13 @@ export function jobHandlers(platform: Platform): JobHandlers {
       });
     },
     'tags.trending': () => social.posts.computeTrending(),
+    'account.export': ({ exportId }, { attempts }) => account.exports.build(exportId, attempts),
+    'account.erase': async ({ userId }) => {
+      await account.erasure.erase(userId);
+    },
+    'account.exports-cleanup': async () => {
+      await account.exports.expireOld();
+    },
   };
 }
 
@@ -59,4 +68,5 @@ export const cronJobs: CronJob[] = [
   { task: 'idempotency.cleanup', schedule: '*/15 * * * *' },
   { task: 'sessions.cleanup', schedule: '17 * * * *' },
   { task: 'tags.trending', schedule: '*/10 * * * *' },
+  { task: 'account.exports-cleanup', schedule: '41 * * * *' },
 ];

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Platform } from '../platform/platform.ts';
 import { createPasswordHasher } from '../platform/security/passwords.ts';
+import { accountRoutes } from './account/account.routes.ts';
+import { AccountService } from './account/account.service.ts';
+import { buildAccountServices, exportLinks } from './account/account.wiring.ts';
 import { adminRoutes } from './admin/admin.routes.ts';
 import { AdminService } from './admin/admin.service.ts';
 import { AuditService } from './audit/audit.service.ts';
@@ -17,6 +20,9 @@ import { Notification } from './notifications/notifications.schema.ts';
 import { Comment } from './posts/comments.schema.ts';
 import { postsRoutes } from './posts/posts.routes.ts';
 import { Post, UserSummary } from './posts/posts.schema.ts';
+import { ProfilesRepository } from './profiles/profiles.repository.ts';
+import { profilesRoutes } from './profiles/profiles.routes.ts';
+import { ProfilesService } from './profiles/profiles.service.ts';
 import { buildSocialServices, FEED_PAGE_SIZE } from './social.ts';
 import { usersRoutes } from './users/users.routes.ts';
 import { UsersService } from './users/users.service.ts';
@@ -41,15 +47,17 @@ export async function registerModules(api: FastifyInstance, platform: Platform):
     audit,
     refreshTtlDays: config.jwt.refreshTtlDays,
   });
+  const passwords = createPasswordHasher(config.argon2);
   const auth = new AuthService({
     db,
     users,
     sessions,
     audit,
-    passwords: createPasswordHasher(config.argon2),
+    passwords,
     tokens: kit.tokens,
     refreshSecret: kit.keys.refreshSecret,
     refreshTtlDays: config.jwt.refreshTtlDays,
+    feedInactiveDays: config.social.feedInactiveDays,
   });
   const admin = new AdminService({ db, users, sessions, audit });
 
@@ -69,6 +77,26 @@ export async function registerModules(api: FastifyInstance, platform: Platform):
   await api.register(postsRoutes, { posts: social.posts, comments: social.comments });
   await api.register(feedRoutes, { feed: social.feed, pageSize: FEED_PAGE_SIZE });
   await api.register(notificationsRoutes, { notifications: social.notifications });
+  await api.register(profilesRoutes, {
+    profiles: new ProfilesService(new ProfilesRepository(db), social.friends),
+  });
+  const accountJobs = buildAccountServices(platform, audit);
+  const account = new AccountService({
+    db,
+    repo: accountJobs.repo,
+    users,
+    passwords,
+    sessions,
+    audit,
+    feeds: social.feed,
+    friends: social.friends,
+    retentionDays: config.social.accountRetentionDays,
+  });
+  await api.register(accountRoutes, {
+    account,
+    exports: accountJobs.exports,
+    links: exportLinks(kit.keys.privateKey),
+  });
   await api.register(collectionsRoutes, {
     collections: social.collections,
     maxItems: config.social.collectionMaxItems,

@@ -18,6 +18,7 @@ export const ERRORS = {
   CSRF_FAILED: [403, 'Missing or invalid CSRF defence header.'],
   ACCOUNT_BANNED: [403, 'This account is banned.'],
   WRONG_PASSWORD: [403, 'The current password is incorrect.'],
+  INVALID_LINK: [403, 'The link is invalid or has expired.'],
   NOT_FOUND: [404, 'Not found.'],
   ROUTE_NOT_FOUND: [404, 'No such route.'],
   METHOD_NOT_ALLOWED: [405, 'Method not allowed on this route.'],

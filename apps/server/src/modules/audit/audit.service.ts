@@ -21,7 +21,10 @@ export type AuditAction =
   | 'admin.role_change'
   | 'admin.ban'
   | 'admin.create_admin'
-  | 'moderation.post_remove';
+  | 'moderation.post_remove'
+  | 'account.delete'
+  | 'account.erase'
+  | 'account.export';
 
 export interface AuditEvent {
   action: AuditAction;

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { AuthContext } from '../../platform/http/auth-context.ts';
+import { enqueue } from '../../platform/queue/queue.ts';
 import { isCommonPassword, type PasswordHasher } from '../../platform/security/passwords.ts';
 import { type AccessTokens, hashToken, successorToken } from '../../platform/security/tokens.ts';
 import type { AuditService, RequestMeta } from '../audit/audit.service.ts';
@@ -23,6 +24,8 @@ export interface AuthServiceDeps {
   /** Key for deriving a refresh token's successor (HKDF of the signing key). */
   refreshSecret: Buffer;
   refreshTtlDays: number;
+  /** Fan-out skips users inactive this long; their feed is rebuilt when they come back. */
+  feedInactiveDays: number;
 }
 
 export interface SignupInput {
@@ -77,10 +80,12 @@ export class AuthService {
     if (!(await this.deps.passwords.verify(account.password_hash, password)))
       throw await fail('wrong_password');
     if (account.banned_at) throw await fail('banned', 'ACCOUNT_BANNED');
+    // a deleted account awaiting erasure: as if it did not exist
+    if (account.deactivated_at) throw await fail('deactivated');
 
     const tokens = await this.deps.db.transaction().execute(async (trx) => {
       const issued = await this.deps.sessions.start(account.id, meta, trx);
-      await this.deps.users.touchLastActive(account.id, trx);
+      await this.markActive(account.id, trx);
       await this.deps.audit.record(
         { action: 'auth.login', actorId: account.id, target: { type: 'user', id: account.id }, meta },
         trx,
@@ -106,8 +111,11 @@ export class AuthService {
       if (usedAt === null) {
         usedAt = await this.deps.db.transaction().execute(async (trx) => {
           const claimed = await this.repo.claimRefreshToken(tokenHash, trx);
-          if (claimed)
+          if (claimed) {
             await this.repo.rotate(record.session_id, hashToken(successor), this.deps.refreshTtlDays, trx);
+            // a long session keeps its user active (and one back after a long absence gets a feed)
+            await this.markActive(record.user_id, trx);
+          }
           return claimed ?? null;
         });
         if (usedAt === null) continue; // another request won the race: read what it wrote
@@ -122,6 +130,17 @@ export class AuthService {
       return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken: successor };
     }
     throw new AppError('INVALID_REFRESH_TOKEN');
+  }
+
+  /**
+   * Marks the user active; one back from a longer absence than fan-out tolerates gets a feed
+   * rebuild, enqueued in the same transaction as the new last_active_at.
+   */
+  private async markActive(userId: string, trx: Kysely<DB>): Promise<void> {
+    const previous = await this.deps.users.touchLastActive(userId, trx);
+    const inactiveSince = Date.now() - this.deps.feedInactiveDays * 86_400_000;
+    if (previous && previous.getTime() <= inactiveSince)
+      await enqueue(trx, 'feed.rebuild', { userId }, { jobKey: `feed.rebuild:${userId}` });
   }
 
   /** Changes the password and revokes every other session of the user. */

@@ -26,7 +26,7 @@ export class FeedRepository {
         JOIN users u ON u.id = f.friend_id
        WHERE f.user_id = ${authorId}
          AND u.last_active_at > now() - make_interval(days => ${activeSinceDays})
-         AND u.banned_at IS NULL
+         AND u.banned_at IS NULL AND u.deactivated_at IS NULL
       ON CONFLICT DO NOTHING
       RETURNING user_id`.execute(this.db);
     return rows.map((r) => r.user_id);

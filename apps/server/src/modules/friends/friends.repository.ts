@@ -170,7 +170,8 @@ export class FriendsRepository {
       .innerJoin('users as u', 'u.id', `r.${other}`)
       .select(['r.id', 'r.created_at', 'u.id as user_id', 'u.username', 'u.display_name'])
       .where(`r.${mine}`, '=', userId)
-      .where('u.banned_at', 'is', null);
+      .where('u.banned_at', 'is', null)
+      .where('u.deactivated_at', 'is', null);
     if (before) query = query.where('r.id', '<', before);
     return query
       .orderBy('r.id', 'desc')
@@ -185,7 +186,8 @@ export class FriendsRepository {
       .innerJoin('users as u', 'u.id', 'f.friend_id')
       .select(['u.id', 'u.username', 'u.display_name', 'f.created_at'])
       .where('f.user_id', '=', userId)
-      .where('u.banned_at', 'is', null);
+      .where('u.banned_at', 'is', null)
+      .where('u.deactivated_at', 'is', null);
     if (after) query = query.where('f.friend_id', '>', after);
     return query
       .orderBy('f.friend_id')

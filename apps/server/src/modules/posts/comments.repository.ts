@@ -63,6 +63,7 @@ export class CommentsRepository {
       .where('c.post_id', '=', postId)
       .where('c.deleted_at', 'is', null)
       .where('u.banned_at', 'is', null)
+      .where('u.deactivated_at', 'is', null)
       .where(({ not, exists, selectFrom }) =>
         not(
           exists(

@@ -114,6 +114,7 @@ export class PostsRepository {
       .where('p.id', 'in', ids)
       .where('p.deleted_at', 'is', null)
       .where('u.banned_at', 'is', null)
+      .where('u.deactivated_at', 'is', null)
       .execute();
     return new Map(rows.map((r) => [r.id, r as PostRow]));
   }

@@ -15,6 +15,8 @@ const PUBLIC_COLUMNS = [
   'created_at',
   'updated_at',
   'last_active_at',
+  'deactivated_at',
+  'erase_after',
 ] as const;
 
 export interface NewUser {
@@ -58,13 +60,14 @@ export class UsersRepository {
     }
   }
 
-  /** An active (not banned) user by username, case-insensitively. */
+  /** An active (not banned, not deactivated) user by username, case-insensitively. */
   async findActiveByUsername(username: string) {
     return this.db
       .selectFrom('users')
       .select(['id', 'username', 'display_name'])
       .where(sql<string>`lower(username)`, '=', username.toLowerCase())
       .where('banned_at', 'is', null)
+      .where('deactivated_at', 'is', null)
       .executeTakeFirst();
   }
 
@@ -75,12 +78,14 @@ export class UsersRepository {
   /** By username or e-mail (both stored lowercase), with the password hash, for logins. */
   async credentials(
     login: string,
-  ): Promise<{ id: string; password_hash: string; banned_at: Date | null } | undefined> {
+  ): Promise<
+    { id: string; password_hash: string; banned_at: Date | null; deactivated_at: Date | null } | undefined
+  > {
     const column = login.includes('@') ? 'email' : 'username';
     return (
       this.db
         .selectFrom('users')
-        .select(['id', 'password_hash', 'banned_at'])
+        .select(['id', 'password_hash', 'banned_at', 'deactivated_at'])
         // lower(...) so that the unique expression indexes serve the lookup
         .where(sql<string>`lower(${sql.ref(column)})`, '=', login.toLowerCase())
         .executeTakeFirst()
@@ -115,7 +120,17 @@ export class UsersRepository {
       .executeTakeFirst();
   }
 
-  async touchLastActive(id: string, db: Kysely<DB> = this.db): Promise<void> {
-    await db.updateTable('users').set({ last_active_at: new Date() }).where('id', '=', id).execute();
+  /** Sets last_active_at to now; returns the value it had before. */
+  async touchLastActive(id: string, db: Kysely<DB> = this.db): Promise<Date | undefined> {
+    // the FROM row is the version before this UPDATE
+    const row = await db
+      .updateTable('users as u')
+      .from('users as before')
+      .set({ last_active_at: sql<Date>`now()` })
+      .whereRef('before.id', '=', 'u.id')
+      .where('u.id', '=', id)
+      .returning('before.last_active_at as previous')
+      .executeTakeFirst();
+    return row?.previous;
   }
 }

@@ -83,7 +83,8 @@ export class UsersService {
     return user;
   }
 
-  touchLastActive(id: string, trx?: Kysely<DB>): Promise<void> {
+  /** Marks the user active now; returns when they were last active before. */
+  touchLastActive(id: string, trx?: Kysely<DB>): Promise<Date | undefined> {
     return this.repo.touchLastActive(id, trx);
   }
 }

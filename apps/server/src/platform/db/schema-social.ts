@@ -109,7 +109,21 @@ export interface TrendingTagsTable {
   computed_at: Timestamp;
 }
 
+export type DataExportStatus = 'pending' | 'ready' | 'failed' | 'expired';
+
+export interface DataExportsTable {
+  id: string;
+  user_id: string;
+  status: ColumnType<DataExportStatus, DataExportStatus | undefined, DataExportStatus>;
+  file_key: string | null;
+  size_bytes: ColumnType<string | null, number | null | undefined, number | null>;
+  created_at: Timestamp;
+  completed_at: NullableTimestamp;
+  expires_at: NullableTimestamp;
+}
+
 export interface SocialTables {
+  data_exports: DataExportsTable;
   trending_tags: TrendingTagsTable;
   friendships: FriendshipsTable;
   friend_requests: FriendRequestsTable;

@@ -18,6 +18,9 @@ export interface UsersTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   last_active_at: Timestamp;
+  /** Set when the user deleted the account (0012); erased at erase_after. */
+  deactivated_at: NullableTimestamp;
+  erase_after: NullableTimestamp;
 }
 
 export interface SessionsTable {

@@ -25,6 +25,12 @@ export interface JobPayloads {
   'notifications.mentions': { postId: string; commentId?: string };
   /** Recomputes the top hashtags of the last 24 hours. */
   'tags.trending': Record<string, never>;
+  /** Builds the JSON archive of a data export. */
+  'account.export': { exportId: string };
+  /** Erases a deleted account once its retention period is over. */
+  'account.erase': { userId: string };
+  /** Deletes export archives past their keeping time. */
+  'account.exports-cleanup': Record<string, never>;
 }
 
 export type TaskName = keyof JobPayloads;
