@@ -495,6 +495,32 @@ describe('collections', () => {
     expect(list.json().items.map((c: { id: string }) => c.id)).toEqual([hidden, id]);
   });
 
+  it('closes the gap when a post is erased for good, also while the collection is being edited', async () => {
+    const [owner, author] = [await createUser(t), await createUser(t)];
+    const [id, other] = [await createCollection(owner), await createCollection(owner)];
+    const mine = [await post(owner), await post(owner), await post(owner)];
+    const theirs = [await post(author), await post(author)];
+    for (const p of [mine[0]!, theirs[0]!, mine[1]!, theirs[1]!, mine[2]!]) await add(owner, id, p);
+    await add(owner, other, theirs[1]!);
+    await add(owner, other, mine[0]!);
+
+    // one post erased (as an admin tool or erasure job would) while the owner reorders
+    const order = [mine[2]!, theirs[1]!, mine[1]!, theirs[0]!, mine[0]!];
+    const [reorder] = await Promise.all([
+      call(owner, 'PUT', `/collections/${id}/items`, { postIds: order }),
+      db.deleteFrom('posts').where('id', '=', theirs[0]!).execute(),
+    ]);
+    expect([204, 409]).toContain(reorder.statusCode);
+    const left = await expectGapFree(id, [mine[0]!, mine[1]!, mine[2]!, theirs[1]!]);
+    if (reorder.statusCode === 204) expect(left.postIds).toEqual(order.filter((p) => p !== theirs[0]));
+
+    // the author's account erased: every post of theirs leaves every collection
+    await db.deleteFrom('users').where('id', '=', author.id).execute();
+    await expectGapFree(id, mine);
+    expect((await expectGapFree(other)).postIds).toEqual([mine[0]]);
+    expect((await call(owner, 'GET', `/collections/${id}`)).json().itemCount).toBe(3);
+  });
+
   it('keeps item_count equal to the items of every collection', async () => {
     const rows = await sql<{ bad: number }>`
       SELECT count(*)::int AS bad FROM collections c
