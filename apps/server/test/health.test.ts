@@ -50,7 +50,7 @@ describe('health with the database down', () => {
 
 describe('health with the database up', () => {
   it('/readyz is ready, turns unavailable at once on shutdown and reports pending migrations', async () => {
-    const { app, platform } = await buildTestApp();
+    const { app, platform } = await buildTestApp({ READYZ_TIMEOUT_MS: '10000' });
     const ok = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toEqual({
@@ -74,7 +74,10 @@ describe('health with the database up', () => {
   });
 
   it('/readyz with Redis configured but down: still 200, reported as degraded', async () => {
-    const { app } = await buildTestApp({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    const { app } = await buildTestApp({
+      READYZ_TIMEOUT_MS: '10000',
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+    });
     const res = await app.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: 'degraded', checks: { database: 'ok', redis: 'down' } });
