@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
 import { jobHandlers } from '../src/jobs.ts';
 import { AppError } from '../src/platform/errors.ts';
+import { storageKey } from '../src/platform/idempotency/idempotency-seal.ts';
 import type { Platform } from '../src/platform/platform.ts';
 import { buildTestApp } from './helpers/app.ts';
 
@@ -70,16 +71,32 @@ const runs = async (item: string) => {
   return rows[0]!.n;
 };
 
+/** How the record of a key sent from the default test address is stored (hashed). */
+const stored = (key: string, ip = '192.0.2.1') => storageKey(`ip:${ip}`, key);
+
 const record = async (key: string) => {
   const { rows } = await platform.db.primaryPool.query(
     `SELECT state, response_status, (expires_at - created_at) = make_interval(hours => 24) AS ttl_ok
        FROM idempotency_keys WHERE key = $1`,
-    [key],
+    [stored(key)],
   );
   return rows[0] as { state: string; response_status: number | null; ttl_ok: boolean } | undefined;
 };
 
 describe('Idempotency-Key', () => {
+  it('stores neither the raw key nor the response body in clear', async () => {
+    const res = await order({ item: 'secret-item' }, 'key-sealed');
+    expect(res.statusCode).toBe(201);
+    const { rows } = await platform.db.primaryPool.query('SELECT key, response_body FROM idempotency_keys');
+    const dump = JSON.stringify(rows);
+    expect(dump).not.toContain('key-sealed');
+    expect(dump).not.toContain('secret-item');
+    expect(rows.some((r) => r.key === stored('key-sealed'))).toBe(true);
+    const replay = await order({ item: 'secret-item' }, 'key-sealed');
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toBe(res.body);
+  });
+
   it('processes requests without a key normally', async () => {
     expect((await order({ item: 'plain' })).statusCode).toBe(201);
     expect((await order({ item: 'plain' })).statusCode).toBe(201);
@@ -182,7 +199,8 @@ describe('Idempotency-Key', () => {
     // as if the instance had been killed mid-request: still running, lock passed
     await platform.db.primaryPool.query(
       `UPDATE idempotency_keys SET state = 'running', response_status = NULL, locked_until = now() - interval '1 second'
-        WHERE key = 'key-stale'`,
+        WHERE key = $1`,
+      [stored('key-stale')],
     );
     const retry = await order({ item: 'crash' }, 'key-stale');
     expect(retry.statusCode).toBe(201);
@@ -194,7 +212,8 @@ describe('Idempotency-Key', () => {
     expect((await order({ item: 'old' }, 'key-expiry')).statusCode).toBe(201);
     const expire = () =>
       platform.db.primaryPool.query(
-        `UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = 'key-expiry'`,
+        `UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1`,
+        [stored('key-expiry')],
       );
     await expire();
     // an expired record is not replayed, even before the job has run

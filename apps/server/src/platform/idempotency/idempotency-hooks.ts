@@ -9,6 +9,7 @@ import {
   readIdempotencyKey,
   requestHash,
 } from './idempotency-key.ts';
+import { openBody, sealBody, storageKey } from './idempotency-seal.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -80,23 +81,27 @@ export function registerIdempotency(app: FastifyInstance, platform: Pick<Platfor
     if (key === undefined || key === 'invalid') return;
     const scope = idempotencyScope(request);
     const hash = requestHash(request);
+    const stored = storageKey(scope, key);
     for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
-      if (await records.claim({ scope, key, requestHash: hash, lockSeconds: LOCK_SECONDS, ttlHours })) {
+      if (
+        await records.claim({ scope, key: stored, requestHash: hash, lockSeconds: LOCK_SECONDS, ttlHours })
+      ) {
         claims.set(request, { scope, key });
         return;
       }
-      const record = await records.find(scope, key);
+      const record = await records.find(scope, stored);
       // gone between the two statements (released or expired): claim again
       if (!record) continue;
       if (record.requestHash !== hash) {
         return reply.code(422).send(errorBody('IDEMPOTENCY_KEY_REUSED', request.id));
       }
-      if (record.response) {
+      const body = record.response && openBody(scope, key, record.response.body);
+      if (record.response && body !== undefined) {
         return reply
           .code(record.response.status)
           .headers(record.response.headers)
           .header('Idempotent-Replayed', 'true')
-          .send(record.response.body);
+          .send(body);
       }
       return reply
         .code(409)
@@ -114,13 +119,14 @@ export function registerIdempotency(app: FastifyInstance, platform: Pick<Platfor
     const body =
       typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
     try {
+      const stored = storageKey(claim.scope, claim.key);
       if (status >= 500 || body === undefined) {
-        await records.release(claim.scope, claim.key);
+        await records.release(claim.scope, stored);
       } else {
-        await records.complete(claim.scope, claim.key, {
+        await records.complete(claim.scope, stored, {
           status,
           headers: replayedHeaders(reply.getHeaders()),
-          body,
+          body: sealBody(claim.scope, claim.key, body),
         });
       }
     } catch (err) {
