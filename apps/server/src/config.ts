@@ -60,8 +60,9 @@ export const EnvSchema = Type.Object({
   MAX_EVENT_LOOP_UTILIZATION: Type.Number({
     minimum: 0,
     maximum: 1,
-    default: 0.98,
-    description: 'Shed load above this event-loop utilization; 0 disables.',
+    default: 0,
+    description:
+      'Shed load above this event-loop utilization (e.g. 0.98); 0 disables. Off by default: start-up alone can pass 0.98.',
   }),
   METRICS_TOKEN: Str('Bearer token required for /metrics on the main port.'),
   METRICS_PORT: Type.Optional(

@@ -102,7 +102,7 @@ describe('migrations', () => {
       }, 'both migrators to wait for the advisory lock');
       await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
       const [appliedA, appliedB] = await Promise.all([a, b]);
-      expect([...appliedA, ...appliedB].sort()).toEqual(['1_first', '2_second']);
+      expect([...appliedA, ...appliedB].sort()).toEqual(['0001_first.sql', '0002_second.sql']);
       expect([appliedA.length, appliedB.length].sort()).toEqual([0, 2]);
 
       const { rows } = await holder.query(
@@ -125,7 +125,7 @@ describe('migrations', () => {
     const file = join(migrations, '0001_widgets.sql');
     await writeFile(file, 'CREATE TABLE widgets (id int);');
     const pool = poolFor(await emptyDatabase());
-    expect(await migrate(pool, () => {}, migrations)).toEqual(['1_widgets']);
+    expect(await migrate(pool, () => {}, migrations)).toEqual(['0001_widgets.sql']);
     expect(await checkMigrations(pool, migrations)).toBe(0);
 
     await writeFile(file, 'CREATE TABLE widgets (id bigint);');
@@ -145,7 +145,7 @@ describe('migrations', () => {
     await writeFile(join(migrations, '0001_ok.sql'), 'CREATE TABLE ok (id int);');
     await writeFile(join(migrations, '0002_bad.sql'), 'CREATE TABLE half (id int); SELECT * FROM nowhere;');
     const pool = poolFor(await emptyDatabase());
-    await expect(migrate(pool, () => {}, migrations)).rejects.toThrow(/2_bad failed: .*nowhere/);
+    await expect(migrate(pool, () => {}, migrations)).rejects.toThrow(/0002_bad.sql failed: .*nowhere/);
     const { rows } = await pool.query('SELECT version FROM schema_migrations');
     expect(rows).toEqual([{ version: 1 }]);
     expect((await pool.query(`SELECT to_regclass('public.half') AS t`)).rows[0].t).toBeNull();
@@ -157,7 +157,9 @@ describe('migrations', () => {
     const first = await run('npm', ['run', '--silent', 'migrate'], env);
     expect(first.stderr).not.toMatch(/error/i);
     expect(first.code).toBe(0);
-    const expected = (await readMigrations()).map((m) => `${m.version}_${m.name}`);
+    const expected = (await readMigrations()).map(
+      (m) => `${String(m.version).padStart(4, '0')}_${m.name}.sql`,
+    );
     expect(first.stdout).toContain(`applied ${expected.length} migration(s)`);
     for (const name of expected) expect(first.stdout).toContain(name);
     const pool = poolFor(url);

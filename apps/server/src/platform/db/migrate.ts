@@ -6,6 +6,10 @@ import type pg from 'pg';
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../migrations');
 
+/** The file name a migration came from, e.g. 0001_foundation.sql. */
+const fileName = (m: { version: number; name: string }) =>
+  `${String(m.version).padStart(4, '0')}_${m.name}.sql`;
+
 /** Arbitrary constant shared by every instance so that only one migrates at a time. */
 const LOCK_KEY = 7_230_114_001;
 
@@ -62,12 +66,12 @@ function pendingAfterCheck(files: MigrationFile[], done: Applied[]): MigrationFi
     const file = byVersion.get(row.version);
     if (!file) {
       throw new MigrationError(
-        `migration ${row.version}_${row.name} is applied in the database but its file is missing (is this an older build?)`,
+        `migration ${fileName(row)} is applied in the database but its file is missing (is this an older build?)`,
       );
     }
     if (file.checksum !== row.checksum) {
       throw new MigrationError(
-        `migration ${row.version}_${row.name}.sql changed after it was applied (checksum ${row.checksum.slice(0, 12)} in the database, ${file.checksum.slice(0, 12)} on disk); migrations are forward-only: restore the file and add a new one`,
+        `migration ${fileName(row)} changed after it was applied (checksum ${row.checksum.slice(0, 12)} in the database, ${file.checksum.slice(0, 12)} on disk); migrations are forward-only: restore the file and add a new one`,
       );
     }
   }
@@ -118,10 +122,10 @@ export async function migrate(
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new MigrationError(`migration ${file.version}_${file.name} failed: ${(err as Error).message}`);
+        throw new MigrationError(`migration ${fileName(file)} failed: ${(err as Error).message}`);
       }
-      appliedNow.push(`${file.version}_${file.name}`);
-      log(`applied migration ${file.version}_${file.name}`);
+      appliedNow.push(`${fileName(file)}`);
+      log(`applied migration ${fileName(file)}`);
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => {});
