@@ -240,6 +240,21 @@ describe('collections', () => {
     // the blocker is hidden from the blocked side too
     expect((await call(owner, 'GET', `/users/${blocked.username}/collections`)).statusCode).toBe(404);
 
+    // a banned or deactivated owner's collections are gone for everyone else
+    const gone = await createUser(t);
+    const goneId = await createCollection(gone, { visibility: 'public' });
+    expect((await call(stranger, 'GET', `/collections/${goneId}`)).statusCode).toBe(200);
+    await db
+      .updateTable('users')
+      .set({ deactivated_at: new Date(), erase_after: new Date(Date.now() + 86_400_000) })
+      .where('id', '=', gone.id)
+      .execute();
+    expect((await call(stranger, 'GET', `/collections/${goneId}`)).statusCode).toBe(404);
+    expect((await call(stranger, 'GET', `/users/${gone.username}/collections`)).statusCode).toBe(404);
+    await db.updateTable('users').set({ banned_at: new Date() }).where('id', '=', owner.id).execute();
+    expect((await call(friend, 'GET', `/collections/${ids.public}`)).statusCode).toBe(404);
+    await db.updateTable('users').set({ banned_at: null }).where('id', '=', owner.id).execute();
+
     // cursor pages
     const extra = [];
     for (let i = 0; i < 3; i++) extra.push(await createCollection(owner, { title: `more ${i}` }));

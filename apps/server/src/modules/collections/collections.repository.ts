@@ -15,7 +15,7 @@ export interface CollectionRow {
   updated_at: Date;
 }
 
-/** A collection with its owner's public name (owner not banned). */
+/** A collection with its owner's public name (owner neither banned nor deactivated). */
 export interface OwnedCollectionRow extends CollectionRow {
   username: string;
   display_name: string;
@@ -55,7 +55,7 @@ export class CollectionsRepository {
     await this.db.insertInto('collections').values(row).execute();
   }
 
-  /** A collection whose owner is not banned, with the owner's names. */
+  /** A collection whose owner is active (not banned, not deactivated), with the owner's names. */
   async find(id: string): Promise<OwnedCollectionRow | undefined> {
     return this.db
       .selectFrom('collections as c')
@@ -63,6 +63,7 @@ export class CollectionsRepository {
       .select([...COLUMNS, 'u.username', 'u.display_name'])
       .where('c.id', '=', id)
       .where('u.banned_at', 'is', null)
+      .where('u.deactivated_at', 'is', null)
       .executeTakeFirst();
   }
 
