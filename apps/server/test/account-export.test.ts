@@ -29,7 +29,7 @@ async function userWithReadyExport() {
   const [user, friend] = [await createUser(t, { displayName: 'Exporter' }), await createUser(t)];
   await befriend(t, user, friend);
   const post = await createPost(t, user, 'my #first post', 'private');
-  const friendPost = await createPost(t, friend, 'hello @' + user.username, 'friends');
+  const friendPost = await createPost(t, friend, `hello @${user.username}`, 'friends');
   await runJobs(t);
   await app.inject({
     method: 'POST',
