@@ -92,6 +92,11 @@ export const EnvSchema = Type.Object({
   ACCOUNT_RETENTION_DAYS: Int(0, 3650, 30, 'Days between account deletion and erasure of its data.'),
   COLLECTION_MAX_ITEMS: Int(1, 10_000, 1000, 'Most posts one collection may hold.'),
   IDEMPOTENCY_TTL_HOURS: Int(1, 720, 24, 'How long Idempotency-Key records are kept.'),
+  CHAT_GROUP_MAX_MEMBERS: Int(2, 1000, 250, 'Most members of one group conversation, its creator included.'),
+  CHAT_FRIENDS_ONLY: Type.Boolean({
+    default: true,
+    description: 'Conversations only with friends (members are added by a friend of theirs).',
+  }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -154,6 +159,7 @@ export interface Config {
     accountRetentionDays: number;
     collectionMaxItems: number;
   };
+  chat: { groupMaxMembers: number; friendsOnly: boolean };
 }
 
 export class ConfigError extends Error {
@@ -307,5 +313,6 @@ export function loadConfig(
       accountRetentionDays: env.ACCOUNT_RETENTION_DAYS,
       collectionMaxItems: env.COLLECTION_MAX_ITEMS,
     },
+    chat: { groupMaxMembers: env.CHAT_GROUP_MAX_MEMBERS, friendsOnly: env.CHAT_FRIENDS_ONLY },
   } satisfies Config);
 }
