@@ -1,0 +1,269 @@
+import { type Kysely, sql } from 'kysely';
+import type { Db } from '../../platform/db/database.ts';
+import type { DB } from '../../platform/db/schema.ts';
+import type { ConversationKind } from '../../platform/db/schema-chat.ts';
+
+export interface MessageRow {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  sender_id: string | null;
+  client_message_id: string;
+  body: string;
+  created_at: Date;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+}
+
+/** A member's place in a conversation: the newest seq and the member's read marker. */
+export interface Position {
+  conversation_id: string;
+  last_seq: number;
+  last_read_seq: number;
+}
+
+/** Unread counts stop counting here (a badge shows "999+"); keeps each count a bounded index scan. */
+export const UNREAD_CAP = 1000;
+
+const MESSAGE_COLUMNS = [
+  'id',
+  'conversation_id',
+  'seq',
+  'sender_id',
+  'client_message_id',
+  'body',
+  'created_at',
+  'edited_at',
+  'deleted_at',
+] as const;
+
+type RawMessage = Omit<MessageRow, 'seq'> & { seq: string | number };
+const toMessage = (row: RawMessage): MessageRow => ({ ...row, seq: Number(row.seq) });
+
+/**
+ * SQL for messages, sequence numbers and read markers. A send runs `bumpSeq` first in its
+ * transaction: the conversation row's lock serializes senders, so seqs are gapless and unique.
+ */
+export class ChatRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Takes the next seq of a conversation the sender is a current member of (locking its row until
+   * the transaction ends); undefined when there is no such conversation or membership.
+   */
+  async bumpSeq(
+    trx: Kysely<DB>,
+    conversationId: string,
+    senderId: string,
+  ): Promise<{ seq: number; kind: ConversationKind } | undefined> {
+    const { rows } = await sql<{ last_seq: string; kind: ConversationKind }>`
+      UPDATE conversations SET last_seq = last_seq + 1, last_message_at = now()
+       WHERE id = ${conversationId}
+         AND EXISTS (SELECT 1 FROM conversation_members
+                      WHERE conversation_id = ${conversationId} AND user_id = ${senderId} AND left_at IS NULL)
+      RETURNING last_seq, kind`.execute(trx);
+    const row = rows[0];
+    return row && { seq: Number(row.last_seq), kind: row.kind };
+  }
+
+  /** The current members' ids (in a send, read under the conversation lock: membership writes take it too). */
+  async memberIds(conversationId: string, trx: Kysely<DB> = this.db): Promise<string[]> {
+    const rows = await trx
+      .selectFrom('conversation_members')
+      .select('user_id')
+      .where('conversation_id', '=', conversationId)
+      .where('left_at', 'is', null)
+      .execute();
+    return rows.map((r) => r.user_id);
+  }
+
+  /** Inserts the message; undefined when this sender already used this client id here. */
+  async insertMessage(
+    trx: Kysely<DB>,
+    m: {
+      id: string;
+      conversationId: string;
+      seq: number;
+      senderId: string;
+      clientMessageId: string;
+      body: string;
+    },
+  ): Promise<MessageRow | undefined> {
+    const row = await trx
+      .insertInto('messages')
+      .values({
+        id: m.id,
+        conversation_id: m.conversationId,
+        seq: m.seq,
+        sender_id: m.senderId,
+        client_message_id: m.clientMessageId,
+        body: m.body,
+      })
+      .onConflict((oc) => oc.columns(['conversation_id', 'sender_id', 'client_message_id']).doNothing())
+      .returning(MESSAGE_COLUMNS)
+      .executeTakeFirst();
+    return row && toMessage(row);
+  }
+
+  /** Moves a member's read marker forward to `seq` (never back, never past the conversation's last seq). */
+  async advanceReadMarker(
+    conversationId: string,
+    userId: string,
+    seq: number,
+    trx: Kysely<DB> = this.db,
+  ): Promise<{ last_read_seq: number; moved: boolean } | undefined> {
+    const { rows } = await sql<{ last_read_seq: string; moved: boolean }>`
+      WITH target AS (
+        SELECT cm.last_read_seq AS old, least(greatest(cm.last_read_seq, ${seq}::bigint), c.last_seq) AS new
+          FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
+         WHERE cm.conversation_id = ${conversationId} AND cm.user_id = ${userId} AND cm.left_at IS NULL
+      ), updated AS (
+        UPDATE conversation_members cm SET last_read_seq = target.new FROM target
+         WHERE cm.conversation_id = ${conversationId} AND cm.user_id = ${userId} AND target.new > target.old
+        RETURNING cm.last_read_seq
+      )
+      SELECT coalesce((SELECT last_read_seq FROM updated), target.old) AS last_read_seq,
+             EXISTS (SELECT 1 FROM updated) AS moved
+        FROM target`.execute(trx);
+    const row = rows[0];
+    return row && { last_read_seq: Number(row.last_read_seq), moved: row.moved };
+  }
+
+  async findByClientId(
+    conversationId: string,
+    senderId: string,
+    clientMessageId: string,
+  ): Promise<MessageRow | undefined> {
+    const row = await this.db
+      .selectFrom('messages')
+      .select(MESSAGE_COLUMNS)
+      .where('conversation_id', '=', conversationId)
+      .where('sender_id', '=', senderId)
+      .where('client_message_id', '=', clientMessageId)
+      .executeTakeFirst();
+    return row && toMessage(row);
+  }
+
+  async findMessage(id: string): Promise<MessageRow | undefined> {
+    const row = await this.db
+      .selectFrom('messages')
+      .select(MESSAGE_COLUMNS)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toMessage(row);
+  }
+
+  /** Changes the text of a live message by its author; undefined when there is none. */
+  async editMessage(id: string, authorId: string, body: string): Promise<MessageRow | undefined> {
+    const row = await this.db
+      .updateTable('messages')
+      .set({ body, edited_at: sql<Date>`now()` })
+      .where('id', '=', id)
+      .where('sender_id', '=', authorId)
+      .where('deleted_at', 'is', null)
+      .returning(MESSAGE_COLUMNS)
+      .executeTakeFirst();
+    return row && toMessage(row);
+  }
+
+  /** Deletes a live message by its author, keeping its seq; undefined when there is none. */
+  async deleteMessage(id: string, authorId: string): Promise<MessageRow | undefined> {
+    const row = await this.db
+      .updateTable('messages')
+      .set({ body: '', deleted_at: sql<Date>`now()` })
+      .where('id', '=', id)
+      .where('sender_id', '=', authorId)
+      .where('deleted_at', 'is', null)
+      .returning(MESSAGE_COLUMNS)
+      .executeTakeFirst();
+    return row && toMessage(row);
+  }
+
+  /**
+   * Up to `limit + 1` messages in seq order: after `after`, or the newest before `before` (or the
+   * newest of all), read from the (conversation_id, seq) key.
+   */
+  async page(
+    conversationId: string,
+    range: { before?: number | undefined; after?: number | undefined },
+    limit: number,
+  ): Promise<MessageRow[]> {
+    let query = this.db
+      .selectFrom('messages')
+      .select(MESSAGE_COLUMNS)
+      .where('conversation_id', '=', conversationId);
+    if (range.after !== undefined) {
+      query = query.where('seq', '>', String(range.after)).orderBy('seq', 'asc');
+    } else {
+      if (range.before !== undefined) query = query.where('seq', '<', String(range.before));
+      query = query.orderBy('seq', 'desc');
+    }
+    const rows = (await query.limit(limit + 1).execute()).map(toMessage);
+    return range.after !== undefined ? rows : rows.reverse();
+  }
+
+  /**
+   * For each (conversation, after) pair: up to `limit + 1` messages with a higher seq, in order.
+   * The caller passes only conversations the user belongs to.
+   */
+  async messagesAfter(
+    pairs: { conversationId: string; after: number }[],
+    limit: number,
+  ): Promise<MessageRow[]> {
+    if (pairs.length === 0) return [];
+    const { rows } = await sql<RawMessage>`
+      SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.client_message_id, m.body, m.created_at, m.edited_at, m.deleted_at
+        FROM unnest(${pairs.map((p) => p.conversationId)}::uuid[], ${pairs.map((p) => String(p.after))}::bigint[]) AS p(cid, after)
+        CROSS JOIN LATERAL (
+          SELECT * FROM messages WHERE conversation_id = p.cid AND seq > p.after ORDER BY seq LIMIT ${limit + 1}
+        ) m
+       ORDER BY m.conversation_id, m.seq`.execute(this.db);
+    return rows.map(toMessage);
+  }
+
+  /** The user's current conversations (or those of `ids`), with last seq and read marker. */
+  async positions(userId: string, ids?: readonly string[]): Promise<Position[]> {
+    let query = this.db
+      .selectFrom('conversation_members as cm')
+      .innerJoin('conversations as c', 'c.id', 'cm.conversation_id')
+      .select(['cm.conversation_id', 'c.last_seq', 'cm.last_read_seq'])
+      .where('cm.user_id', '=', userId)
+      .where('cm.left_at', 'is', null);
+    if (ids) {
+      if (ids.length === 0) return [];
+      query = query.where('cm.conversation_id', 'in', ids);
+    }
+    const rows = await query.execute();
+    return rows.map((r) => ({
+      conversation_id: r.conversation_id,
+      last_seq: Number(r.last_seq),
+      last_read_seq: Number(r.last_read_seq),
+    }));
+  }
+
+  /** Unread messages (from others, not deleted) per conversation of the user that has any, each capped at UNREAD_CAP. */
+  async unreadCounts(userId: string, conversationId?: string): Promise<Map<string, number>> {
+    const { rows } = await sql<{ conversation_id: string; unread: number }>`
+      SELECT cm.conversation_id, (
+               SELECT count(*)::int FROM (
+                 SELECT 1 FROM messages m
+                  WHERE m.conversation_id = cm.conversation_id AND m.seq > cm.last_read_seq
+                    AND m.deleted_at IS NULL AND m.sender_id IS DISTINCT FROM cm.user_id
+                  LIMIT ${UNREAD_CAP}) x) AS unread
+        FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
+       WHERE cm.user_id = ${userId} AND cm.left_at IS NULL AND c.last_seq > cm.last_read_seq
+         ${conversationId ? sql`AND cm.conversation_id = ${conversationId}` : sql``}`.execute(this.db);
+    return new Map(rows.filter((r) => r.unread > 0).map((r) => [r.conversation_id, r.unread]));
+  }
+
+  async isMember(userId: string, conversationId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('conversation_members')
+      .select('user_id')
+      .where('conversation_id', '=', conversationId)
+      .where('user_id', '=', userId)
+      .where('left_at', 'is', null)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+}

@@ -1,0 +1,352 @@
+import { uuidv7 } from 'uuidv7';
+import type { Broker } from '../../platform/broker/broker.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { Logger } from '../../platform/observability/logger.ts';
+import { userChannel } from '../notifications/notifications.service.ts';
+import type { ChatRepository, MessageRow } from './chat.repository.ts';
+import {
+  MAX_BODY_LENGTH,
+  MAX_CLIENT_MESSAGE_ID_LENGTH,
+  MAX_SEQ,
+  type MessageView,
+  presentMessage,
+} from './chat.schema.ts';
+
+export type { MessageView } from './chat.schema.ts';
+
+/** What chat needs from the friends module. */
+export interface ChatBlocks {
+  isBlockedEitherWay(a: string, b: string): Promise<boolean>;
+}
+
+export interface SendInput {
+  conversationId: string;
+  clientMessageId: string;
+  body: string;
+}
+
+/** Live chat events, published on `user.<id>` (the realtime gateway forwards them to sockets). */
+export type ChatEvent =
+  | { type: 'message.new'; message: MessageView }
+  | { type: 'message.updated'; message: MessageView }
+  | { type: 'message.deleted'; message: MessageView }
+  | { type: 'conversation.read'; conversationId: string; lastReadSeq: number; unreadCount: number }
+  | { type: 'conversation.updated'; conversationId: string };
+
+/** Messages missed by a client, per conversation, from `missedSince`. */
+export interface MissedMessages {
+  conversations: { conversationId: string; lastSeq: number; messages: MessageView[]; hasMore: boolean }[];
+  /** Ids given that are not conversations the user is a member of (or not ids at all). */
+  unknown: string[];
+}
+
+/** The most conversations one `missedSince` call may name. */
+export const MAX_RESUME_CONVERSATIONS = 1000;
+/** The most messages `missedSince` returns per conversation. */
+export const MAX_MISSED_PER_CONVERSATION = 500;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CLIENT_ID = /^[\x21-\x7E]+$/;
+// whitespace and invisible format characters (zero-width, bidi controls) do not make a message
+const INVISIBLE = /[\s\p{Cf}]/gu;
+// half of a UTF-16 pair (a JSON "\ud800" escape) cannot be stored as UTF-8
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Thrown inside a send's transaction to roll it back when the client id was used before. */
+class DuplicateSend extends Error {}
+
+const messageNotFound = () => new AppError('NOT_FOUND', 'No such message.');
+const notFound = () => new AppError('NOT_FOUND', 'No such conversation.');
+const invalid = (path: string, message: string) =>
+  new AppError('VALIDATION_FAILED', `${path.slice(1)} ${message}.`, [{ in: 'body', path, message }]);
+
+/** Checks a body the way the REST schema does, for callers that bypass it (the WebSocket gateway). */
+function checkBody(body: unknown): string {
+  if (typeof body !== 'string') throw invalid('/body', 'must be a string');
+  if (body.length > MAX_BODY_LENGTH) throw invalid('/body', `must be at most ${MAX_BODY_LENGTH} characters`);
+  if (body.includes('\u0000')) throw new AppError('NUL_CHARACTER');
+  if (body.replace(INVISIBLE, '') === '') throw invalid('/body', 'must not be blank');
+  if (LONE_SURROGATE.test(body)) throw invalid('/body', 'must be well-formed Unicode');
+  return body;
+}
+
+function checkSeq(seq: unknown, path: string): number {
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || seq > MAX_SEQ) {
+    throw invalid(path, 'must be a non-negative integer');
+  }
+  return seq;
+}
+
+function checkConversationId(id: unknown): string {
+  if (typeof id !== 'string' || !UUID.test(id)) throw notFound();
+  return id;
+}
+
+/**
+ * Chat messaging: the API the REST routes and the realtime gateway share. Every write commits
+ * before it returns and then publishes its event on each member's `user.<id>` channel; a failed
+ * publish is logged, never fails the write (clients catch up from Postgres by seq).
+ */
+export class ChatService {
+  constructor(
+    private readonly db: Database,
+    private readonly repo: ChatRepository,
+    private readonly blocks: ChatBlocks,
+    private readonly broker: Broker,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Stores a message with the conversation's next seq and publishes `message.new` to every member.
+   * The same clientMessageId from the same sender returns the stored message (`duplicate: true`,
+   * nothing published); with another body it is CLIENT_MESSAGE_ID_REUSED. Not a member: NOT_FOUND.
+   */
+  async send(userId: string, input: SendInput): Promise<{ message: MessageView; duplicate: boolean }> {
+    const conversationId = checkConversationId(input.conversationId);
+    const body = checkBody(input.body);
+    const clientMessageId = input.clientMessageId;
+    if (
+      typeof clientMessageId !== 'string' ||
+      clientMessageId.length > MAX_CLIENT_MESSAGE_ID_LENGTH ||
+      !CLIENT_ID.test(clientMessageId)
+    ) {
+      throw invalid(
+        '/clientMessageId',
+        `must be 1–${MAX_CLIENT_MESSAGE_ID_LENGTH} printable ASCII characters`,
+      );
+    }
+
+    const stored = await this.db.primary
+      .transaction()
+      .execute(async (trx) => {
+        // The row lock taken here is held to commit: concurrent senders queue, seqs stay gapless.
+        const next = await this.repo.bumpSeq(trx, conversationId, userId);
+        if (!next) throw notFound();
+        const members = await this.repo.memberIds(conversationId, trx);
+        // a removal that committed while this send waited for the lock wins
+        if (!members.includes(userId)) throw notFound();
+        if (next.kind === 'direct') {
+          const other = members.find((id) => id !== userId);
+          if (other && (await this.blocks.isBlockedEitherWay(userId, other))) {
+            throw new AppError('FORBIDDEN', 'You cannot message this user.');
+          }
+        }
+        const message = await this.repo.insertMessage(trx, {
+          id: uuidv7(),
+          conversationId,
+          seq: next.seq,
+          senderId: userId,
+          clientMessageId,
+          body,
+        });
+        // A retry: roll back (the seq is given back) and answer with the stored message.
+        if (!message) throw new DuplicateSend();
+        // Sending implies having read everything before it.
+        await this.repo.advanceReadMarker(conversationId, userId, next.seq, trx);
+        return { message, members };
+      })
+      .catch((err) => {
+        if (err instanceof DuplicateSend) return undefined;
+        throw err;
+      });
+
+    if (!stored)
+      return { message: await this.original(conversationId, userId, clientMessageId, body), duplicate: true };
+    const message = presentMessage(stored.message);
+    await this.publish(stored.members, { type: 'message.new', message });
+    return { message, duplicate: false };
+  }
+
+  /** Changes the text of my message; publishes `message.updated`. Not mine, deleted or gone: NOT_FOUND. */
+  async edit(userId: string, messageId: string, body: string): Promise<MessageView> {
+    const text = checkBody(body);
+    const existing = await this.ownLiveMessage(userId, messageId);
+    const row = await this.repo.editMessage(existing.id, userId, text);
+    if (!row) throw messageNotFound();
+    return this.announce(row, 'message.updated');
+  }
+
+  /** Deletes my message (its seq stays, its text goes); publishes `message.deleted`. */
+  async delete(userId: string, messageId: string): Promise<void> {
+    const existing = await this.ownLiveMessage(userId, messageId);
+    const row = await this.repo.deleteMessage(existing.id, userId);
+    if (!row) throw messageNotFound();
+    await this.announce(row, 'message.deleted');
+  }
+
+  /**
+   * A page of a conversation I am a member of, in seq order: after `after`, or the newest before
+   * `before` (the newest of all without either). `hasMore`: more lie beyond, in the direction asked.
+   */
+  async history(
+    userId: string,
+    conversationId: string,
+    range: { before?: number | undefined; after?: number | undefined },
+    limit: number,
+  ): Promise<{ items: MessageView[]; hasMore: boolean }> {
+    if (range.before !== undefined && range.after !== undefined) {
+      throw new AppError('BAD_REQUEST', 'Give before or after, not both.');
+    }
+    if (range.before !== undefined) checkSeq(range.before, '/before');
+    if (range.after !== undefined) checkSeq(range.after, '/after');
+    if (!(await this.isMember(userId, conversationId))) throw notFound();
+    const rows = await this.repo.page(conversationId, range, limit);
+    const hasMore = rows.length > limit;
+    // the extra row is the one beyond the page: the oldest when paging back, the newest forward
+    const items = !hasMore ? rows : range.after !== undefined ? rows.slice(0, limit) : rows.slice(1);
+    return { items: items.map(presentMessage), hasMore };
+  }
+
+  /**
+   * What a client missed: for each conversation named in `positions` (id → last seq the client
+   * holds) that the user is a member of, the messages with a higher seq in order (at most
+   * `limitPerConversation`; `hasMore` says to ask again from the last one). Ids the user is not a
+   * member of (or that are not ids) come back in `unknown`. For resume and degraded-mode polling.
+   */
+  async missedSince(
+    userId: string,
+    positions: Record<string, number>,
+    limitPerConversation: number,
+  ): Promise<MissedMessages> {
+    const entries = Object.entries(positions);
+    if (entries.length > MAX_RESUME_CONVERSATIONS) {
+      throw new AppError('BAD_REQUEST', `At most ${MAX_RESUME_CONVERSATIONS} conversations at once.`);
+    }
+    const limit = Math.min(Math.max(1, Math.trunc(limitPerConversation) || 1), MAX_MISSED_PER_CONVERSATION);
+    for (const [id, seq] of entries) checkSeq(seq, `/conversations/${id}`);
+    const ids = entries.map(([id]) => id).filter((id) => UUID.test(id));
+    const known = new Map(
+      (await this.repo.positions(userId, ids)).map((p) => [p.conversation_id, p.last_seq]),
+    );
+    const unknown = entries.map(([id]) => id).filter((id) => !known.has(id));
+    // Up-to-date conversations cost nothing: only those with newer messages are read.
+    const behind = entries
+      .filter(([id, seq]) => known.has(id) && known.get(id)! > seq)
+      .map(([conversationId, after]) => ({ conversationId, after }));
+    const rows = await this.repo.messagesAfter(behind, limit);
+    const byConversation = new Map<string, MessageRow[]>();
+    for (const row of rows) {
+      const list = byConversation.get(row.conversation_id) ?? [];
+      list.push(row);
+      byConversation.set(row.conversation_id, list);
+    }
+    return {
+      conversations: entries
+        .filter(([id]) => known.has(id))
+        .map(([conversationId]) => {
+          const list = byConversation.get(conversationId) ?? [];
+          return {
+            conversationId,
+            lastSeq: known.get(conversationId)!,
+            messages: list.slice(0, limit).map(presentMessage),
+            hasMore: list.length > limit,
+          };
+        }),
+      unknown,
+    };
+  }
+
+  /** The user's current conversations with their last seq and my read marker (one indexed query). */
+  async conversationsOf(
+    userId: string,
+  ): Promise<{ conversationId: string; lastSeq: number; lastReadSeq: number }[]> {
+    return (await this.repo.positions(userId)).map((p) => ({
+      conversationId: p.conversation_id,
+      lastSeq: p.last_seq,
+      lastReadSeq: p.last_read_seq,
+    }));
+  }
+
+  /**
+   * Moves my read marker to `seq` (never backwards, never past the last seq) and publishes
+   * `conversation.read` to my own channel, for my other devices. Not a member: NOT_FOUND.
+   */
+  async markRead(
+    userId: string,
+    conversationId: string,
+    seq: number,
+  ): Promise<{ lastReadSeq: number; unreadCount: number }> {
+    const id = checkConversationId(conversationId);
+    const marker = await this.repo.advanceReadMarker(id, userId, checkSeq(seq, '/seq'));
+    if (!marker) throw notFound();
+    const unreadCount = (await this.repo.unreadCounts(userId, id)).get(id) ?? 0;
+    if (marker.moved) {
+      await this.publish([userId], {
+        type: 'conversation.read',
+        conversationId: id,
+        lastReadSeq: marker.last_read_seq,
+        unreadCount,
+      });
+    }
+    return { lastReadSeq: marker.last_read_seq, unreadCount };
+  }
+
+  /** Unread messages per conversation (only those with any), each capped at UNREAD_CAP. */
+  async unreadCounts(userId: string): Promise<Record<string, number>> {
+    return Object.fromEntries(await this.repo.unreadCounts(userId));
+  }
+
+  /** Whether the user is a current member of the conversation (false for anything that is not an id). */
+  async isMember(userId: string, conversationId: string): Promise<boolean> {
+    return UUID.test(conversationId) && this.repo.isMember(userId, conversationId);
+  }
+
+  /**
+   * Checks that the user may signal typing in the conversation and returns the other members' ids
+   * (the gateway publishes the ephemeral event to them). Not a member: NOT_FOUND.
+   */
+  async typing(userId: string, conversationId: string): Promise<string[]> {
+    const members = await this.repo.memberIds(checkConversationId(conversationId));
+    if (!members.includes(userId)) throw notFound();
+    return members.filter((id) => id !== userId);
+  }
+
+  /** Publishes one event to each user's channel; failures are logged (clients catch up by seq). */
+  async publish(userIds: readonly string[], event: ChatEvent): Promise<void> {
+    await Promise.all(
+      userIds.map((id) =>
+        this.broker
+          .publish(userChannel(id), event)
+          .catch((err) => this.logger.warn({ err, event: event.type }, 'chat publish failed')),
+      ),
+    );
+  }
+
+  /** The message a retried send names; a different body means the client reused its id. */
+  private async original(
+    conversationId: string,
+    userId: string,
+    clientMessageId: string,
+    body: string,
+  ): Promise<MessageView> {
+    const row = await this.repo.findByClientId(conversationId, userId, clientMessageId);
+    // the retry rolled back, so the first send committed: it is there unless it was erased since
+    if (!row) throw notFound();
+    // An edited or deleted message cannot be compared with the retried body: the retry gets it as is.
+    if (row.body !== body && row.edited_at === null && row.deleted_at === null) {
+      throw new AppError('CLIENT_MESSAGE_ID_REUSED', undefined, { messageId: row.id, seq: row.seq });
+    }
+    return presentMessage(row);
+  }
+
+  /** A message of mine, not deleted, in a conversation I am still a member of. */
+  private async ownLiveMessage(userId: string, messageId: string): Promise<MessageRow> {
+    const row = UUID.test(messageId) ? await this.repo.findMessage(messageId) : undefined;
+    if (
+      !row ||
+      row.sender_id !== userId ||
+      row.deleted_at !== null ||
+      !(await this.repo.isMember(userId, row.conversation_id))
+    ) {
+      throw messageNotFound();
+    }
+    return row;
+  }
+
+  private async announce(row: MessageRow, type: 'message.updated' | 'message.deleted'): Promise<MessageView> {
+    const message = presentMessage(row);
+    await this.publish(await this.repo.memberIds(row.conversation_id), { type, message });
+    return message;
+  }
+}

@@ -1,0 +1,32 @@
+import type { Platform } from '../../platform/platform.ts';
+import type { UserDirectory } from '../friends/friends.service.ts';
+import { ChatRepository } from './chat.repository.ts';
+import { ChatService } from './chat.service.ts';
+import { ConversationsRepository } from './conversations.repository.ts';
+import { type ChatFriends, ConversationsService } from './conversations.service.ts';
+
+/**
+ * The chat services, for the REST routes and the realtime gateway alike: `chat` (messages, read
+ * markers, resume) and `conversations` (creation, listing, membership).
+ */
+export function buildChatServices(platform: Platform, friends: ChatFriends, users: UserDirectory) {
+  const db = platform.db.primary;
+  const chat = new ChatService(
+    platform.db,
+    new ChatRepository(db),
+    friends,
+    platform.broker,
+    platform.logger,
+  );
+  const conversations = new ConversationsService(
+    platform.db,
+    new ConversationsRepository(db),
+    chat,
+    friends,
+    users,
+    platform.config.chat,
+  );
+  return { chat, conversations };
+}
+
+export type ChatServices = ReturnType<typeof buildChatServices>;

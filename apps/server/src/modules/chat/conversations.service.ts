@@ -1,0 +1,257 @@
+import type { Kysely } from 'kysely';
+import { uuidv7 } from 'uuidv7';
+import type { Database } from '../../platform/db/database.ts';
+import type { DB } from '../../platform/db/schema.ts';
+import type { MemberRole } from '../../platform/db/schema-chat.ts';
+import { AppError } from '../../platform/errors.ts';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
+import type { FriendsService, UserDirectory, UserSummary } from '../friends/friends.service.ts';
+import {
+  type ConversationDetailView,
+  type ConversationView,
+  presentConversation,
+  presentMember,
+} from './chat.schema.ts';
+import type { ChatService } from './chat.service.ts';
+import type { ConversationsRepository } from './conversations.repository.ts';
+
+/** What conversations need from the friends module. */
+export type ChatFriends = Pick<FriendsService, 'areFriends' | 'isBlockedEitherWay' | 'friendIds'>;
+
+export interface ConversationRules {
+  /** Most members of a group, its creator included. */
+  groupMaxMembers: number;
+  /** Only friends may start a conversation with (or add) someone. */
+  friendsOnly: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// whitespace and invisible format characters (zero-width, bidi controls) do not make a title
+const INVISIBLE = /[\s\p{Cf}]/gu;
+
+const notFound = () => new AppError('NOT_FOUND', 'No such conversation.');
+const noSuchUser = (username: string) => new AppError('NOT_FOUND', 'No such user.', { username });
+
+function cleanTitle(title: string): string {
+  const trimmed = title.trim();
+  if (trimmed.replace(INVISIBLE, '') === '') {
+    throw new AppError('VALIDATION_FAILED', 'The title is empty.', [
+      { in: 'body', path: '/title', message: 'must not be blank' },
+    ]);
+  }
+  return trimmed;
+}
+
+/** Conversations: creating direct and group ones, listing them, and group membership. */
+export class ConversationsService {
+  constructor(
+    private readonly db: Database,
+    private readonly repo: ConversationsRepository,
+    private readonly chat: Pick<ChatService, 'publish'>,
+    private readonly friends: ChatFriends,
+    private readonly users: UserDirectory,
+    private readonly rules: ConversationRules,
+  ) {}
+
+  /**
+   * One username and no title: the direct conversation with that user (the existing one when
+   * there is one: `created` false). Otherwise a group the creator administers.
+   */
+  async create(
+    userId: string,
+    input: { usernames: string[]; title?: string | undefined },
+  ): Promise<{ conversation: ConversationDetailView; created: boolean }> {
+    const title = input.title === undefined ? undefined : cleanTitle(input.title);
+    if (input.usernames.length + 1 > this.rules.groupMaxMembers) {
+      throw new AppError('GROUP_FULL', undefined, { maxMembers: this.rules.groupMaxMembers });
+    }
+    const others = await this.resolve(userId, input.usernames);
+    if (others.length === 1 && title === undefined) return this.openDirect(userId, others[0]!.id);
+
+    const id = uuidv7();
+    await this.db.primary.transaction().execute(async (trx) => {
+      await this.repo.insert(trx, {
+        id,
+        kind: 'group',
+        title: title ?? null,
+        directKey: null,
+        createdBy: userId,
+      });
+      await this.repo.insertMembers(trx, id, [
+        { userId, role: 'admin' },
+        ...others.map((u) => ({ userId: u.id, role: 'member' as MemberRole })),
+      ]);
+    });
+    await this.chat.publish([userId, ...others.map((u) => u.id)], {
+      type: 'conversation.updated',
+      conversationId: id,
+    });
+    return { conversation: await this.get(userId, id), created: true };
+  }
+
+  /** My conversations, latest activity first, each with its unread count and last message. */
+  async list(
+    userId: string,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ items: ConversationView[]; nextCursor?: string }> {
+    let after: { activityUs: string; id: string } | undefined;
+    if (cursor) {
+      const [activityUs, id] = decodeCursor('conversations', cursor, ['string', 'string']).map(String);
+      if (!/^\d{1,20}$/.test(activityUs!) || !UUID.test(id!)) throw new AppError('INVALID_CURSOR');
+      after = { activityUs: activityUs!, id: id! };
+    }
+    const rows = await this.repo.listForUser(userId, after, limit);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map(presentConversation),
+      ...(rows.length > limit && last
+        ? { nextCursor: encodeCursor('conversations', [last.activity_us, last.id]) }
+        : {}),
+    };
+  }
+
+  /** A conversation I am a member of, with its members. */
+  async get(userId: string, conversationId: string): Promise<ConversationDetailView> {
+    const [row, role, members] = await Promise.all([
+      this.repo.findForUser(conversationId, userId),
+      this.repo.roleOf(conversationId, userId),
+      this.repo.members(conversationId),
+    ]);
+    if (!row || !role) throw notFound();
+    return { ...presentConversation(row), myRole: role, members: members.map(presentMember) };
+  }
+
+  /**
+   * A group admin adds a user (a friend of theirs when friends-only); `added` false when the user
+   * was already a member.
+   */
+  async addMember(userId: string, conversationId: string, username: string) {
+    const result = await this.membershipWrite(userId, conversationId, async (trx, role) => {
+      if (role !== 'admin') throw new AppError('FORBIDDEN', 'Only group admins add members.');
+      const [target] = await this.resolve(userId, [username], { allowSelf: true });
+      if (await this.repo.roleOf(conversationId, target!.id, trx)) return { target: target!, added: false };
+      if ((await this.repo.countMembers(trx, conversationId)) >= this.rules.groupMaxMembers) {
+        throw new AppError('GROUP_FULL', undefined, { maxMembers: this.rules.groupMaxMembers });
+      }
+      await this.repo.addMember(trx, conversationId, target!.id);
+      return { target: target!, added: true };
+    });
+    if (result.added) await this.announce(conversationId, [result.target.id]);
+    const member = (await this.repo.members(conversationId)).find((m) => m.user_id === result.target.id);
+    if (!member) throw noSuchUser(username);
+    return { member: presentMember(member), added: result.added };
+  }
+
+  /**
+   * Removes a member: admins remove anyone, anyone removes themself (leaves). When the last admin
+   * leaves, the longest-standing member becomes admin. Direct conversations cannot be left.
+   */
+  async removeMember(userId: string, conversationId: string, username: string): Promise<void> {
+    const removedId = await this.membershipWrite(userId, conversationId, async (trx, role) => {
+      const target = await this.users.findActiveByUsername(username);
+      if (!target) throw noSuchUser(username);
+      if (target.id !== userId && role !== 'admin')
+        throw new AppError('FORBIDDEN', 'Only group admins remove members.');
+      if (!(await this.repo.removeMember(trx, conversationId, target.id))) {
+        throw new AppError('NOT_FOUND', 'Not a member of this conversation.', { username });
+      }
+      await this.repo.ensureAdmin(trx, conversationId);
+      return target.id;
+    });
+    await this.announce(conversationId, [removedId]);
+  }
+
+  /** The direct conversation of a pair, made on first use (one per pair, even under concurrency). */
+  private async openDirect(userId: string, otherId: string) {
+    const directKey = [userId, otherId].sort().join(':');
+    let id = await this.repo.findDirect(directKey);
+    let created = false;
+    if (!id) {
+      const fresh = uuidv7();
+      id = await this.db.primary.transaction().execute(async (trx) => {
+        const inserted = await this.repo.insert(trx, {
+          id: fresh,
+          kind: 'direct',
+          title: null,
+          directKey,
+          createdBy: userId,
+        });
+        // a concurrent request made it first: the unique key answered, its row is committed
+        if (!inserted) return this.repo.findDirect(directKey, trx);
+        await this.repo.insertMembers(trx, fresh, [
+          { userId, role: 'member' },
+          { userId: otherId, role: 'member' },
+        ]);
+        created = true;
+        return fresh;
+      });
+      if (!id) throw notFound();
+      if (created)
+        await this.chat.publish([userId, otherId], { type: 'conversation.updated', conversationId: id });
+    }
+    return { conversation: await this.get(userId, id), created };
+  }
+
+  /**
+   * The users named, each one the caller may chat with: unknown or blocked either way → 404 for
+   * that username; not a friend when friends-only → NOT_FRIENDS.
+   */
+  private async resolve(
+    userId: string,
+    usernames: readonly string[],
+    { allowSelf = false } = {},
+  ): Promise<UserSummary[]> {
+    const friendIds = this.rules.friendsOnly ? new Set(await this.friends.friendIds(userId)) : undefined;
+    const found = new Map<string, UserSummary>();
+    for (const username of usernames) {
+      const user = await this.users.findActiveByUsername(username);
+      if (!user || (user.id !== userId && (await this.friends.isBlockedEitherWay(userId, user.id)))) {
+        throw noSuchUser(username);
+      }
+      if (user.id === userId) {
+        if (allowSelf) {
+          found.set(user.id, user);
+          continue;
+        }
+        throw new AppError(
+          'BAD_REQUEST',
+          'You are a member of your conversations already; list the others.',
+          {
+            username,
+          },
+        );
+      }
+      if (friendIds && !friendIds.has(user.id)) throw new AppError('NOT_FRIENDS', undefined, { username });
+      found.set(user.id, user);
+    }
+    return [...found.values()];
+  }
+
+  /** Runs a membership change of a group under the conversation's row lock; 404 unless the caller is a member. */
+  private membershipWrite<T>(
+    userId: string,
+    conversationId: string,
+    write: (trx: Kysely<DB>, role: MemberRole) => Promise<T>,
+  ): Promise<T> {
+    return this.db.primary.transaction().execute(async (trx) => {
+      const conversation = await this.repo.lock(trx, conversationId);
+      const role = conversation && (await this.repo.roleOf(conversationId, userId, trx));
+      if (!conversation || !role) throw notFound();
+      if (conversation.kind === 'direct') {
+        throw new AppError('BAD_REQUEST', 'Direct conversations have exactly two members.');
+      }
+      return write(trx, role);
+    });
+  }
+
+  /** Tells the current members (and `also`, such as a removed member) that the conversation changed. */
+  private async announce(conversationId: string, also: string[]): Promise<void> {
+    const members = (await this.repo.members(conversationId)).map((m) => m.user_id);
+    await this.chat.publish([...new Set([...members, ...also])], {
+      type: 'conversation.updated',
+      conversationId,
+    });
+  }
+}
