@@ -55,7 +55,7 @@ describe('health with the database up', () => {
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toEqual({
       status: 'ok',
-      checks: { database: 'ok', migrations: 'current', shutdown: 'no', redis: 'none' },
+      checks: { load: 'ok', database: 'ok', migrations: 'current', shutdown: 'no', redis: 'none' },
     });
 
     await platform.db.primaryPool.query(

@@ -53,3 +53,94 @@ describe('HTTP errors and hostile input', () => {
     });
   });
 });
+
+describe('CORS, compression and HSTS', async () => {
+  const { app: prod } = await buildTestApp({
+    NODE_ENV: 'production',
+    CORS_ORIGINS: 'https://app.kith.example',
+    METRICS_TOKEN: 'metrics-token-for-tests',
+    MEDIA_SIGNING_SECRET: 'media-signing-secret-for-tests-0123456789',
+    JWT_SIGNING_KEY: (await import('node:crypto'))
+      .generateKeyPairSync('ed25519')
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString(),
+  });
+
+  it('allows only configured origins', async () => {
+    const allowed = await prod.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/me',
+      headers: { origin: 'https://app.kith.example', 'access-control-request-method': 'GET' },
+    });
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://app.kith.example');
+    expect(allowed.headers['access-control-allow-credentials']).toBe('true');
+    const foreign = await prod.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/me',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
+    expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('sends HSTS in production', async () => {
+    const res = await prod.inject({ method: 'GET', url: '/livez' });
+    expect(res.headers['strict-transport-security']).toContain('max-age=31536000');
+  });
+
+  it('compresses bodies above 1 KiB with br or gzip, not small ones', async () => {
+    const big = await app.inject({
+      method: 'GET',
+      url: '/openapi.json',
+      headers: { 'accept-encoding': 'br, gzip' },
+    });
+    expect(big.headers['content-encoding']).toBe('br');
+    const gz = await app.inject({
+      method: 'GET',
+      url: '/openapi.json',
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    const small = await app.inject({
+      method: 'GET',
+      url: '/livez',
+      headers: { 'accept-encoding': 'br, gzip' },
+    });
+    expect(small.headers['content-encoding']).toBeUndefined();
+  });
+});
+
+describe('load shedding', async () => {
+  // a heap limit every process exceeds: under-pressure sheds from its first sample on
+  const { app: pressed, platform } = await buildTestApp({ MAX_HEAP_USED_BYTES: '1' });
+
+  it('answers 503 with Retry-After and the error body, without running the handler', async () => {
+    const deadline = Date.now() + 10_000;
+    let res = await pressed.inject({
+      method: 'POST',
+      url: '/api/v1/auth/signup',
+      payload: { username: 'shed_me' },
+    });
+    while (res.statusCode !== 503 && Date.now() < deadline) {
+      await new Promise((resolve) => setImmediate(resolve)); // next sample, not a timed sleep
+      res = await pressed.inject({
+        method: 'POST',
+        url: '/api/v1/auth/signup',
+        payload: { username: 'shed_me' },
+      });
+    }
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('10');
+    expect(res.json().error.code).toBe('OVERLOADED');
+    expect(await platform.metrics.registry.getSingleMetricAsString('kith_load_shed_total')).toMatch(
+      / [1-9]\d*$/m,
+    );
+  });
+
+  it('keeps /livez and /metrics answering; /readyz reports the overload', async () => {
+    expect((await pressed.inject({ method: 'GET', url: '/livez' })).statusCode).toBe(200);
+    expect((await pressed.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
+    const ready = await pressed.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toMatchObject({ status: 'unavailable', checks: { load: 'overloaded' } });
+  });
+});

@@ -15,20 +15,30 @@ const Health = Type.Object(
 
 const Live = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
 
+/**
+ * Health and metrics answer even while load is shed: an orchestrator must not restart a busy
+ * instance, and operators need the metrics most then. /readyz reports the overload itself (503,
+ * `load: overloaded`), which takes the instance out of rotation until it recovers.
+ */
+const NEVER_SHED = { pressureHandler: () => undefined };
+
 /** /livez, /readyz and (unless it has a port of its own) /metrics. */
 export function registerHealth(app: FastifyInstance, platform: Platform): void {
   // Alive means the event loop answers: no dependency is called, so a database outage never
   // makes an orchestrator restart healthy processes.
-  app.get('/livez', { schema: { hide: true, response: { 200: Live } } }, async () => ({
+  app.get('/livez', { schema: { hide: true, response: { 200: Live } }, config: NEVER_SHED }, async () => ({
     status: 'ok' as const,
   }));
 
   app.get(
     '/readyz',
-    { schema: { hide: true, response: { 200: Health, 503: Health } } },
+    { schema: { hide: true, response: { 200: Health, 503: Health } }, config: NEVER_SHED },
     async (_request, reply) => {
       const checks: Record<string, string> = {};
       let dependenciesReady = true;
+      const overloaded = app.isUnderPressure?.() ?? false;
+      checks.load = overloaded ? 'overloaded' : 'ok';
+      if (overloaded) dependenciesReady = false;
       if (platform.state.shuttingDown) {
         dependenciesReady = false;
       } else {
@@ -57,7 +67,7 @@ export function registerHealth(app: FastifyInstance, platform: Platform): void {
   );
 
   if (platform.config.metrics.port === undefined) {
-    app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    app.get('/metrics', { schema: { hide: true }, config: NEVER_SHED }, async (request, reply) => {
       if (!metricsAuthorized(request.headers.authorization, platform.config.metrics.token)) {
         return reply.code(401).send(errorBody('UNAUTHENTICATED', request.id));
       }

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import pLimit from 'p-limit';
 import type { Config } from '../../config.ts';
 
 /**
@@ -32,20 +34,23 @@ export interface PasswordHasher {
 /** argon2id with the configured costs (OWASP minimum: m=19 MiB, t=2, p=1). */
 export function createPasswordHasher(params: Config['argon2']): PasswordHasher {
   const options = { algorithm: ARGON2ID, ...params };
+  // Hashing runs on libuv's threads; leave a core to the event loop so logins never starve requests.
+  const limit = pLimit(Math.max(1, availableParallelism() - 1));
   // hashed at once with the current costs, so the dummy work matches real accounts from the first login
   const dummy = hash('kith-dummy-password-nobody-has', options);
   dummy.catch(() => {});
   return {
-    hash: (password) => hash(password, options),
+    hash: (password) => limit(() => hash(password, options)),
     async verify(passwordHash, password) {
       try {
-        return await verify(passwordHash, password);
+        return await limit(() => verify(passwordHash, password));
       } catch {
         return false; // a malformed stored hash never matches
       }
     },
     async verifyDummy(password) {
-      await verify(await dummy, password).catch(() => false);
+      const dummyHash = await dummy;
+      await limit(() => verify(dummyHash, password)).catch(() => false);
     },
   };
 }

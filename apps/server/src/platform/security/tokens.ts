@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { KeyRing } from './keys.ts';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -28,6 +29,12 @@ export class InvalidTokenError extends Error {}
  * the same JWT, which lets concurrent refreshes answer with one identical pair.
  */
 export class AccessTokens {
+  /**
+   * Tokens whose signature and claims already verified, until they expire: an Ed25519 check is the
+   * largest CPU cost of an authenticated request. The session is still checked on every request.
+   */
+  private readonly verified = new LRUCache<string, AccessTokenClaims>({ max: 10_000 });
+
   constructor(
     private readonly keys: KeyRing,
     private readonly options: AccessTokenOptions,
@@ -49,6 +56,8 @@ export class AccessTokens {
 
   /** Verifies signature (EdDSA only, known kid), typ, iss, aud and exp. */
   async verify(token: string): Promise<AccessTokenClaims> {
+    const known = this.verified.get(token);
+    if (known) return known;
     try {
       const { payload } = await jwtVerify(
         token,
@@ -68,7 +77,10 @@ export class AccessTokens {
       if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') {
         throw new InvalidTokenError('sub and sid must be strings');
       }
-      return { userId: payload.sub, sessionId: payload.sid };
+      const claims = { userId: payload.sub, sessionId: payload.sid };
+      const ttl = (payload.exp as number) * 1000 - Date.now();
+      if (ttl > 0) this.verified.set(token, claims, { ttl });
+      return claims;
     } catch (err) {
       if (err instanceof InvalidTokenError) throw err;
       if (err instanceof errors.JOSEError || err instanceof TypeError) {
