@@ -11,6 +11,9 @@ import { authRoutes } from './auth/auth.routes.ts';
 import { AuthService } from './auth/auth.service.ts';
 import { authKit } from './auth/auth-kit.ts';
 import { SessionsService } from './auth/sessions.service.ts';
+import { chatRoutes } from './chat/chat.routes.ts';
+import { buildChatServices } from './chat/chat.wiring.ts';
+import { conversationsRoutes } from './chat/conversations.routes.ts';
 import { collectionsRoutes } from './collections/collections.routes.ts';
 import { feedRoutes } from './feed/feed.routes.ts';
 import { friendsRoutes } from './friends/friends.routes.ts';
@@ -101,4 +104,7 @@ export async function registerModules(api: FastifyInstance, platform: Platform):
     collections: social.collections,
     maxItems: config.social.collectionMaxItems,
   });
+  const chat = buildChatServices(platform, social.friends, users);
+  await api.register(conversationsRoutes, { conversations: chat.conversations });
+  await api.register(chatRoutes, { chat: chat.chat });
 }
