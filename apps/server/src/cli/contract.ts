@@ -199,9 +199,7 @@ export async function driftedFiles(root: string = REPO_ROOT): Promise<string[]> 
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  // `npm run contract -- --check` from the root goes through a nested `npm run -w`, which takes
-  // `--check` as its own flag and hands it down as npm_config_check instead of an argument
-  if (argv.includes('--check') || process.env.npm_config_check === 'true') {
+  if (argv.includes('--check')) {
     const drifted = await driftedFiles();
     if (drifted.length === 0) {
       process.stdout.write('contract: up to date\n');
