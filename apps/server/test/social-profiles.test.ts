@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ProfilesRepository } from '../src/modules/profiles/profiles.repository.ts';
 import { likePrefix } from '../src/modules/profiles/profiles.service.ts';
 import { buildTestApp } from './helpers/app.ts';
-import { createUser, GENEROUS_AUTH_LIMITS, type TestUser } from './helpers/factories.ts';
+import { createUser, GENEROUS_AUTH_LIMITS, type TestUser, type UserOverrides } from './helpers/factories.ts';
 import { befriend, createPost, get } from './helpers/social.ts';
 
 const t = await buildTestApp({ ...GENEROUS_AUTH_LIMITS });
@@ -31,6 +31,12 @@ const scansIn = (node: PlanNode): string[] => [
   ...(node['Node Type'] === 'Seq Scan' ? [`Seq Scan on ${node['Relation Name']}`] : []),
   ...(node.Plans ?? []).flatMap(scansIn),
 ];
+/** Five new users, made one after another. */
+async function fiveUsers(overrides: (i: number) => UserOverrides = () => ({})) {
+  const made: TestUser[] = [];
+  for (let i = 0; i < 5; i++) made.push(await createUser(t, overrides(i)));
+  return made as [TestUser, TestUser, TestUser, TestUser, TestUser];
+}
 /** A prefix no other test's users share. */
 const uniquePrefix = () => `p${randomBytes(3).toString('hex')}`;
 
@@ -78,9 +84,7 @@ describe('GET /users/:username', () => {
   });
 
   it('answers 404 for unknown, blocked (either way), banned and deactivated users, and 400 for a bad name', async () => {
-    const [me, blocker, blocked, banned, gone] = await Promise.all(
-      Array.from({ length: 5 }, () => createUser(t)),
-    );
+    const [me, blocker, blocked, banned, gone] = await fiveUsers();
     await app.inject({ method: 'PUT', url: `/api/v1/blocks/${me.username}`, headers: blocker.headers });
     await app.inject({ method: 'PUT', url: `/api/v1/blocks/${blocked.username}`, headers: me.headers });
     await db.updateTable('users').set({ banned_at: new Date() }).where('id', '=', banned.id).execute();
@@ -150,9 +154,9 @@ describe('GET /users?query=', () => {
 
   it('leaves out users blocked either way, banned and deactivated users', async () => {
     const prefix = uniquePrefix();
-    const [visible, blocker, blocked, banned, gone] = await Promise.all(
-      ['v', 'w', 'x', 'y', 'z'].map((s) => createUser(t, { username: `${prefix}_${s}` })),
-    );
+    const [visible, blocker, blocked, banned, gone] = await fiveUsers((i) => ({
+      username: `${prefix}_${'vwxyz'[i]}`,
+    }));
     const me = await createUser(t);
     await app.inject({ method: 'PUT', url: `/api/v1/blocks/${me.username}`, headers: blocker.headers });
     await app.inject({ method: 'PUT', url: `/api/v1/blocks/${blocked.username}`, headers: me.headers });
