@@ -18,7 +18,7 @@ import {
 } from './collections.schema.ts';
 
 /** What collections need from the posts module. */
-export type CollectionPosts = Pick<PostsService, 'requireVisible' | 'hydrate' | 'canSee'>;
+export type CollectionPosts = Pick<PostsService, 'requireVisible' | 'hydrate' | 'visibleTo'>;
 /** What collections need from the friends module. */
 export type CollectionFriends = Pick<FriendsService, 'areFriends' | 'isBlockedEitherWay'>;
 
@@ -221,16 +221,6 @@ export class CollectionsService {
    */
   private async itemsPage(row: CollectionRow, viewerId: string, after: number, limit: number) {
     const isOwner = row.owner_id === viewerId;
-    const decisions = new Map<string, Promise<boolean>>();
-    const canSee = (post: PostRow) => {
-      const key = `${post.author_id}:${post.visibility}`;
-      let decision = decisions.get(key);
-      if (!decision) {
-        decision = this.posts.canSee(viewerId, post);
-        decisions.set(key, decision);
-      }
-      return decision;
-    };
     const shown: CollectionItemView[] = [];
     let position = after;
     for (;;) {
@@ -239,9 +229,10 @@ export class CollectionsService {
         batch.map((i) => i.post_id),
         viewerId,
       );
+      const visibleIds = await this.posts.visibleTo(viewerId, [...posts.values()]);
       for (const item of batch) {
         const post = posts.get(item.post_id);
-        const visible = post && (await canSee(post)) ? presentPost(post) : null;
+        const visible = post && visibleIds.has(post.id) ? presentPost(post) : null;
         if (visible || isOwner) shown.push(presentItem(item, visible));
         if (shown.length > limit) break;
       }

@@ -49,6 +49,36 @@ export class FriendsRepository {
     return row !== undefined;
   }
 
+  /** Of `others`, those blocked by or blocking `userId`, and those who are its friends: two queries. */
+  async relationsWith(
+    userId: string,
+    others: readonly string[],
+  ): Promise<{ blocked: Set<string>; friends: Set<string> }> {
+    if (others.length === 0) return { blocked: new Set(), friends: new Set() };
+    const [blocks, friends] = await Promise.all([
+      this.db
+        .selectFrom('blocks')
+        .select(['blocker_id', 'blocked_id'])
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('blocker_id', '=', userId), eb('blocked_id', 'in', others)]),
+            eb.and([eb('blocked_id', '=', userId), eb('blocker_id', 'in', others)]),
+          ]),
+        )
+        .execute(),
+      this.db
+        .selectFrom('friendships')
+        .select('friend_id')
+        .where('user_id', '=', userId)
+        .where('friend_id', 'in', others)
+        .execute(),
+    ]);
+    return {
+      blocked: new Set(blocks.map((b) => (b.blocker_id === userId ? b.blocked_id : b.blocker_id))),
+      friends: new Set(friends.map((f) => f.friend_id)),
+    };
+  }
+
   async hasBlocked(blocker: string, blocked: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('blocks')

@@ -69,6 +69,14 @@ export class FriendsService {
     return this.repo.isBlockedEitherWay(a, b);
   }
 
+  /** Bulk form of isBlockedEitherWay and areFriends for a page of authors. */
+  relationsWith(userId: string, others: readonly string[]) {
+    return this.repo.relationsWith(
+      userId,
+      [...new Set(others)].filter((id) => id !== userId),
+    );
+  }
+
   friendIds(userId: string): Promise<string[]> {
     return this.repo.friendIds(userId);
   }
