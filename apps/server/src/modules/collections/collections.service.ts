@@ -6,7 +6,6 @@ import type { Visibility } from '../../platform/db/schema-social.ts';
 import { AppError } from '../../platform/errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
 import type { FriendsService, UserDirectory } from '../friends/friends.service.ts';
-import type { PostRow } from '../posts/posts.repository.ts';
 import { presentPost } from '../posts/posts.schema.ts';
 import type { PostsService } from '../posts/posts.service.ts';
 import type { CollectionRow, CollectionsRepository, OwnedCollectionRow } from './collections.repository.ts';
