@@ -16,6 +16,7 @@ import { registerIdempotency } from './platform/idempotency/idempotency-hooks.ts
 import { registerObservability } from './platform/observability/http-observability.ts';
 import type { Platform } from './platform/platform.ts';
 import { registerRateLimits } from './platform/rate-limit/rate-limit-hooks.ts';
+import { registerRealtime } from './realtime/realtime.wiring.ts';
 
 registerAjvFormats();
 
@@ -95,7 +96,16 @@ export async function buildApp(platform: Platform, options: BuildOptions = {}): 
   await registerOpenApi(app, { ui: options.docs ?? true });
   registerHealth(app, platform);
 
-  await app.register(async (api) => registerModules(api, platform), { prefix: '/api/v1' });
+  // `--role realtime` alone serves the WebSocket gateway (and its ticket route) without the API;
+  // the api and worker roles open no sockets.
+  const { roles } = config;
+  await app.register(
+    async (api) => {
+      if (roles.has('api') || !roles.has('realtime')) await registerModules(api, platform);
+      if (roles.has('realtime')) await registerRealtime(api, platform);
+    },
+    { prefix: '/api/v1' },
+  );
 
   return app;
 }

@@ -92,6 +92,62 @@ export const EnvSchema = Type.Object({
   ACCOUNT_RETENTION_DAYS: Int(0, 3650, 30, 'Days between account deletion and erasure of its data.'),
   COLLECTION_MAX_ITEMS: Int(1, 10_000, 1000, 'Most posts one collection may hold.'),
   IDEMPOTENCY_TTL_HOURS: Int(1, 720, 24, 'How long Idempotency-Key records are kept.'),
+  REALTIME_MAX_MESSAGES_PER_10S: Int(
+    1,
+    100_000,
+    200,
+    'WebSocket messages one connection may send per 10 s (more: closed with 1008).',
+  ),
+  REALTIME_MAX_CONNECTIONS_PER_USER: Int(
+    1,
+    1000,
+    10,
+    'WebSocket connections per user on one instance (the oldest is closed with 4001).',
+  ),
+  REALTIME_PING_INTERVAL_MS: Int(50, 600_000, 25_000, 'How often the server pings each WebSocket.'),
+  REALTIME_PONG_TIMEOUT_MS: Int(
+    50,
+    600_000,
+    10_000,
+    'A socket that has not answered a ping within this is cut.',
+  ),
+  REALTIME_SEND_BUFFER_SOFT_BYTES: Int(
+    1024,
+    64 * 1024 ** 2,
+    256 * 1024,
+    'Above this many unsent bytes on a socket, typing and presence events to it are dropped.',
+  ),
+  REALTIME_SEND_BUFFER_HARD_BYTES: Int(
+    1024,
+    256 * 1024 ** 2,
+    1024 ** 2,
+    'Above this many unsent bytes a socket is closed with 1013 (a slow reader).',
+  ),
+  REALTIME_DEGRADED_POLL_MS: Int(
+    100,
+    30_000,
+    1000,
+    "While Redis is down, how often each gateway polls Postgres for its users' new messages.",
+  ),
+  REALTIME_TICKET_TTL_SECONDS: Int(5, 300, 30, 'Lifetime of a single-use WebSocket ticket.'),
+  REALTIME_TYPING_THROTTLE_MS: Int(
+    0,
+    60_000,
+    2000,
+    'Least time between two typing events relayed for one connection and conversation.',
+  ),
+  REALTIME_REPLAY_BATCH: Int(
+    10,
+    5000,
+    500,
+    'Messages read from Postgres per query when a connection resumes or catches up.',
+  ),
+  REALTIME_PRESENCE_TTL_SECONDS: Int(
+    10,
+    3600,
+    75,
+    'How long a presence entry lives without being refreshed (refreshed every ping interval).',
+  ),
   CHAT_GROUP_MAX_MEMBERS: Int(2, 1000, 250, 'Most members of one group conversation, its creator included.'),
   CHAT_FRIENDS_ONLY: Type.Boolean({
     default: true,
@@ -152,6 +208,19 @@ export interface Config {
   rateLimit: { defaultPerMinute: number; loginAccount: number; loginIp: number; signupIp: number };
   workerConcurrency: number;
   idempotencyTtlHours: number;
+  realtime: {
+    maxMessagesPer10s: number;
+    maxConnectionsPerUser: number;
+    pingIntervalMs: number;
+    pongTimeoutMs: number;
+    sendBufferSoftBytes: number;
+    sendBufferHardBytes: number;
+    degradedPollMs: number;
+    ticketTtlSeconds: number;
+    typingThrottleMs: number;
+    replayBatch: number;
+    presenceTtlSeconds: number;
+  };
   social: {
     friendCap: number;
     feedInactiveDays: number;
@@ -246,6 +315,8 @@ export function loadConfig(
   ] as const) {
     if (value && !URL.canParse(value)) problems.push(`${key}: not a valid URL`);
   }
+  if (env.REALTIME_SEND_BUFFER_SOFT_BYTES > env.REALTIME_SEND_BUFFER_HARD_BYTES)
+    problems.push('REALTIME_SEND_BUFFER_SOFT_BYTES: must not exceed REALTIME_SEND_BUFFER_HARD_BYTES');
   if (problems.length > 0) throw new ConfigError(problems);
 
   // `npm start` runs in the workspace's folder; INIT_CWD is where the user typed it, so that the
@@ -306,6 +377,19 @@ export function loadConfig(
     },
     workerConcurrency: env.WORKER_CONCURRENCY,
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
+    realtime: {
+      maxMessagesPer10s: env.REALTIME_MAX_MESSAGES_PER_10S,
+      maxConnectionsPerUser: env.REALTIME_MAX_CONNECTIONS_PER_USER,
+      pingIntervalMs: env.REALTIME_PING_INTERVAL_MS,
+      pongTimeoutMs: env.REALTIME_PONG_TIMEOUT_MS,
+      sendBufferSoftBytes: env.REALTIME_SEND_BUFFER_SOFT_BYTES,
+      sendBufferHardBytes: env.REALTIME_SEND_BUFFER_HARD_BYTES,
+      degradedPollMs: env.REALTIME_DEGRADED_POLL_MS,
+      ticketTtlSeconds: env.REALTIME_TICKET_TTL_SECONDS,
+      typingThrottleMs: env.REALTIME_TYPING_THROTTLE_MS,
+      replayBatch: env.REALTIME_REPLAY_BATCH,
+      presenceTtlSeconds: env.REALTIME_PRESENCE_TTL_SECONDS,
+    },
     social: {
       friendCap: env.FRIEND_CAP,
       feedInactiveDays: env.FEED_INACTIVE_DAYS,

@@ -59,8 +59,10 @@ export function createMetrics() {
     help: 'Requests answered 503 by the load shedder',
     registers: [registry],
   });
+  const realtime = realtimeMetrics(registry);
   return {
     registry,
+    realtime,
     httpRequests,
     httpDuration,
     dbQueries,
@@ -74,3 +76,60 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The realtime gateway's metrics (labels are message types and close codes: bounded sets). */
+function realtimeMetrics(registry: Registry) {
+  return {
+    openSockets: new Gauge({
+      name: 'kith_ws_open_sockets',
+      help: 'Open WebSocket connections',
+      registers: [registry],
+    }),
+    messagesIn: new Counter({
+      name: 'kith_ws_messages_in_total',
+      help: 'Client messages received by type (unknown types counted as "unknown")',
+      labelNames: ['type'] as const,
+      registers: [registry],
+    }),
+    messagesOut: new Counter({
+      name: 'kith_ws_messages_out_total',
+      help: 'Server messages sent by type',
+      labelNames: ['type'] as const,
+      registers: [registry],
+    }),
+    dropped: new Counter({
+      name: 'kith_ws_dropped_events_total',
+      help: 'Droppable events (typing, presence) not sent because the socket send buffer was past the soft limit',
+      labelNames: ['type'] as const,
+      registers: [registry],
+    }),
+    closes: new Counter({
+      name: 'kith_ws_closes_total',
+      help: 'Closed WebSocket connections by close code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    sendBufferHighWater: new Gauge({
+      name: 'kith_ws_send_buffer_high_water_bytes',
+      help: 'Largest send buffer (unsent bytes) seen on any socket since start',
+      registers: [registry],
+    }),
+    brokerErrors: new Counter({
+      name: 'kith_ws_broker_errors_total',
+      help: 'Broker subscribe/publish failures seen by the gateway',
+      labelNames: ['operation'] as const,
+      registers: [registry],
+    }),
+    replaySize: new Histogram({
+      name: 'kith_ws_replay_messages',
+      help: 'Messages replayed from Postgres per resume or catch-up',
+      buckets: [0, 1, 5, 10, 50, 100, 500, 1000, 5000],
+      registers: [registry],
+    }),
+    degraded: new Gauge({
+      name: 'kith_ws_degraded',
+      help: '1 while live delivery is replaced by polling Postgres (broker unhealthy)',
+      registers: [registry],
+    }),
+  };
+}

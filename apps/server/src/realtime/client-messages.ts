@@ -1,0 +1,167 @@
+import { CLIENT_MESSAGES, type ClientMessage, type ServerMessage } from '@kith/contract';
+import { Compile } from 'typebox/compile';
+import { AppError } from '../platform/errors.ts';
+import type { Connection } from './connection.ts';
+import type { GatewayDeps } from './gateway.ts';
+import type { MessageSync } from './message-sync.ts';
+
+const validators = Object.fromEntries(
+  Object.entries(CLIENT_MESSAGES).map(([type, schema]) => [type, Compile(schema)]),
+) as { [K in keyof typeof CLIENT_MESSAGES]: ReturnType<typeof Compile<(typeof CLIENT_MESSAGES)[K]>> };
+
+const isKnownType = (type: string): type is keyof typeof CLIENT_MESSAGES =>
+  Object.hasOwn(CLIENT_MESSAGES, type);
+
+type ErrorEvent = Extract<ServerMessage, { type: 'error' }>;
+
+/**
+ * Client frames: the protocol rules (rate, binary, JSON, type, schema) and then one handler per
+ * message type, run one at a time per connection so that acks come back in the order sent.
+ */
+export class ClientMessages {
+  private readonly typingAt = new WeakMap<Connection, Map<string, number>>();
+
+  constructor(
+    private readonly deps: GatewayDeps,
+    private readonly syncOf: (conn: Connection) => MessageSync,
+    private readonly statusChanged: (conn: Connection, status: 'online' | 'away') => void,
+  ) {}
+
+  /** One frame from the socket (ws has already enforced the size cap and UTF-8 validity). */
+  frame(conn: Connection, data: Buffer, isBinary: boolean): void {
+    if (!conn.open) return;
+    const { metrics } = this.deps;
+    if (!conn.countMessage()) {
+      conn.close(1008, 'message rate exceeded');
+      return;
+    }
+    if (isBinary) {
+      conn.close(1003, 'binary frames are not accepted');
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(data.toString('utf8'));
+    } catch {
+      conn.close(1007, 'malformed JSON');
+      return;
+    }
+    const type = (message as { type?: unknown } | null)?.type;
+    if (typeof type !== 'string' || !isKnownType(type)) {
+      metrics.realtime.messagesIn.inc({ type: 'unknown' });
+      conn.send(
+        errorEvent(new AppError('UNKNOWN_MESSAGE_TYPE'), typeof type === 'string' ? type : undefined),
+      );
+      return;
+    }
+    metrics.realtime.messagesIn.inc({ type });
+    const validator = validators[type];
+    if (!validator.Check(message)) {
+      const details = [...validator.Errors(message)]
+        .slice(0, 5)
+        .map((e) => ({ path: e.instancePath, message: e.message }));
+      const clientMessageId = (message as { clientMessageId?: unknown }).clientMessageId;
+      conn.send({
+        ...errorEvent(new AppError('VALIDATION_FAILED', undefined, details), type),
+        ...(typeof clientMessageId === 'string' && clientMessageId.length <= 64 ? { clientMessageId } : {}),
+      });
+      return;
+    }
+    const valid = message as ClientMessage;
+    conn.queue = conn.queue
+      .then(() => (conn.open ? this.handle(conn, valid) : undefined))
+      .catch((err) => {
+        if (!(err instanceof AppError)) this.deps.logger.error({ err, type }, 'realtime message failed');
+        conn.send({
+          ...errorEvent(err, type),
+          ...('clientMessageId' in valid ? { clientMessageId: valid.clientMessageId } : {}),
+        });
+      });
+  }
+
+  private async handle(conn: Connection, message: ClientMessage): Promise<void> {
+    const { chat } = this.deps;
+    switch (message.type) {
+      case 'message.send': {
+        const { message: stored, duplicate } = await chat.send(conn.userId, {
+          conversationId: message.conversationId,
+          clientMessageId: message.clientMessageId,
+          body: message.body,
+        });
+        conn.send({
+          type: 'message.ack',
+          clientMessageId: message.clientMessageId,
+          id: stored.id,
+          seq: stored.seq,
+          duplicate,
+        });
+        return;
+      }
+      case 'conversation.read':
+        await chat.markRead(conn.userId, message.conversationId, message.seq);
+        return;
+      case 'typing':
+        return this.typing(conn, message.conversationId);
+      case 'presence.set':
+        conn.status = message.status;
+        this.statusChanged(conn, message.status);
+        return;
+      case 'resume': {
+        const { replayed, unknown } = await this.syncOf(conn).resume(message.conversations);
+        if (unknown.length > 0) {
+          conn.send({
+            ...errorEvent(
+              new AppError('NOT_FOUND', 'Not a conversation of yours.', { conversations: unknown }),
+              'resume',
+            ),
+          });
+        }
+        const sync = this.syncOf(conn);
+        const conversations: Record<string, number> = {};
+        for (const id of Object.keys(message.conversations)) {
+          const seq = sync.position(id);
+          if (seq !== undefined) conversations[id] = seq;
+        }
+        conn.send({ type: 'resume.done', conversations, replayed });
+        return;
+      }
+      case 'ping':
+        conn.send({ type: 'pong' });
+        return;
+    }
+  }
+
+  /** Ephemeral and throttled: relayed to the other members at most once per throttle interval. */
+  private async typing(conn: Connection, conversationId: string) {
+    const now = Date.now();
+    let last = this.typingAt.get(conn);
+    if (!last) {
+      last = new Map();
+      this.typingAt.set(conn, last);
+    }
+    const at = last.get(conversationId);
+    if (at !== undefined && now - at < this.deps.config.typingThrottleMs) return;
+    last.set(conversationId, now);
+    if (last.size > 100) last.delete(last.keys().next().value as string);
+    const members = await this.deps.chat.typing(conn.userId, conversationId);
+    const event = { type: 'typing', conversationId, userId: conn.userId };
+    await Promise.all(
+      members.map((id) =>
+        this.deps.broker.publish(`user.${id}`, event).catch(() => {
+          this.deps.metrics.realtime.brokerErrors.inc({ operation: 'publish' });
+        }),
+      ),
+    );
+  }
+}
+
+function errorEvent(err: unknown, requestType: string | undefined): ErrorEvent {
+  const known = err instanceof AppError ? err : new AppError('INTERNAL');
+  return {
+    type: 'error',
+    code: known.code,
+    message: known.message,
+    ...(requestType ? { requestType: requestType.slice(0, 64) } : {}),
+    ...(known.details !== undefined ? { details: known.details } : {}),
+  };
+}

@@ -1,0 +1,315 @@
+import { type ChatMessage, REALTIME_PROTOCOL, type ServerMessageType } from '@kith/contract';
+import type { WebSocket } from 'ws';
+import type { Config } from '../config.ts';
+import { SESSION_REVOKED_CHANNEL, USER_CHANGED_CHANNEL } from '../modules/auth/session-cache.ts';
+import type { Broker } from '../platform/broker/broker.ts';
+import type { Logger } from '../platform/observability/logger.ts';
+import type { Metrics } from '../platform/observability/metrics.ts';
+import { ClientMessages } from './client-messages.ts';
+import { Connection } from './connection.ts';
+import { DegradedPoller } from './degraded.ts';
+import { MessageSync } from './message-sync.ts';
+import type { ChatPort, SessionsPort } from './ports.ts';
+import type { Presence } from './presence.ts';
+
+export interface GatewayDeps {
+  config: Config['realtime'];
+  broker: Broker;
+  chat: ChatPort;
+  sessions: SessionsPort;
+  presence: Presence;
+  metrics: Metrics;
+  logger: Logger;
+  /** Whether live delivery across instances is down now (Redis configured but unreachable). */
+  degraded(): boolean;
+  /** Calls `listener` when degraded() changes; returns a function that stops listening. */
+  onDegradedChange(listener: (degraded: boolean) => void): () => void;
+}
+
+interface UserEntry {
+  connections: Set<Connection>;
+  /** Resolves once `user.<id>` is subscribed, with the function that unsubscribes. */
+  subscription: Promise<(() => Promise<void>) | undefined>;
+  status: 'online' | 'away';
+}
+
+/** Events forwarded to every socket of the user as they are; droppable ones go first under pressure. */
+const FORWARDED = new Set<string>([
+  'message.updated',
+  'message.deleted',
+  'conversation.read',
+  'conversation.updated',
+  'notification.new',
+]);
+const DROPPABLE = new Set<string>(['typing', 'presence']);
+
+/**
+ * The connection registry and broker fan-out of one instance. Each instance subscribes only to the
+ * `user.<id>` channels of users with a socket here (on the first socket, unsubscribing after the
+ * last) and hands each event to each of those sockets once; `message.new` goes through the socket's
+ * MessageSync so that live, replayed and caught-up messages arrive once and in order.
+ */
+export class Gateway {
+  private readonly users = new Map<string, UserEntry>();
+  private readonly bySession = new Map<string, Set<Connection>>();
+  private readonly syncs = new WeakMap<Connection, MessageSync>();
+  private readonly handlers: ClientMessages;
+  private readonly poller: DegradedPoller;
+  private readonly stops: (() => unknown)[] = [];
+  private closing = false;
+  private isDegraded = false;
+
+  constructor(private readonly deps: GatewayDeps) {
+    this.handlers = new ClientMessages(
+      deps,
+      (conn) => this.syncOf(conn),
+      (conn, status) => this.statusChanged(conn, status),
+    );
+    this.poller = new DegradedPoller(
+      deps,
+      () => this.users.entries(),
+      (conn) => this.syncOf(conn),
+    );
+  }
+
+  /** Subscribes to session revocations and starts the heartbeat, presence refresh and degraded watch. */
+  async start(): Promise<void> {
+    const { broker, config } = this.deps;
+    const offSession = await broker.subscribe(SESSION_REVOKED_CHANNEL, (message) => {
+      const { sessionId } = (message ?? {}) as { sessionId?: unknown };
+      if (typeof sessionId !== 'string') return;
+      for (const conn of this.bySession.get(sessionId) ?? []) conn.close(1008, 'session revoked');
+    });
+    const offUser = await broker.subscribe(USER_CHANGED_CHANNEL, (message) => {
+      const { userId } = (message ?? {}) as { userId?: unknown };
+      if (typeof userId === 'string') void this.recheckSessions(userId);
+    });
+    this.stops.push(offSession, offUser);
+
+    const tick = Math.max(10, Math.min(1000, config.pingIntervalMs / 4, config.pongTimeoutMs / 4));
+    const heartbeat = setInterval(() => this.heartbeat(Date.now()), tick).unref();
+    const refreshMs = Math.min(config.pingIntervalMs, (config.presenceTtlSeconds * 1000) / 3);
+    const presence = setInterval(() => this.refreshPresence(), refreshMs).unref();
+    this.stops.push(
+      () => clearInterval(heartbeat),
+      () => clearInterval(presence),
+    );
+
+    this.setDegraded(this.deps.degraded());
+    this.stops.push(this.deps.onDegradedChange((degraded) => this.setDegraded(degraded)));
+  }
+
+  get degraded(): boolean {
+    return this.isDegraded;
+  }
+
+  /** Takes over an upgraded socket authenticated as `userId`/`sessionId`. */
+  accept(socket: WebSocket, userId: string, sessionId: string): void {
+    const { config, metrics, logger } = this.deps;
+    if (this.closing) {
+      socket.close(1012, 'server restarting');
+      return;
+    }
+    const conn = new Connection(socket, userId, sessionId, config, metrics.realtime);
+    const sync = new MessageSync(conn, this.deps.chat, config.replayBatch, metrics.realtime);
+    this.syncs.set(conn, sync);
+    metrics.realtime.openSockets.inc();
+    socket.on('message', (data, isBinary) => this.handlers.frame(conn, data as Buffer, isBinary));
+    socket.on('pong', () => {
+      conn.pingSentAt = undefined;
+    });
+    socket.once('close', (code) => this.closed(conn, code));
+
+    const entry = this.register(conn);
+    // Client messages wait until the user's channel is subscribed and the baseline read: a resume's
+    // replay then cannot miss a message committed meanwhile (it is either replayed or live).
+    conn.queue = (async () => {
+      await entry.subscription;
+      await sync.init();
+      conn.send({
+        type: 'hello',
+        protocol: REALTIME_PROTOCOL,
+        userId,
+        degraded: this.isDegraded,
+        heartbeatMs: config.pingIntervalMs,
+      });
+      if (entry.connections.size === 1 && entry.connections.has(conn)) {
+        await this.deps.presence.set(userId, 'online', true);
+      }
+      for (const friend of await this.deps.presence.friendsOnline(userId)) {
+        conn.send({ type: 'presence', userId: friend.userId, status: friend.status }, true);
+      }
+    })().catch((err) => {
+      logger.error({ err, user_id: userId }, 'realtime connection set-up failed');
+      conn.close(1011, 'server error');
+    });
+  }
+
+  /** Closes every socket with 1012 (clients reconnect elsewhere and resume) and stops. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const stop of this.stops.splice(0)) await Promise.resolve(stop()).catch(() => {});
+    this.poller.stop();
+    for (const entry of this.users.values()) {
+      for (const conn of entry.connections) conn.close(1012, 'server restarting');
+    }
+  }
+
+  /** Open sockets on this instance (for tests and metrics). */
+  get size(): number {
+    let n = 0;
+    for (const entry of this.users.values()) n += entry.connections.size;
+    return n;
+  }
+
+  private syncOf(conn: Connection): MessageSync {
+    return this.syncs.get(conn)!;
+  }
+
+  private register(conn: Connection): UserEntry {
+    let entry = this.users.get(conn.userId);
+    if (!entry) {
+      const created: UserEntry = {
+        connections: new Set(),
+        subscription: this.deps.broker
+          .subscribe(`user.${conn.userId}`, (event) => this.dispatch(created, event))
+          .catch((err) => {
+            this.deps.metrics.realtime.brokerErrors.inc({ operation: 'subscribe' });
+            this.deps.logger.warn({ err }, 'realtime subscribe failed');
+            return undefined;
+          }),
+        status: 'online',
+      };
+      entry = created;
+      this.users.set(conn.userId, entry);
+    }
+    // the per-user cap: the oldest socket (Sets keep insertion order) makes room
+    const cap = this.deps.config.maxConnectionsPerUser;
+    for (const old of entry.connections) {
+      if (entry.connections.size < cap) break;
+      old.close(4001, 'too many connections');
+      this.detach(entry, old); // its 'close' event then finds nothing left to clean
+    }
+    entry.connections.add(conn);
+    let sessionConns = this.bySession.get(conn.sessionId);
+    if (!sessionConns) {
+      sessionConns = new Set();
+      this.bySession.set(conn.sessionId, sessionConns);
+    }
+    sessionConns.add(conn);
+    return entry;
+  }
+
+  /** A broker event on a user's channel: to each of the user's sockets here, once. */
+  private dispatch(entry: UserEntry, event: unknown) {
+    const type = (event as { type?: unknown } | null)?.type;
+    if (typeof type !== 'string' || entry.connections.size === 0) return;
+    if (type === 'message.new') {
+      const message = (event as { message?: ChatMessage }).message;
+      if (!message || typeof message.conversationId !== 'string' || !Number.isSafeInteger(message.seq))
+        return;
+      const json = JSON.stringify(event);
+      for (const conn of entry.connections) this.syncOf(conn).live(message, json);
+      return;
+    }
+    const droppable = DROPPABLE.has(type);
+    if (!droppable && !FORWARDED.has(type)) return;
+    const json = JSON.stringify(event);
+    for (const conn of entry.connections) conn.sendJson(json, type as ServerMessageType, droppable);
+  }
+
+  private closed(conn: Connection, code: number) {
+    const { metrics } = this.deps;
+    metrics.realtime.openSockets.dec();
+    metrics.realtime.closes.inc({ code: String(conn.closeCode ?? code) });
+    conn.closeCode ??= code;
+    const entry = this.users.get(conn.userId);
+    if (entry) this.forget(entry, conn);
+  }
+
+  /** Removes a socket from the registry; the user's last one unsubscribes and goes offline. */
+  private forget(entry: UserEntry, conn: Connection) {
+    if (!this.detach(entry, conn)) return;
+    if (entry.connections.size > 0) {
+      this.statusChanged(conn, undefined);
+      return;
+    }
+    if (this.users.get(conn.userId) === entry) this.users.delete(conn.userId);
+    void entry.subscription.then((off) => off?.()).catch(() => {});
+    if (!this.closing) {
+      void this.deps.presence
+        .offline(conn.userId)
+        .catch((err) => this.deps.logger.debug({ err }, 'presence update failed'));
+    }
+  }
+
+  private detach(entry: UserEntry, conn: Connection): boolean {
+    if (!entry.connections.delete(conn)) return false;
+    const sessionConns = this.bySession.get(conn.sessionId);
+    sessionConns?.delete(conn);
+    if (sessionConns?.size === 0) this.bySession.delete(conn.sessionId);
+    return true;
+  }
+
+  /** A socket changed its status (or left): the user is away only when every socket is. */
+  private statusChanged(conn: Connection, _status: 'online' | 'away' | undefined) {
+    const entry = this.users.get(conn.userId);
+    if (!entry || entry.connections.size === 0) return;
+    const status = [...entry.connections].some((c) => c.status === 'online') ? 'online' : 'away';
+    if (status === entry.status) return;
+    entry.status = status;
+    void this.deps.presence
+      .set(conn.userId, status, true)
+      .catch((err) => this.deps.logger.debug({ err }, 'presence update failed'));
+  }
+
+  private refreshPresence() {
+    for (const [userId, entry] of this.users) {
+      void this.deps.presence.set(userId, entry.status, false).catch(() => {});
+    }
+  }
+
+  /** Pings sockets every ping interval; one that has not answered within the timeout is cut. */
+  private heartbeat(now: number) {
+    const { pingIntervalMs, pongTimeoutMs } = this.deps.config;
+    for (const entry of this.users.values()) {
+      for (const conn of entry.connections) {
+        if (conn.pingSentAt !== undefined) {
+          if (now - conn.pingSentAt >= pongTimeoutMs) conn.terminate(4002);
+        } else if (now - conn.lastPingAt >= pingIntervalMs && conn.open) {
+          conn.pingSentAt = now;
+          conn.lastPingAt = now;
+          conn.socket.ping();
+        }
+      }
+    }
+  }
+
+  /** A user's sessions, role or ban changed: close the sockets whose session no longer holds. */
+  private async recheckSessions(userId: string) {
+    const entry = this.users.get(userId);
+    if (!entry) return;
+    for (const conn of [...entry.connections]) {
+      const active = await this.deps.sessions.isActive(conn.sessionId, userId).catch(() => true);
+      if (!active) conn.close(1008, 'session revoked');
+    }
+  }
+
+  private setDegraded(degraded: boolean) {
+    if (degraded === this.isDegraded || this.closing) return;
+    this.isDegraded = degraded;
+    this.deps.metrics.realtime.degraded.set(degraded ? 1 : 0);
+    this.deps.logger[degraded ? 'warn' : 'info'](
+      { component: 'realtime' },
+      degraded ? 'broker down: delivering by polling Postgres' : 'broker back: live delivery',
+    );
+    const json = JSON.stringify({ type: degraded ? 'system.degraded' : 'system.recovered' });
+    for (const entry of this.users.values()) {
+      for (const conn of entry.connections)
+        conn.sendJson(json, degraded ? 'system.degraded' : 'system.recovered');
+    }
+    if (degraded) this.poller.start();
+    else this.poller.stopAfterOnePass(); // what was published while the subscriptions came back
+  }
+}
