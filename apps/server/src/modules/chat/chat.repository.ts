@@ -66,6 +66,26 @@ export class ChatRepository {
     return row && { seq: Number(row.last_seq), kind: row.kind };
   }
 
+  /**
+   * Whether the user is a current member, with the conversation's kind and, for a direct one, the
+   * other member; undefined when not a member.
+   */
+  async senderContext(
+    conversationId: string,
+    userId: string,
+  ): Promise<{ kind: ConversationKind; peer_id: string | null } | undefined> {
+    const { rows } = await sql<{ kind: ConversationKind; peer_id: string | null }>`
+      SELECT c.kind,
+             CASE WHEN c.kind = 'direct' THEN (
+               SELECT o.user_id FROM conversation_members o
+                WHERE o.conversation_id = c.id AND o.user_id <> ${userId} LIMIT 1) END AS peer_id
+        FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
+       WHERE cm.conversation_id = ${conversationId} AND cm.user_id = ${userId} AND cm.left_at IS NULL`.execute(
+      this.db,
+    );
+    return rows[0];
+  }
+
   /** The current members' ids (in a send, read under the conversation lock: membership writes take it too). */
   async memberIds(conversationId: string, trx: Kysely<DB> = this.db): Promise<string[]> {
     const rows = await trx

@@ -43,7 +43,11 @@ export async function chatRoutes(app: FastifyInstance, { chat }: { chat: ChatSer
     },
     async (request) => {
       const { before, after, limit } = request.query;
-      return chat.history(caller(request).userId, request.params.id, { before, after }, limit ?? 50);
+      const range = {
+        before: before === undefined ? undefined : Number(before),
+        after: after === undefined ? undefined : Number(after),
+      };
+      return chat.history(caller(request).userId, request.params.id, range, limit ?? 50);
     },
   );
 

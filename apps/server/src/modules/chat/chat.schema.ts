@@ -15,6 +15,10 @@ export const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
 const UserRef = Type.Unsafe<Static<typeof UserSummary>>(Type.Ref('UserSummary'));
 
+/** A seq in a query string: digits only (the lenient number coercion would read "1.5" as 1, "" as 0). */
+const seqParam = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 16, pattern: '^[0-9]+$', description });
+
 export const MessageBody = Type.String({ minLength: 1, maxLength: MAX_BODY_LENGTH });
 export const ClientMessageId = Type.String({
   minLength: 1,
@@ -66,16 +70,8 @@ export const ListQuery = Type.Object(
 
 export const MessagesQuery = Type.Object(
   {
-    before: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        maximum: MAX_SEQ,
-        description: 'Messages with a lower seq (older); at most one of before/after',
-      }),
-    ),
-    after: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: MAX_SEQ, description: 'Messages with a higher seq (newer)' }),
-    ),
+    before: Type.Optional(seqParam('Messages with a lower seq (older); at most one of before/after')),
+    after: Type.Optional(seqParam('Messages with a higher seq (newer)')),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
   },
   { additionalProperties: false },

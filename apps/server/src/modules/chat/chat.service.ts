@@ -58,8 +58,8 @@ class DuplicateSend extends Error {}
 
 const messageNotFound = () => new AppError('NOT_FOUND', 'No such message.');
 const notFound = () => new AppError('NOT_FOUND', 'No such conversation.');
-const invalid = (path: string, message: string) =>
-  new AppError('VALIDATION_FAILED', `${path.slice(1)} ${message}.`, [{ in: 'body', path, message }]);
+const invalid = (path: string, message: string, where: 'body' | 'querystring' = 'body') =>
+  new AppError('VALIDATION_FAILED', `${path.slice(1)} ${message}.`, [{ in: where, path, message }]);
 
 /** Checks a body the way the REST schema does, for callers that bypass it (the WebSocket gateway). */
 function checkBody(body: unknown): string {
@@ -71,9 +71,9 @@ function checkBody(body: unknown): string {
   return body;
 }
 
-function checkSeq(seq: unknown, path: string): number {
+function checkSeq(seq: unknown, path: string, where: 'body' | 'querystring' = 'body'): number {
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || seq > MAX_SEQ) {
-    throw invalid(path, 'must be a non-negative integer');
+    throw invalid(path, 'must be a non-negative integer below 2^53', where);
   }
   return seq;
 }
@@ -117,6 +117,14 @@ export class ChatService {
       );
     }
 
+    // Checked before the transaction, which must not wait for a second pooled connection while it
+    // holds the conversation's lock (concurrent senders would exhaust the pool).
+    const context = await this.repo.senderContext(conversationId, userId);
+    if (!context) throw notFound();
+    if (context.peer_id && (await this.blocks.isBlockedEitherWay(userId, context.peer_id))) {
+      throw new AppError('FORBIDDEN', 'You cannot message this user.');
+    }
+
     const stored = await this.db.primary
       .transaction()
       .execute(async (trx) => {
@@ -126,12 +134,6 @@ export class ChatService {
         const members = await this.repo.memberIds(conversationId, trx);
         // a removal that committed while this send waited for the lock wins
         if (!members.includes(userId)) throw notFound();
-        if (next.kind === 'direct') {
-          const other = members.find((id) => id !== userId);
-          if (other && (await this.blocks.isBlockedEitherWay(userId, other))) {
-            throw new AppError('FORBIDDEN', 'You cannot message this user.');
-          }
-        }
         const message = await this.repo.insertMessage(trx, {
           id: uuidv7(),
           conversationId,
@@ -188,8 +190,8 @@ export class ChatService {
     if (range.before !== undefined && range.after !== undefined) {
       throw new AppError('BAD_REQUEST', 'Give before or after, not both.');
     }
-    if (range.before !== undefined) checkSeq(range.before, '/before');
-    if (range.after !== undefined) checkSeq(range.after, '/after');
+    if (range.before !== undefined) checkSeq(range.before, '/before', 'querystring');
+    if (range.after !== undefined) checkSeq(range.after, '/after', 'querystring');
     if (!(await this.isMember(userId, conversationId))) throw notFound();
     const rows = await this.repo.page(conversationId, range, limit);
     const hasMore = rows.length > limit;

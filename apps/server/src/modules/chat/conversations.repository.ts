@@ -102,6 +102,15 @@ export class ConversationsRepository {
     return trx.selectFrom('conversations').select('kind').where('id', '=', id).forUpdate().executeTakeFirst();
   }
 
+  async kindOf(id: string): Promise<ConversationKind | undefined> {
+    const row = await this.db
+      .selectFrom('conversations')
+      .select('kind')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row?.kind;
+  }
+
   /** A current member's role; undefined when the user is not a current member. */
   async roleOf(
     conversationId: string,

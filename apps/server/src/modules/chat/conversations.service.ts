@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { uuidv7 } from 'uuidv7';
 import type { Database } from '../../platform/db/database.ts';
 import type { DB } from '../../platform/db/schema.ts';
-import type { MemberRole } from '../../platform/db/schema-chat.ts';
+import type { ConversationKind, MemberRole } from '../../platform/db/schema-chat.ts';
 import { AppError } from '../../platform/errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
 import type { FriendsService, UserDirectory, UserSummary } from '../friends/friends.service.ts';
@@ -28,6 +28,9 @@ export interface ConversationRules {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // whitespace and invisible format characters (zero-width, bidi controls) do not make a title
 const INVISIBLE = /[\s\p{Cf}]/gu;
+
+/** What a membership change needs of the caller: any membership, or admin to add / remove others. */
+type Need = 'any' | 'add' | 'remove';
 
 const notFound = () => new AppError('NOT_FOUND', 'No such conversation.');
 const noSuchUser = (username: string) => new AppError('NOT_FOUND', 'No such user.', { username });
@@ -128,20 +131,21 @@ export class ConversationsService {
    * was already a member.
    */
   async addMember(userId: string, conversationId: string, username: string) {
-    const result = await this.membershipWrite(userId, conversationId, async (trx, role) => {
-      if (role !== 'admin') throw new AppError('FORBIDDEN', 'Only group admins add members.');
-      const [target] = await this.resolve(userId, [username], { allowSelf: true });
-      if (await this.repo.roleOf(conversationId, target!.id, trx)) return { target: target!, added: false };
+    // Checked (and the user looked up) outside the transaction, which must not wait for a second
+    // pooled connection while it holds the conversation's lock; checked again under the lock.
+    await this.requireGroupRole(userId, conversationId, 'add');
+    const [target] = await this.resolve(userId, [username], { allowSelf: true });
+    const added = await this.membershipWrite(userId, conversationId, 'add', async (trx) => {
+      if (await this.repo.roleOf(conversationId, target!.id, trx)) return false;
       if ((await this.repo.countMembers(trx, conversationId)) >= this.rules.groupMaxMembers) {
         throw new AppError('GROUP_FULL', undefined, { maxMembers: this.rules.groupMaxMembers });
       }
-      await this.repo.addMember(trx, conversationId, target!.id);
-      return { target: target!, added: true };
+      return this.repo.addMember(trx, conversationId, target!.id);
     });
-    if (result.added) await this.announce(conversationId, [result.target.id]);
-    const member = (await this.repo.members(conversationId)).find((m) => m.user_id === result.target.id);
+    if (added) await this.announce(conversationId, [target!.id]);
+    const member = (await this.repo.members(conversationId)).find((m) => m.user_id === target!.id);
     if (!member) throw noSuchUser(username);
-    return { member: presentMember(member), added: result.added };
+    return { member: presentMember(member), added };
   }
 
   /**
@@ -149,18 +153,21 @@ export class ConversationsService {
    * leaves, the longest-standing member becomes admin. Direct conversations cannot be left.
    */
   async removeMember(userId: string, conversationId: string, username: string): Promise<void> {
-    const removedId = await this.membershipWrite(userId, conversationId, async (trx, role) => {
-      const target = await this.users.findActiveByUsername(username);
-      if (!target) throw noSuchUser(username);
-      if (target.id !== userId && role !== 'admin')
-        throw new AppError('FORBIDDEN', 'Only group admins remove members.');
-      if (!(await this.repo.removeMember(trx, conversationId, target.id))) {
-        throw new AppError('NOT_FOUND', 'Not a member of this conversation.', { username });
-      }
-      await this.repo.ensureAdmin(trx, conversationId);
-      return target.id;
-    });
-    await this.announce(conversationId, [removedId]);
+    await this.requireGroupRole(userId, conversationId, 'any');
+    const target = await this.users.findActiveByUsername(username);
+    if (!target) throw noSuchUser(username);
+    await this.membershipWrite(
+      userId,
+      conversationId,
+      target.id === userId ? 'any' : 'remove',
+      async (trx) => {
+        if (!(await this.repo.removeMember(trx, conversationId, target.id))) {
+          throw new AppError('NOT_FOUND', 'Not a member of this conversation.', { username });
+        }
+        await this.repo.ensureAdmin(trx, conversationId);
+      },
+    );
+    await this.announce(conversationId, [target.id]);
   }
 
   /** The direct conversation of a pair, made on first use (one per pair, even under concurrency). */
@@ -229,20 +236,39 @@ export class ConversationsService {
     return [...found.values()];
   }
 
-  /** Runs a membership change of a group under the conversation's row lock; 404 unless the caller is a member. */
+  /**
+   * The caller's role in a group: 404 unless a current member, 400 for a direct conversation, 403
+   * when `need` is an admin's action and the caller is not one.
+   */
+  private checkRole(kind: ConversationKind | undefined, role: MemberRole | undefined, need: Need): void {
+    if (!kind || !role) throw notFound();
+    if (kind === 'direct')
+      throw new AppError('BAD_REQUEST', 'Direct conversations have exactly two members.');
+    if (need !== 'any' && role !== 'admin') {
+      throw new AppError('FORBIDDEN', `Only group admins ${need} members.`);
+    }
+  }
+
+  private async requireGroupRole(userId: string, conversationId: string, need: Need): Promise<void> {
+    const [row, role] = await Promise.all([
+      this.repo.kindOf(conversationId),
+      this.repo.roleOf(conversationId, userId),
+    ]);
+    this.checkRole(row, role, need);
+  }
+
+  /** Runs a membership change of a group under the conversation's row lock, the caller's role checked again. */
   private membershipWrite<T>(
     userId: string,
     conversationId: string,
-    write: (trx: Kysely<DB>, role: MemberRole) => Promise<T>,
+    need: Need,
+    write: (trx: Kysely<DB>) => Promise<T>,
   ): Promise<T> {
     return this.db.primary.transaction().execute(async (trx) => {
       const conversation = await this.repo.lock(trx, conversationId);
       const role = conversation && (await this.repo.roleOf(conversationId, userId, trx));
-      if (!conversation || !role) throw notFound();
-      if (conversation.kind === 'direct') {
-        throw new AppError('BAD_REQUEST', 'Direct conversations have exactly two members.');
-      }
-      return write(trx, role);
+      this.checkRole(conversation?.kind, role, need);
+      return write(trx);
     });
   }
 
