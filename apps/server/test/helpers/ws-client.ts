@@ -173,3 +173,12 @@ export async function upgradeStatus(
     });
   });
 }
+
+/** Resolves once `check` returns true (polled every 20 ms): for state with no event to wait on, such as a metric. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
