@@ -48,6 +48,20 @@ async function userWithReadyExport() {
     headers: user.headers,
     payload: { title: 'My list', visibility: 'private' },
   });
+  const conversation = await app.inject({
+    method: 'POST',
+    url: '/api/v1/conversations',
+    headers: user.headers,
+    payload: { usernames: [friend.username] },
+  });
+  expect(conversation.statusCode, conversation.body).toBeLessThan(300);
+  const sent = await app.inject({
+    method: 'POST',
+    url: `/api/v1/conversations/${conversation.json().id}/messages`,
+    headers: user.headers,
+    payload: { clientMessageId: 'm1', body: 'my message' },
+  });
+  expect(sent.statusCode, sent.body).toBeLessThan(300);
   const started = await startExport(user);
   expect(started.statusCode, started.body).toBe(202);
   await runJobs(t);
@@ -114,12 +128,14 @@ describe('data export', () => {
       'mention',
     ]);
     expect(archive.sessions).toHaveLength(1);
+    expect(archive.conversations).toEqual([expect.objectContaining({ kind: 'direct', createdByMe: true })]);
+    expect(archive.messages).toEqual([expect.objectContaining({ seq: 1, body: 'my message' })]);
     expect(archive.dataExports).toEqual([expect.objectContaining({ id: status.id })]);
     expect(archive.auditLog.map((a: { action: string }) => a.action)).toEqual([
       'auth.signup',
       'account.export',
     ]);
-    for (const key of ['friendRequests', 'blocks']) expect(archive[key]).toEqual([]);
+    for (const key of ['friendRequests', 'blocks', 'media']) expect(archive[key]).toEqual([]);
     // nothing of the friend's own data
     expect(res.body).not.toContain(friend.email);
   });
@@ -267,7 +283,7 @@ describe('data export', () => {
         FROM pg_constraint c
         JOIN pg_class cl ON cl.oid = c.conrelid
        WHERE c.contype = 'f' AND c.confrelid = 'users'::regclass`.execute(db);
-    const tables = [...rows.map((r) => r.table_name), 'users', 'audit_log'].sort();
-    expect(Object.keys(TABLE_COVERAGE).sort()).toEqual(tables);
+    const tables = [...rows.map((r) => r.table_name), 'users', 'audit_log'];
+    expect(tables.filter((table) => !(table in TABLE_COVERAGE))).toEqual([]);
   });
 });

@@ -15,6 +15,9 @@ export const ARCHIVE_SECTIONS = [
   'blocks',
   'collections',
   'notifications',
+  'conversations',
+  'messages',
+  'media',
   'sessions',
   'dataExports',
   'auditLog',
@@ -78,6 +81,25 @@ export const SECTION_QUERIES: Record<ArchiveSection, SectionQuery> = {
       'id', id, 'kind', kind, 'actorIds', actor_ids, 'actorCount', actor_count, 'subjectId', subject_id,
       'data', data, 'createdAt', created_at, 'updatedAt', updated_at, 'readAt', read_at)::text AS doc
       FROM notifications WHERE user_id = ${u} AND ${after('id', a)} ORDER BY id LIMIT ${n}`,
+  conversations: (u, a, n) => sql`
+    SELECT m.conversation_id::text AS key, jsonb_build_object(
+      'id', c.id, 'kind', c.kind, 'title', c.title, 'createdByMe', coalesce(c.created_by = ${u}, false),
+      'role', m.role, 'joinedAt', m.joined_at, 'leftAt', m.left_at, 'lastReadSeq', m.last_read_seq)::text AS doc
+      FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+     WHERE m.user_id = ${u} AND ${after('m.conversation_id', a)} ORDER BY m.conversation_id LIMIT ${n}`,
+  // the messages I sent (others' messages in my conversations are theirs)
+  messages: (u, a, n) => sql`
+    SELECT id::text AS key, jsonb_build_object(
+      'id', id, 'conversationId', conversation_id, 'seq', seq, 'body', body,
+      'createdAt', created_at, 'editedAt', edited_at, 'deletedAt', deleted_at)::text AS doc
+      FROM messages WHERE sender_id = ${u} AND ${after('id', a)} ORDER BY id LIMIT ${n}`,
+  // metadata of my uploads (the images themselves are reachable through my posts and messages)
+  media: (u, a, n) => sql`
+    SELECT id::text AS key, jsonb_build_object(
+      'id', id, 'status', status, 'mimeType', mime_type, 'fileName', file_name, 'alt', alt,
+      'bytes', original_bytes, 'width', width, 'height', height, 'attachedTo', attached_kind,
+      'createdAt', created_at)::text AS doc
+      FROM media WHERE owner_id = ${u} AND ${after('id', a)} ORDER BY id LIMIT ${n}`,
   sessions: (u, a, n) => sql`
     SELECT id::text AS key, jsonb_build_object(
       'id', id, 'userAgent', user_agent, 'ip', ip, 'createdAt', created_at, 'lastUsedAt', last_used_at,
@@ -114,5 +136,10 @@ export const TABLE_COVERAGE: Record<string, ArchiveSection | `not exported: ${st
   sessions: 'sessions',
   data_exports: 'dataExports',
   audit_log: 'auditLog',
+  conversations: 'conversations',
+  conversation_members: 'conversations',
+  messages: 'messages',
+  media: 'media',
   feed_entries: "not exported: derived from friends' posts",
+  realtime_tickets: 'not exported: single-use connection tickets, valid 30 s (hashes of secrets)',
 };
