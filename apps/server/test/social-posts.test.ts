@@ -114,6 +114,9 @@ describe('posts', () => {
     const foreign = await get(t, b, `/api/v1/users/${b.username}/posts?cursor=${first.nextCursor}`);
     expect(foreign.statusCode).toBe(400);
     expect(foreign.json().error.code).toBe('INVALID_CURSOR');
+    // a well-formed cursor for this list whose key is not an id: 400, never a database error
+    const forged = Buffer.from(JSON.stringify([`user-posts:${a.id}`, 'not-a-uuid'])).toString('base64url');
+    expect((await get(t, a, `/api/v1/users/${a.username}/posts?cursor=${forged}`)).statusCode).toBe(400);
   });
 
   it('comments: visible posts only, oldest first, deletable by author, post author or moderator', async () => {

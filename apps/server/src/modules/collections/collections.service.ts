@@ -171,7 +171,7 @@ export class CollectionsService {
     const list = `user-collections:${owner.id}`;
     let before: string | undefined;
     if (cursor) {
-      before = String(decodeCursor(list, cursor, ['string'])[0]);
+      before = String(decodeCursor(list, cursor, ['uuid'])[0]);
       if (!UUID.test(before)) throw new AppError('INVALID_CURSOR');
     }
     const rows = await this.repo.listByOwner(owner.id, visibilities, before, limit);

@@ -60,7 +60,7 @@ export class FeedService {
       const cached = await this.cache.get<FeedPage>(cacheKey(viewerId));
       if (cached) return cached;
     }
-    const before = cursor ? String(decodeCursor('feed', cursor, ['string'])[0]) : undefined;
+    const before = cursor ? String(decodeCursor('feed', cursor, ['uuid'])[0]) : undefined;
     const ids = await this.repo.pageIds(viewerId, before, limit);
     const pageIds = ids.slice(0, limit);
     const items = await this.posts.presentMany(pageIds, viewerId);

@@ -180,7 +180,7 @@ export class FriendsService {
     limit: number,
   ) {
     const list = `requests:${direction}`;
-    const before = cursor ? String(decodeCursor(list, cursor, ['string'])[0]) : undefined;
+    const before = cursor ? String(decodeCursor(list, cursor, ['uuid'])[0]) : undefined;
     const rows = await this.repo.listRequests(userId, direction, before, limit);
     const result = page(rows, limit, (r) => encodeCursor(list, [r.id]));
     return {
@@ -191,7 +191,7 @@ export class FriendsService {
 
   async listFriends(viewerId: string, username: string, cursor: string | undefined, limit: number) {
     const owner = await this.visibleUser(viewerId, username);
-    const after = cursor ? String(decodeCursor('friends', cursor, ['string'])[0]) : undefined;
+    const after = cursor ? String(decodeCursor('friends', cursor, ['uuid'])[0]) : undefined;
     const rows = await this.repo.listFriends(owner.id, after, limit);
     const result = page(rows, limit, (r) => encodeCursor('friends', [r.id]));
     return {

@@ -63,7 +63,7 @@ export class NotificationsService {
   }
 
   async list(userId: string, cursor: string | undefined, limit: number) {
-    const after = cursor ? decodeCursor('notifications', cursor, ['string', 'string']) : undefined;
+    const after = cursor ? decodeCursor('notifications', cursor, ['micros', 'uuid']) : undefined;
     const rows = await this.repo.page(
       userId,
       after ? { updatedUs: String(after[0]), id: String(after[1]) } : undefined,

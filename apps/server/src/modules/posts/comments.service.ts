@@ -42,7 +42,7 @@ export class CommentsService {
   async list(viewerId: string, postId: string, cursor: string | undefined, limit: number) {
     await this.posts.requireVisible(viewerId, postId);
     const list = `comments:${postId}`;
-    const after = cursor ? String(decodeCursor(list, cursor, ['string'])[0]) : undefined;
+    const after = cursor ? String(decodeCursor(list, cursor, ['uuid'])[0]) : undefined;
     const rows = await this.repo.page(postId, viewerId, after, limit);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];

@@ -9,6 +9,7 @@ import { enqueue } from '../../platform/queue/queue.ts';
 import type { AuditService, RequestMeta } from '../audit/audit.service.ts';
 import type { FeedService } from '../feed/feed.service.ts';
 import type { FriendsService, UserDirectory } from '../friends/friends.service.ts';
+import type { MediaService } from '../media/media.service.ts';
 import { hashtagsOf, mentionsOf, parseEntities, type TextEntity } from './entities.ts';
 import type { PostRow, PostsRepository } from './posts.repository.ts';
 import { type PostView, presentPost } from './posts.schema.ts';
@@ -18,6 +19,8 @@ const TRENDING_SIZE = 20;
 
 /** Records staff actions in the audit log. */
 export type StaffAudit = Pick<AuditService, 'record'>;
+/** What posts need from media: attaching in the post's transaction, releasing, presenting. */
+export type PostMedia = Pick<MediaService, 'attachToPost' | 'releaseForPost' | 'presentAttachments'>;
 
 /** Posts: writing, reading with visibility rules, and the pages built from them. */
 export class PostsService {
@@ -28,6 +31,7 @@ export class PostsService {
     private readonly users: UserDirectory,
     private readonly feed: FeedService,
     private readonly audit: StaffAudit,
+    private readonly media: PostMedia,
   ) {}
 
   /** Whether `viewerId` may see a post: author, or not blocked and public/friends-with-friendship. */
@@ -66,7 +70,10 @@ export class PostsService {
     return meta;
   }
 
-  async create(authorId: string, input: { text: string; visibility?: Visibility }): Promise<PostView> {
+  async create(
+    authorId: string,
+    input: { text: string; visibility?: Visibility; mediaIds?: string[] },
+  ): Promise<PostView> {
     const id = uuidv7();
     const visibility = input.visibility ?? 'friends';
     const entities = parseEntities(input.text);
@@ -76,6 +83,7 @@ export class PostsService {
         { id, author_id: authorId, text: input.text, visibility, entities },
         hashtagsOf(entities),
       );
+      await this.media.attachToPost(trx, authorId, id, input.mediaIds ?? []);
       await this.feed.addOwn(trx, id, authorId);
       if (visibility !== 'private') await enqueue(trx, 'feed.fan-out', { postId: id });
       if (mentionsOf(entities).length > 0) await enqueue(trx, 'notifications.mentions', { postId: id });
@@ -110,6 +118,7 @@ export class PostsService {
     }
     const readers = await this.db.primary.transaction().execute(async (trx) => {
       await this.repo.softDelete(trx, postId);
+      await this.media.releaseForPost(trx, postId);
       if (post.author_id !== viewer.userId) {
         await this.audit.record(
           {
@@ -140,7 +149,7 @@ export class PostsService {
           ? ['public', 'friends']
           : ['public'];
     const list = `user-posts:${owner.id}`;
-    const before = cursor ? String(decodeCursor(list, cursor, ['string'])[0]) : undefined;
+    const before = cursor ? String(decodeCursor(list, cursor, ['uuid'])[0]) : undefined;
     const ids = await this.repo.idsByAuthor(owner.id, visibilities, before, limit);
     return this.pageOf(list, ids, limit, viewerId);
   }
@@ -148,14 +157,14 @@ export class PostsService {
   async listByTag(viewerId: string, tag: string, cursor: string | undefined, limit: number) {
     const normalized = tag.normalize('NFKC').toLowerCase();
     const list = `tag:${normalized}`;
-    const before = cursor ? String(decodeCursor(list, cursor, ['string'])[0]) : undefined;
+    const before = cursor ? String(decodeCursor(list, cursor, ['uuid'])[0]) : undefined;
     const ids = await this.repo.idsByTag(normalized, viewerId, before, limit);
     return this.pageOf(list, ids, limit, viewerId);
   }
 
   /** Posts by id in the given order, presented for the viewer (ids must already be visible). */
   async presentMany(ids: readonly string[], viewerId: string): Promise<PostView[]> {
-    const rows = await this.repo.hydrate(ids, viewerId);
+    const rows = await this.hydrate(ids, viewerId);
     return ids.flatMap((id) => {
       const row = rows.get(id);
       return row ? [presentPost(row)] : [];
@@ -204,8 +213,14 @@ export class PostsService {
   }
 
   /** Rows for other modules that present posts themselves (collections). */
-  hydrate(ids: readonly string[], viewerId: string): Promise<Map<string, PostRow>> {
-    return this.repo.hydrate(ids, viewerId);
+  async hydrate(ids: readonly string[], viewerId: string): Promise<Map<string, PostRow>> {
+    const records = await this.repo.hydrate(ids, viewerId);
+    const rows = new Map<string, PostRow>();
+    for (const [id, record] of records) {
+      const media = await this.media.presentAttachments(record.media, record.visibility === 'public');
+      rows.set(id, { ...record, media });
+    }
+    return rows;
   }
 
   private async pageOf(list: string, ids: string[], limit: number, viewerId: string) {
