@@ -92,6 +92,39 @@ export const EnvSchema = Type.Object({
   ACCOUNT_RETENTION_DAYS: Int(0, 3650, 30, 'Days between account deletion and erasure of its data.'),
   COLLECTION_MAX_ITEMS: Int(1, 10_000, 1000, 'Most posts one collection may hold.'),
   IDEMPOTENCY_TTL_HOURS: Int(1, 720, 24, 'How long Idempotency-Key records are kept.'),
+  S3_ENDPOINT: Str('S3-compatible endpoint URL (MinIO, R2, s3rver…); unset with S3_BUCKET set: AWS S3.'),
+  S3_BUCKET: Str('Bucket for media; set: media is stored in S3 instead of DATA_DIR/media.'),
+  S3_REGION: Str('S3 region.', 'us-east-1'),
+  S3_ACCESS_KEY_ID: Str('S3 access key id; unset: the AWS SDK default credential chain.'),
+  S3_SECRET_ACCESS_KEY: Str('S3 secret access key.'),
+  S3_FORCE_PATH_STYLE: Type.Boolean({
+    default: false,
+    description: 'Address the bucket as endpoint/bucket (MinIO, s3rver) rather than bucket.endpoint.',
+  }),
+  MEDIA_MAX_BYTES: Int(1024, 1024 ** 3, 15 * 1024 * 1024, 'Largest image upload accepted, in bytes.'),
+  MEDIA_MAX_PIXELS: Int(
+    1,
+    1_000_000_000,
+    40_000_000,
+    'Most pixels (width × height × frames) an image may declare; checked before decoding.',
+  ),
+  MEDIA_QUOTA_BYTES: Int(
+    0,
+    2 ** 50,
+    1024 ** 3,
+    'Storage each user may fill with media (originals and variants), in bytes.',
+  ),
+  MEDIA_UPLOADS_PER_HOUR: Int(1, 1_000_000, 60, 'Image uploads per user per hour.'),
+  MEDIA_PROCESS_CONCURRENCY: Int(
+    1,
+    64,
+    2,
+    'Images processed at once per worker process, one libvips thread each: bounds its memory.',
+  ),
+  MEDIA_SIGNING_SECRET: Str(
+    'Secret (≥ 32 characters) signing URLs of private media on disk. Generated under DATA_DIR in development; required in production.',
+  ),
+  MEDIA_URL_TTL_SECONDS: Int(60, 7 * 24 * 3600, 3600, 'Lifetime of signed URLs to private media.'),
   REALTIME_MAX_MESSAGES_PER_10S: Int(
     1,
     100_000,
@@ -166,6 +199,9 @@ const FILE_VARIANTS = [
   'JWT_VERIFY_KEYS',
   'METRICS_TOKEN',
   'SENTRY_DSN',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'MEDIA_SIGNING_SECRET',
 ] as const;
 
 export interface Config {
@@ -208,6 +244,26 @@ export interface Config {
   rateLimit: { defaultPerMinute: number; loginAccount: number; loginIp: number; signupIp: number };
   workerConcurrency: number;
   idempotencyTtlHours: number;
+  /** Set when media is stored in S3 (S3_BUCKET); otherwise on disk under dataDir/media. */
+  s3:
+    | {
+        endpoint: string | undefined;
+        bucket: string;
+        region: string;
+        accessKeyId: string | undefined;
+        secretAccessKey: string | undefined;
+        forcePathStyle: boolean;
+      }
+    | undefined;
+  media: {
+    maxBytes: number;
+    maxPixels: number;
+    quotaBytes: number;
+    uploadsPerHour: number;
+    processConcurrency: number;
+    signingSecret: string | undefined;
+    urlTtlSeconds: number;
+  };
   realtime: {
     maxMessagesPer10s: number;
     maxConnectionsPerUser: number;
@@ -307,10 +363,18 @@ export function loadConfig(
     if (!env.DATABASE_URL) problems.push('DATABASE_URL: required when NODE_ENV=production');
     if (!env.METRICS_TOKEN && env.METRICS_PORT === undefined)
       problems.push('METRICS_TOKEN or METRICS_PORT: one is required when NODE_ENV=production');
+    if (!env.MEDIA_SIGNING_SECRET) problems.push('MEDIA_SIGNING_SECRET: required when NODE_ENV=production');
   }
+  if (env.MEDIA_SIGNING_SECRET !== undefined && env.MEDIA_SIGNING_SECRET.length < 32)
+    problems.push('MEDIA_SIGNING_SECRET: must be at least 32 characters');
+  if (!env.S3_BUCKET && (env.S3_ENDPOINT || env.S3_ACCESS_KEY_ID))
+    problems.push('S3_BUCKET: required when other S3_* variables are set');
+  if ((env.S3_ACCESS_KEY_ID === undefined) !== (env.S3_SECRET_ACCESS_KEY === undefined))
+    problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: give both or neither');
   for (const [key, value] of [
     ['DATABASE_URL', env.DATABASE_URL],
     ['REDIS_URL', env.REDIS_URL],
+    ['S3_ENDPOINT', env.S3_ENDPOINT],
     ...list(env.DATABASE_READ_URLS).map((u) => ['DATABASE_READ_URLS', u] as const),
   ] as const) {
     if (value && !URL.canParse(value)) problems.push(`${key}: not a valid URL`);
@@ -377,6 +441,25 @@ export function loadConfig(
     },
     workerConcurrency: env.WORKER_CONCURRENCY,
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
+    s3: env.S3_BUCKET
+      ? {
+          endpoint: env.S3_ENDPOINT,
+          bucket: env.S3_BUCKET,
+          region: env.S3_REGION,
+          accessKeyId: env.S3_ACCESS_KEY_ID,
+          secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+          forcePathStyle: env.S3_FORCE_PATH_STYLE,
+        }
+      : undefined,
+    media: {
+      maxBytes: env.MEDIA_MAX_BYTES,
+      maxPixels: env.MEDIA_MAX_PIXELS,
+      quotaBytes: env.MEDIA_QUOTA_BYTES,
+      uploadsPerHour: env.MEDIA_UPLOADS_PER_HOUR,
+      processConcurrency: env.MEDIA_PROCESS_CONCURRENCY,
+      signingSecret: env.MEDIA_SIGNING_SECRET,
+      urlTtlSeconds: env.MEDIA_URL_TTL_SECONDS,
+    },
     realtime: {
       maxMessagesPer10s: env.REALTIME_MAX_MESSAGES_PER_10S,
       maxConnectionsPerUser: env.REALTIME_MAX_CONNECTIONS_PER_USER,

@@ -61,10 +61,16 @@ export function jobHandlers(platform: Platform): JobHandlers {
     'account.exports-cleanup': async () => {
       await account.exports.expireOld();
     },
+    'media.process': ({ mediaId }) => social.media.jobs.process(mediaId),
+    'media.delete-attached': ({ kind, parentId }) => social.media.jobs.deleteAttached(kind, parentId),
+    'media.cleanup': async () => {
+      await social.media.jobs.sweep();
+    },
   };
 }
 
 export const cronJobs: CronJob[] = [
+  { task: 'media.cleanup', schedule: '23 * * * *' },
   { task: 'idempotency.cleanup', schedule: '*/15 * * * *' },
   { task: 'sessions.cleanup', schedule: '17 * * * *' },
   { task: 'tags.trending', schedule: '*/10 * * * *' },

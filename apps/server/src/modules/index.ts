@@ -18,6 +18,7 @@ import { collectionsRoutes } from './collections/collections.routes.ts';
 import { feedRoutes } from './feed/feed.routes.ts';
 import { friendsRoutes } from './friends/friends.routes.ts';
 import { FriendRequest } from './friends/friends.schema.ts';
+import { mediaRoutes } from './media/media.routes.ts';
 import { notificationsRoutes } from './notifications/notifications.routes.ts';
 import { Notification } from './notifications/notifications.schema.ts';
 import { Comment } from './posts/comments.schema.ts';
@@ -78,6 +79,12 @@ export async function registerModules(api: FastifyInstance, platform: Platform):
   const social = buildSocialServices(platform, users, audit);
   await api.register(friendsRoutes, { friends: social.friends });
   await api.register(postsRoutes, { posts: social.posts, comments: social.comments });
+  await api.register(mediaRoutes, {
+    media: social.media.media,
+    files: social.media.files,
+    maxBytes: config.media.maxBytes,
+    uploadsPerHour: config.media.uploadsPerHour,
+  });
   await api.register(feedRoutes, { feed: social.feed, pageSize: FEED_PAGE_SIZE });
   await api.register(notificationsRoutes, { notifications: social.notifications });
   await api.register(profilesRoutes, {

@@ -5,6 +5,7 @@ import { FeedRepository } from './feed/feed.repository.ts';
 import { FeedService } from './feed/feed.service.ts';
 import { FriendsRepository } from './friends/friends.repository.ts';
 import { FriendsService, type UserDirectory } from './friends/friends.service.ts';
+import { buildMediaServices } from './media/media.wiring.ts';
 import { NotificationsRepository } from './notifications/notifications.repository.ts';
 import { NotificationsService } from './notifications/notifications.service.ts';
 import { CommentsRepository } from './posts/comments.repository.ts';
@@ -34,6 +35,13 @@ export function buildSocialServices(platform: Platform, users: UserDirectory, au
     cacheTtlSeconds: config.social.feedCacheTtlSeconds,
     defaultLimit: FEED_PAGE_SIZE,
   });
+  // Media ask posts who may see a post; posts attach and present media.
+  const media = buildMediaServices(platform, {
+    canSeePost: async (viewerId, postId) => {
+      const meta = await posts.findMeta(postId);
+      return meta !== undefined && (await posts.canSee(viewerId, meta));
+    },
+  });
   const posts: PostsService = new PostsService(
     db,
     new PostsRepository(db.primary),
@@ -41,6 +49,7 @@ export function buildSocialServices(platform: Platform, users: UserDirectory, au
     users,
     feed,
     audit,
+    media.media,
   );
   const comments = new CommentsService(db, new CommentsRepository(db.primary), posts, (userId) =>
     feed.invalidate([userId]),
@@ -59,7 +68,7 @@ export function buildSocialServices(platform: Platform, users: UserDirectory, au
     users,
     config.social.collectionMaxItems,
   );
-  return { friends, feed, posts, comments, notifications, collections };
+  return { friends, feed, posts, comments, notifications, collections, media };
 }
 
 export type SocialServices = ReturnType<typeof buildSocialServices>;

@@ -2,6 +2,8 @@ import { type Kysely, sql } from 'kysely';
 import type { Db } from '../../platform/db/database.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import type { Visibility } from '../../platform/db/schema-social.ts';
+import { type AttachedMediaRow, attachedMediaJson } from '../media/media.repository.ts';
+import type { MediaAttachmentView } from '../media/media.schema.ts';
 
 /** A post with its author and counters, as every list and detail view needs it. */
 export interface PostRow {
@@ -17,7 +19,12 @@ export interface PostRow {
   created_at: Date;
   edited_at: Date | null;
   my_reaction: string | null;
+  /** Attached media, presented (URLs signed or public) by PostsService. */
+  media: MediaAttachmentView[];
 }
+
+/** A post as hydrate reads it: its media still as stored. */
+export type PostRecord = Omit<PostRow, 'media'> & { media: AttachedMediaRow[] };
 
 /** SQL for posts and their tags. */
 export class PostsRepository {
@@ -85,7 +92,7 @@ export class PostsRepository {
     ids: readonly string[],
     viewerId: string,
     db: Kysely<DB> = this.db,
-  ): Promise<Map<string, PostRow>> {
+  ): Promise<Map<string, PostRecord>> {
     if (ids.length === 0) return new Map();
     const rows = await db
       .selectFrom('posts as p')
@@ -111,12 +118,18 @@ export class PostsRepository {
           .where('r.user_id', '=', viewerId)
           .as('my_reaction'),
       )
+      .select(
+        sql<AttachedMediaRow[]>`coalesce((
+          SELECT json_agg(${attachedMediaJson('m')} ORDER BY pm.position)
+            FROM post_media pm JOIN media m ON m.id = pm.media_id
+           WHERE pm.post_id = p.id), '[]'::json)`.as('media'),
+      )
       .where('p.id', 'in', ids)
       .where('p.deleted_at', 'is', null)
       .where('u.banned_at', 'is', null)
       .where('u.deactivated_at', 'is', null)
       .execute();
-    return new Map(rows.map((r) => [r.id, r as PostRow]));
+    return new Map(rows.map((r) => [r.id, r as PostRecord]));
   }
 
   /** A user's live posts in the given visibilities, newest first (keyset on id). */

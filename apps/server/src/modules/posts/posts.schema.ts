@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
 import type { ReactionKind } from '../../platform/db/schema-social.ts';
 import { Cursor, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import { MAX_ATTACHMENTS, MediaAttachment, MediaIds } from '../media/media.schema.ts';
 import type { PostRow } from './posts.repository.ts';
 
 export const REACTION_KINDS = [
@@ -58,6 +59,7 @@ export const Post = Type.Object(
     text: Type.String({ maxLength: 5000, description: 'Plain text, never HTML' }),
     visibility: Visibility,
     entities: Type.Array(Entity, { maxItems: 5000 }),
+    media: Type.Array(MediaAttachment, { maxItems: MAX_ATTACHMENTS }),
     counts: Type.Object(
       {
         comments: Type.Integer({ minimum: 0 }),
@@ -89,6 +91,7 @@ export const NewPost = Type.Object(
   {
     text: Type.String({ minLength: 1, maxLength: 5000 }),
     visibility: Type.Optional(Visibility),
+    mediaIds: Type.Optional(MediaIds),
   },
   { additionalProperties: false },
 );
@@ -113,6 +116,7 @@ export function presentPost(row: PostRow): PostView {
     text: row.text,
     visibility: row.visibility,
     entities: row.entities as PostView['entities'],
+    media: row.media,
     counts: {
       comments: row.comment_count,
       reactions: Object.fromEntries(

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { ChatTables } from './schema-chat.ts';
+import type { MediaTables } from './schema-media.ts';
 import type { SocialTables } from './schema-social.ts';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -68,7 +69,7 @@ export interface IdempotencyKeysTable {
   expires_at: Timestamp;
 }
 
-export interface DB extends SocialTables, ChatTables {
+export interface DB extends SocialTables, ChatTables, MediaTables {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;

@@ -60,6 +60,39 @@ export function createMetrics() {
     registers: [registry],
   });
   const realtime = realtimeMetrics(registry);
+  const mediaUploads = new Counter({
+    name: 'kith_media_uploads_total',
+    help: 'Media uploads by outcome (accepted, too_large, unsupported, quota, invalid)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const mediaProcessing = new Histogram({
+    name: 'kith_media_processing_seconds',
+    help: 'Image processing time by outcome (ready, failed)',
+    labelNames: ['outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  /** Read at scrape time; the media module sets them (a failed read leaves the last value). */
+  const mediaSources: { queueDepth?: () => Promise<number>; bytesStored?: () => Promise<number> } = {};
+  new Gauge({
+    name: 'kith_media_queue_depth',
+    help: 'Uploads waiting for or in processing',
+    registers: [registry],
+    async collect() {
+      const value = await mediaSources.queueDepth?.().catch(() => undefined);
+      if (value !== undefined) this.set(value);
+    },
+  });
+  new Gauge({
+    name: 'kith_media_bytes_stored',
+    help: 'Bytes of media in storage (originals and variants)',
+    registers: [registry],
+    async collect() {
+      const value = await mediaSources.bytesStored?.().catch(() => undefined);
+      if (value !== undefined) this.set(value);
+    },
+  });
   return {
     registry,
     realtime,
@@ -72,6 +105,9 @@ export function createMetrics() {
     rateLimited,
     jobs,
     shed,
+    mediaUploads,
+    mediaProcessing,
+    mediaSources,
   };
 }
 

@@ -31,6 +31,12 @@ export interface JobPayloads {
   'account.erase': { userId: string };
   /** Deletes export archives past their keeping time. */
   'account.exports-cleanup': Record<string, never>;
+  /** Re-encodes an upload into its variants, or marks it failed with a reason. */
+  'media.process': { mediaId: string };
+  /** Deletes the media of a deleted post or a deleted message (rows, then bytes). */
+  'media.delete-attached': { kind: 'post' | 'message'; parentId: string };
+  /** Deletes uploads never attached within 24 h, and media whose post or message is gone. */
+  'media.cleanup': Record<string, never>;
 }
 
 export type TaskName = keyof JobPayloads;

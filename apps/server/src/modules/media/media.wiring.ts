@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import type { Platform } from '../../platform/platform.ts';
+import { createStorage } from '../../platform/storage/create-storage.ts';
+import { loadSigningSecret } from '../../platform/storage/signing-secret.ts';
+import type { Storage } from '../../platform/storage/storage.ts';
+import { UrlSigner } from '../../platform/storage/url-signer.ts';
+import { ImageProcessor } from './image-processor.ts';
+import { MediaRepository } from './media.repository.ts';
+import { MediaService, type PostAccess } from './media.service.ts';
+import { MediaFilesService } from './media-files.service.ts';
+import { MediaJobsService } from './media-jobs.service.ts';
+import { MediaUrls } from './media-urls.ts';
+
+const BYTES_STORED_CACHE_MS = 60_000;
+
+interface Shared {
+  storage: Storage;
+  signer: Promise<UrlSigner>;
+}
+const shared = new WeakMap<Platform, Shared>();
+
+/** One storage client and one signing secret per platform, however many times services are wired. */
+function sharedOf(platform: Platform): Shared {
+  let value = shared.get(platform);
+  if (!value) {
+    const { config } = platform;
+    const secret = loadSigningSecret(
+      config.media.signingSecret,
+      // tests get a secret per process instead of writing under a data directory
+      config.env === 'test' ? undefined : join(config.dataDir, 'keys'),
+    );
+    value = { storage: createStorage(config), signer: secret.then((s) => new UrlSigner(s)) };
+    // an unreadable key file surfaces on first use; do not let it become an unhandled rejection
+    value.signer.catch(() => {});
+    shared.set(platform, value);
+  }
+  return value;
+}
+
+/** The media module's services, wired once for routes and jobs alike. */
+export function buildMediaServices(platform: Platform, posts: PostAccess) {
+  const { config, metrics } = platform;
+  const { storage, signer } = sharedOf(platform);
+  const repo = new MediaRepository(platform.db.primary);
+  const urls = new MediaUrls(storage, signer, config.media.urlTtlSeconds);
+  const media = new MediaService(
+    platform.db,
+    repo,
+    storage,
+    urls,
+    posts,
+    { maxBytes: config.media.maxBytes, quotaBytes: config.media.quotaBytes },
+    metrics,
+  );
+  const processor = new ImageProcessor({
+    maxPixels: config.media.maxPixels,
+    concurrency: config.media.processConcurrency,
+  });
+  const jobs = new MediaJobsService(repo, storage, processor, metrics, platform.logger);
+  const files = new MediaFilesService(repo, storage, signer);
+
+  metrics.mediaSources.queueDepth = () => repo.queueDepth();
+  // a sum over every medium: cached, so scrapes stay cheap
+  let bytes: { value: number; at: number } | undefined;
+  metrics.mediaSources.bytesStored = async () => {
+    if (!bytes || Date.now() - bytes.at > BYTES_STORED_CACHE_MS) {
+      bytes = { value: await repo.bytesStored(), at: Date.now() };
+    }
+    return bytes.value;
+  };
+  return { media, files, jobs, storage };
+}
+
+export type MediaServices = ReturnType<typeof buildMediaServices>;
