@@ -34,6 +34,13 @@ export class Connection {
   queue: Promise<void> = Promise.resolve();
   private windowStart = Date.now();
   private windowCount = 0;
+  private drainWaiters: (() => void)[] = [];
+  /** Called by ws once each frame is handed to the kernel: wakes replays waiting for room. */
+  private readonly onSent = () => {
+    if (this.drainWaiters.length > 0 && this.socket.bufferedAmount <= this.limits.sendBufferSoftBytes) {
+      for (const wake of this.drainWaiters.splice(0)) wake();
+    }
+  };
 
   constructor(
     readonly socket: WebSocket,
@@ -67,7 +74,7 @@ export class Connection {
       this.metrics.dropped.inc({ type });
       return false;
     }
-    this.socket.send(json);
+    this.socket.send(json, this.onSent);
     this.metrics.messagesOut.inc({ type });
     const after = this.socket.bufferedAmount;
     if (after > highWater) {
@@ -75,6 +82,15 @@ export class Connection {
       this.metrics.sendBufferHighWater.set(after);
     }
     return true;
+  }
+
+  /**
+   * Resolves once the send buffer is back under the soft limit (or the socket is closing): a replay
+   * waits here between messages, so a long replay to a reader that keeps up is paced, not cut.
+   */
+  drain(): Promise<void> {
+    if (!this.open || this.socket.bufferedAmount <= this.limits.sendBufferSoftBytes) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   /** Counts one client message; false once the connection is past its rate (the caller closes it). */
@@ -91,6 +107,7 @@ export class Connection {
   close(code: number, reason: string): void {
     if (this.closeCode !== undefined) return;
     this.closeCode = code;
+    this.releaseWaiters();
     const state = this.socket.readyState;
     if (state === this.socket.CLOSED) return;
     if (state === this.socket.OPEN) this.socket.close(code, reason);
@@ -100,6 +117,12 @@ export class Connection {
   /** Cuts the socket at once (no closing handshake): a peer that stopped answering pings. */
   terminate(code: number): void {
     this.closeCode ??= code;
+    this.releaseWaiters();
     this.socket.terminate();
+  }
+
+  /** The socket closed (either side): nothing waits for room any more. */
+  releaseWaiters(): void {
+    for (const wake of this.drainWaiters.splice(0)) wake();
   }
 }

@@ -224,6 +224,7 @@ export class Gateway {
     metrics.realtime.openSockets.dec();
     metrics.realtime.closes.inc({ code: String(conn.closeCode ?? code) });
     conn.closeCode ??= code;
+    conn.releaseWaiters();
     const entry = this.users.get(conn.userId);
     if (entry) this.forget(entry, conn);
   }

@@ -15,6 +15,8 @@ interface ConversationState {
 
 /** Rounds of one catch-up before giving up until the next event (a gap that will not close). */
 const MAX_ROUNDS = 20;
+/** Live messages held for one conversation while its replay waits on a slow reader, at most. */
+const MAX_BUFFERED = 2000;
 
 /**
  * Delivers `message.new` to one socket exactly once and in seq order per conversation, whether it
@@ -73,6 +75,7 @@ export class MessageSync {
     const state = this.state(message.conversationId);
     if (state.running) {
       if (message.seq > state.seq) state.buffer.set(message.seq, message);
+      if (state.buffer.size > MAX_BUFFERED) this.conn.close(1013, 'too far behind');
       return;
     }
     if (message.seq <= state.seq) return; // delivered already
@@ -131,6 +134,7 @@ export class MessageSync {
           if (message.seq > state.seq) {
             this.deliver(state, message);
             replayed += 1;
+            await this.conn.drain();
           }
         }
         if (conv.hasMore) state.again = true;
@@ -184,6 +188,7 @@ export class MessageSync {
         if (message.seq > state.seq) {
           this.deliver(state, message);
           replayed += 1;
+          await this.conn.drain();
         }
       }
       if (conv.hasMore) continue;
