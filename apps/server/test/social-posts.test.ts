@@ -95,6 +95,32 @@ describe('posts', () => {
     expect(audit[0]!.actor_id).toBe(mod.id);
   });
 
+  it("hides a banned author's posts by id too: no reading, commenting or reacting", async () => {
+    const [author, reader] = [await createUser(t), await createUser(t)];
+    const mod = await createUser(t, { role: 'moderator' });
+    const post = await createPost(t, author, 'soon gone', 'public');
+    const ban = await app.inject({
+      method: 'POST',
+      url: `/api/v1/admin/users/${author.id}/ban`,
+      headers: mod.headers,
+    });
+    expect(ban.statusCode).toBe(200);
+    expect((await get(t, reader, `/api/v1/posts/${post.id}`)).statusCode).toBe(404);
+    const comment = await app.inject({
+      method: 'POST',
+      url: `/api/v1/posts/${post.id}/comments`,
+      headers: reader.headers,
+      payload: { text: 'hello?' },
+    });
+    expect(comment.statusCode).toBe(404);
+    const react = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/posts/${post.id}/reactions/like`,
+      headers: reader.headers,
+    });
+    expect(react.statusCode).toBe(404);
+  });
+
   it('pages a timeline with keyset cursors', async () => {
     const a = await createUser(t);
     for (let i = 0; i < 5; i++) await createPost(t, a, `post ${i}`, 'public');

@@ -76,12 +76,18 @@ export class PostsRepository {
 
   /** Minimal facts for access checks, live posts only. */
   async findMeta(id: string, db: Kysely<DB> = this.db) {
-    return db
-      .selectFrom('posts')
-      .select(['id', 'author_id', 'visibility', 'created_at'])
-      .where('id', '=', id)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
+    return (
+      db
+        .selectFrom('posts as p')
+        .innerJoin('users as u', 'u.id', 'p.author_id')
+        .select(['p.id', 'p.author_id', 'p.visibility', 'p.created_at'])
+        .where('p.id', '=', id)
+        .where('p.deleted_at', 'is', null)
+        // a banned or deactivated author's posts are gone for everyone, by id too
+        .where('u.banned_at', 'is', null)
+        .where('u.deactivated_at', 'is', null)
+        .executeTakeFirst()
+    );
   }
 
   /**
