@@ -22,6 +22,11 @@ export interface Position {
   last_read_seq: number;
 }
 
+export interface SeqRange {
+  before?: number | undefined;
+  after?: number | undefined;
+}
+
 /** Unread counts stop counting here (a badge shows "999+"); keeps each count a bounded index scan. */
 export const UNREAD_CAP = 1000;
 
@@ -203,11 +208,13 @@ export class ChatRepository {
    * Up to `limit + 1` messages in seq order: after `after`, or the newest before `before` (or the
    * newest of all), read from the (conversation_id, seq) key.
    */
-  async page(
-    conversationId: string,
-    range: { before?: number | undefined; after?: number | undefined },
-    limit: number,
-  ): Promise<MessageRow[]> {
+  async page(conversationId: string, range: SeqRange, limit: number): Promise<MessageRow[]> {
+    const rows = (await this.pageQuery(conversationId, range, limit).execute()).map(toMessage);
+    return range.after !== undefined ? rows : rows.reverse();
+  }
+
+  /** The statement behind `page` (newest first unless paging forward), exposed for plan tests. */
+  pageQuery(conversationId: string, range: SeqRange, limit: number) {
     let query = this.db
       .selectFrom('messages')
       .select(MESSAGE_COLUMNS)
@@ -218,8 +225,7 @@ export class ChatRepository {
       if (range.before !== undefined) query = query.where('seq', '<', String(range.before));
       query = query.orderBy('seq', 'desc');
     }
-    const rows = (await query.limit(limit + 1).execute()).map(toMessage);
-    return range.after !== undefined ? rows : rows.reverse();
+    return query.limit(limit + 1);
   }
 
   /**

@@ -209,14 +209,19 @@ export class ConversationsRepository {
     after: { activityUs: string; id: string } | undefined,
     limit: number,
   ): Promise<ConversationRow[]> {
+    const { rows } = await this.listQuery(userId, after, limit).execute(this.db);
+    return rows.map(toConversation);
+  }
+
+  /** The statement behind `listForUser`, exposed for plan tests. */
+  listQuery(userId: string, after: { activityUs: string; id: string } | undefined, limit: number) {
     const keyset = after
       ? sql`AND (c.last_message_at, c.id) < (timestamptz 'epoch' + ${after.activityUs}::bigint * interval '1 microsecond', ${after.id}::uuid)`
       : sql``;
-    const { rows } = await sql<RawConversation>`
+    return sql<RawConversation>`
       ${this.listSql(userId)} ${keyset}
        ORDER BY c.last_message_at DESC, c.id DESC
-       LIMIT ${limit + 1}`.execute(this.db);
-    return rows.map(toConversation);
+       LIMIT ${limit + 1}`;
   }
 
   private listSql(userId: string) {
