@@ -1,11 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
 import { SESSION_REVOKED_CHANNEL, USER_CHANGED_CHANNEL } from '../src/modules/auth/session-cache.ts';
 import { createLogger } from '../src/platform/observability/logger.ts';
 import { createPlatform, type Platform } from '../src/platform/platform.ts';
-import { buildTestApp } from './helpers/app.ts';
+import { buildTestApp, testConfig } from './helpers/app.ts';
 import { bearer, createUser, GENEROUS_AUTH_LIMITS } from './helpers/factories.ts';
 import { startRedisServer } from './helpers/redis-server.ts';
 
@@ -20,13 +19,7 @@ const env = {
   }) as string,
 };
 const a = await buildTestApp(env);
-const configB = loadConfig({
-  NODE_ENV: 'test',
-  LOG_LEVEL: 'silent',
-  DATABASE_URL: a.databaseUrl,
-  DATABASE_POOL_SIZE: '3',
-  ...env,
-});
+const configB = testConfig(a.databaseUrl, { DATABASE_POOL_SIZE: '3', ...env });
 const platformB: Platform = await createPlatform({
   config: configB,
   logger: createLogger('silent'),

@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/platform/observability/logger.ts';
 import { createPlatform } from '../src/platform/platform.ts';
+import { testConfig } from './helpers/app.ts';
 import { createTestDatabase } from './helpers/database.ts';
 
 type App = Awaited<ReturnType<typeof buildApp>>;
@@ -13,15 +13,7 @@ let handled = 0;
 
 beforeAll(async () => {
   const database = await createTestDatabase();
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: database.url,
-    BODY_LIMIT_BYTES: '2048',
-    JSON_MAX_DEPTH: '8',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_EVENT_LOOP_UTILIZATION: '0',
-  });
+  const config = testConfig(database.url, { BODY_LIMIT_BYTES: '2048', JSON_MAX_DEPTH: '8' });
   const platform = await createPlatform({
     config,
     logger: createLogger('silent'),

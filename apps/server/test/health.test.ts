@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
 import { freePort } from '../src/platform/db/embedded.ts';
 import { createLogger } from '../src/platform/observability/logger.ts';
 import { createPlatform, type Platform } from '../src/platform/platform.ts';
-import { buildTestApp } from './helpers/app.ts';
+import { buildTestApp, testConfig } from './helpers/app.ts';
 
 describe('health with the database down', () => {
   let app: Awaited<ReturnType<typeof buildApp>>;
@@ -13,14 +12,7 @@ describe('health with the database down', () => {
   beforeAll(async () => {
     // nothing listens there: /livez must not care, /readyz must say so within its timeout
     const url = `postgres://kith@127.0.0.1:${await freePort()}/kith`;
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: url,
-      READYZ_TIMEOUT_MS: '500',
-      MAX_EVENT_LOOP_DELAY_MS: '0',
-      MAX_EVENT_LOOP_UTILIZATION: '0',
-    });
+    const config = testConfig(url, { READYZ_TIMEOUT_MS: '500' });
     platform = await createPlatform({ config, logger: createLogger('silent'), databaseUrl: url });
     app = await buildApp(platform, { docs: false });
     await app.ready();

@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
 import { createErrorReporting, type ErrorReporting } from '../src/platform/observability/error-reporting.ts';
 import { createLogger } from '../src/platform/observability/logger.ts';
 import { createPlatform, type Platform } from '../src/platform/platform.ts';
+import { testConfig } from './helpers/app.ts';
 import { createTestDatabase } from './helpers/database.ts';
 
 /** A stand-in for a Sentry ingest endpoint: records every envelope POSTed to it. */
@@ -79,14 +79,7 @@ beforeAll(async () => {
   ingest = await startIngest();
   const { port } = ingest.server.address() as AddressInfo;
   const database = await createTestDatabase();
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: database.url,
-    SENTRY_DSN: `http://publickey@127.0.0.1:${port}/1`,
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_EVENT_LOOP_UTILIZATION: '0',
-  });
+  const config = testConfig(database.url, { SENTRY_DSN: `http://publickey@127.0.0.1:${port}/1` });
   const logger = createLogger('silent');
   reporting = await createErrorReporting(config, logger);
   platform = await createPlatform({

@@ -2,10 +2,10 @@ import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
 import { freePort } from '../src/platform/db/embedded.ts';
 import { createLogger } from '../src/platform/observability/logger.ts';
 import { createPlatform, type Platform } from '../src/platform/platform.ts';
+import { testConfig } from './helpers/app.ts';
 import { createTestDatabase } from './helpers/database.ts';
 
 type App = Awaited<ReturnType<typeof buildApp>>;
@@ -20,18 +20,14 @@ const PASSWORD = 'correct horse battery staple 42';
 
 beforeAll(async () => {
   const database = await createTestDatabase();
-  const config = loadConfig({
-    NODE_ENV: 'test',
+  const config = testConfig(database.url, {
     LOG_LEVEL: 'info',
-    DATABASE_URL: database.url,
     // a "replica" that is the primary itself: enough to see reads routed to the replica pool
     DATABASE_READ_URLS: database.url,
     // Redis configured but nothing listening: its failures are counted and fall back
     REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
     METRICS_TOKEN,
     READYZ_TIMEOUT_MS: '10000', // a loaded CI machine must not turn a slow ping into "not ready"
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_EVENT_LOOP_UTILIZATION: '0',
   });
   const destination = new Writable({
     write(chunk, _encoding, callback) {
@@ -206,7 +202,10 @@ describe('/metrics', () => {
     await expect(sql`SELECT 1 / 0`.execute(platform.db.primary)).rejects.toThrow(/division by zero/);
     const text = await scrape();
     expect(sample(text, 'kith_db_queries_total', { pool: 'replica', outcome: 'ok' })).toBe(replicaBefore + 2);
-    expect(sample(text, 'kith_db_queries_total', { pool: 'primary', outcome: 'ok' })).toBe(primaryBefore + 1);
+    // at least: with Redis down, background catch-up (realtime degraded mode) also queries the primary
+    expect(sample(text, 'kith_db_queries_total', { pool: 'primary', outcome: 'ok' })).toBeGreaterThanOrEqual(
+      primaryBefore + 1,
+    );
     expect(
       sample(text, 'kith_db_queries_total', { pool: 'primary', outcome: 'error' }),
     ).toBeGreaterThanOrEqual(1);

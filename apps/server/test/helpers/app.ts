@@ -19,6 +19,22 @@ export interface TestAppOptions {
 }
 
 /**
+ * The configuration tests run with: quiet, small pools, and no load shedding (a loaded CI machine
+ * must not turn test requests into 503s); `env` overrides.
+ */
+export function testConfig(databaseUrl: string, env: Record<string, string> = {}) {
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: '5',
+    MAX_EVENT_LOOP_DELAY_MS: '0',
+    MAX_EVENT_LOOP_UTILIZATION: '0',
+    ...env,
+  });
+}
+
+/**
  * Builds the real application on its own cloned database, with `env` overriding the test defaults.
  * Registers its own teardown with afterAll; call it at the top level of a test file or in beforeAll.
  */
@@ -27,15 +43,7 @@ export async function buildTestApp(
   options: TestAppOptions = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: database.url,
-    DATABASE_POOL_SIZE: '5',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    MAX_EVENT_LOOP_UTILIZATION: '0',
-    ...env,
-  });
+  const config = testConfig(database.url, env);
   const platform = await createPlatform({
     config,
     logger: createLogger(config.logLevel),
