@@ -98,6 +98,19 @@ export class FriendsRepository {
     return Number(row.n);
   }
 
+  /** Friends shown on a profile: banned and deactivated accounts are not counted. */
+  async countActiveFriends(userId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('friendships as f')
+      .innerJoin('users as u', 'u.id', 'f.friend_id')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('f.user_id', '=', userId)
+      .where('u.banned_at', 'is', null)
+      .where('u.deactivated_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async friendIds(userId: string): Promise<string[]> {
     const rows = await this.db
       .selectFrom('friendships')

@@ -11,6 +11,8 @@ export interface UserDirectory {
   findActiveByUsername(
     username: string,
   ): Promise<{ id: string; username: string; displayName: string } | undefined>;
+  /** Whether the account is neither banned nor deactivated. */
+  isActive(userId: string): Promise<boolean>;
 }
 
 export type Relationship = 'self' | 'friends' | 'request_sent' | 'request_received' | 'blocked' | 'none';
@@ -81,8 +83,9 @@ export class FriendsService {
     return this.repo.friendIds(userId);
   }
 
+  /** Friends as others see them: hidden (banned, deactivated) accounts are not counted. */
   countFriends(userId: string): Promise<number> {
-    return this.repo.countFriends(userId);
+    return this.repo.countActiveFriends(userId);
   }
 
   /**
@@ -122,7 +125,9 @@ export class FriendsService {
 
   async accept(userId: string, requestId: string): Promise<void> {
     const request = await this.repo.findRequest(requestId);
-    if (!request || request.to_user_id !== userId) throw new AppError('NOT_FOUND', 'No such friend request.');
+    if (!request || request.to_user_id !== userId || !(await this.users.isActive(request.from_user_id))) {
+      throw new AppError('NOT_FOUND', 'No such friend request.');
+    }
     await this.db.primary.transaction().execute(async (trx) => {
       await this.repo.lockPair(trx, request.from_user_id, userId);
       // re-read under the lock: a concurrent cancel or block may have removed it

@@ -71,6 +71,17 @@ export class UsersRepository {
       .executeTakeFirst();
   }
 
+  async isActive(id: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('users')
+      .select('id')
+      .where('id', '=', id)
+      .where('banned_at', 'is', null)
+      .where('deactivated_at', 'is', null)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async findById(id: string): Promise<UserRow | undefined> {
     return this.db.selectFrom('users').select(PUBLIC_COLUMNS).where('id', '=', id).executeTakeFirst();
   }

@@ -36,6 +36,11 @@ export class UsersService {
     );
   }
 
+  /** Whether the account is neither banned nor deactivated. */
+  isActive(id: string): Promise<boolean> {
+    return this.repo.isActive(id);
+  }
+
   /** An active (not banned) user by username, for other modules (friends, posts). */
   async findActiveByUsername(username: string) {
     const row = await this.repo.findActiveByUsername(username);
