@@ -75,6 +75,11 @@ export class MediaJobsService {
     await this.removeFiles(await this.repo.deleteAttachedTo(kind, parentId));
   }
 
+  /** Account erasure: deletes every medium of the user, rows then bytes (call before deleting the user). */
+  async deleteAllOf(userId: string): Promise<void> {
+    await this.removeFiles(await this.repo.deleteOwnedBy(userId));
+  }
+
   /** Periodic job: deletes uploads never attached within 24 h, and media whose post or message is gone. */
   async sweep(): Promise<number> {
     let total = 0;

@@ -287,6 +287,15 @@ export class MediaRepository {
       .execute();
   }
 
+  /** Deletes (and returns) every medium of a user (account erasure). */
+  async deleteOwnedBy(ownerId: string) {
+    return this.db
+      .deleteFrom('media')
+      .where('owner_id', '=', ownerId)
+      .returning(['id', 'original_key', 'variants'])
+      .execute();
+  }
+
   /** Deletes (and returns) the media of a post or message. */
   async deleteAttachedTo(kind: AttachmentKind, parentId: string) {
     const ids =
