@@ -315,7 +315,7 @@ describe('bad input', () => {
     ['an empty body', { clientMessageId: 'a', body: '' }, 'VALIDATION_FAILED'],
     ['a blank body', { clientMessageId: 'a', body: ' \n\u200b\t ' }, 'VALIDATION_FAILED'],
     ['a NUL in the body', { clientMessageId: 'a', body: 'a\u0000b' }, 'NUL_CHARACTER'],
-    ['half a surrogate pair', { clientMessageId: 'a', body: 'a\ud800b' }, 'VALIDATION_FAILED'],
+    ['half a surrogate pair', { clientMessageId: 'a', body: 'a\ud800b' }, 'INVALID_UTF8'],
     ['an unknown field', { clientMessageId: 'a', body: 'hi', urgent: true }, 'VALIDATION_FAILED'],
     ['no clientMessageId', { body: 'hi' }, 'VALIDATION_FAILED'],
     [

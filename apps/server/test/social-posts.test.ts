@@ -220,16 +220,38 @@ describe('posts', () => {
       { text: 'ok', authorId: a.id },
       { text: 'nul \u0000 byte' },
       { text: 42 },
+      { text: '   \n\t ' },
+      { text: '\u200b\u200d\u202e\u2066 \ufeff' }, // zero-width and bidi controls only
+      { text: 'half a pair \ud800' },
     ];
     for (const payload of bad) {
       const res = await app.inject({ method: 'POST', url: '/api/v1/posts', headers: a.headers, payload });
       expect(res.statusCode, JSON.stringify(payload).slice(0, 50)).toBe(400);
     }
+    const post = await createPost(t, a, 'kept', 'public');
+    const blankEdit = await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/posts/${post.id}`,
+      headers: a.headers,
+      payload: { text: '\u200b \u2067' },
+    });
+    expect(blankEdit.statusCode).toBe(400);
+    const blankComment = await app.inject({
+      method: 'POST',
+      url: `/api/v1/posts/${post.id}/comments`,
+      headers: a.headers,
+      payload: { text: ' \u200c ' },
+    });
+    expect(blankComment.statusCode).toBe(400);
+    expect((await get(t, a, `/api/v1/posts/${post.id}`)).json()).toMatchObject({
+      text: 'kept',
+      counts: { comments: 0 },
+    });
     expect((await get(t, a, '/api/v1/posts/not-a-uuid')).statusCode).toBe(400);
     expect((await get(t, a, '/api/v1/posts/01890000-0000-7000-8000-000000000000')).statusCode).toBe(404);
     expect((await get(t, a, `/api/v1/users/${a.username}/posts?limit=51`)).statusCode).toBe(400);
     expect((await get(t, a, '/api/v1/tags/bad%20tag/posts')).statusCode).toBe(400);
-    expect((await get(t, a, `/api/v1/users/${a.username}/posts`)).json().items).toHaveLength(0);
+    expect((await get(t, a, `/api/v1/users/${a.username}/posts`)).json().items).toHaveLength(1);
     await runJobs(t);
   });
 });

@@ -2,6 +2,7 @@ import { uuidv7 } from 'uuidv7';
 import type { Broker } from '../../platform/broker/broker.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
+import { isBlank } from '../../platform/http/text.ts';
 import type { Logger } from '../../platform/observability/logger.ts';
 import { userChannel } from '../notifications/notifications.service.ts';
 import type { ChatRepository, MessageRow } from './chat.repository.ts';
@@ -48,8 +49,6 @@ export const MAX_MISSED_PER_CONVERSATION = 500;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CLIENT_ID = /^[\x21-\x7E]+$/;
-// whitespace and invisible format characters (zero-width, bidi controls) do not make a message
-const INVISIBLE = /[\s\p{Cf}]/gu;
 // half of a UTF-16 pair (a JSON "\ud800" escape) cannot be stored as UTF-8
 const LONE_SURROGATE = /\p{Cs}/u;
 
@@ -66,7 +65,7 @@ function checkBody(body: unknown): string {
   if (typeof body !== 'string') throw invalid('/body', 'must be a string');
   if (body.length > MAX_BODY_LENGTH) throw invalid('/body', `must be at most ${MAX_BODY_LENGTH} characters`);
   if (body.includes('\u0000')) throw new AppError('NUL_CHARACTER');
-  if (body.replace(INVISIBLE, '') === '') throw invalid('/body', 'must not be blank');
+  if (isBlank(body)) throw invalid('/body', 'must not be blank');
   if (LONE_SURROGATE.test(body)) throw invalid('/body', 'must be well-formed Unicode');
   return body;
 }

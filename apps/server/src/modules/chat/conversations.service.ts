@@ -5,6 +5,7 @@ import type { DB } from '../../platform/db/schema.ts';
 import type { ConversationKind, MemberRole } from '../../platform/db/schema-chat.ts';
 import { AppError } from '../../platform/errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
+import { visibleText } from '../../platform/http/text.ts';
 import type { FriendsService, UserDirectory, UserSummary } from '../friends/friends.service.ts';
 import {
   type ConversationDetailView,
@@ -26,24 +27,12 @@ export interface ConversationRules {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// whitespace and invisible format characters (zero-width, bidi controls) do not make a title
-const INVISIBLE = /[\s\p{Cf}]/gu;
 
 /** What a membership change needs of the caller: any membership, or admin to add / remove others. */
 type Need = 'any' | 'add' | 'remove';
 
 const notFound = () => new AppError('NOT_FOUND', 'No such conversation.');
 const noSuchUser = (username: string) => new AppError('NOT_FOUND', 'No such user.', { username });
-
-function cleanTitle(title: string): string {
-  const trimmed = title.trim();
-  if (trimmed.replace(INVISIBLE, '') === '') {
-    throw new AppError('VALIDATION_FAILED', 'The title is empty.', [
-      { in: 'body', path: '/title', message: 'must not be blank' },
-    ]);
-  }
-  return trimmed;
-}
 
 /** Conversations: creating direct and group ones, listing them, and group membership. */
 export class ConversationsService {
@@ -64,7 +53,7 @@ export class ConversationsService {
     userId: string,
     input: { usernames: string[]; title?: string | undefined },
   ): Promise<{ conversation: ConversationDetailView; created: boolean }> {
-    const title = input.title === undefined ? undefined : cleanTitle(input.title);
+    const title = input.title === undefined ? undefined : visibleText(input.title, '/title');
     if (input.usernames.length + 1 > this.rules.groupMaxMembers) {
       throw new AppError('GROUP_FULL', undefined, { maxMembers: this.rules.groupMaxMembers });
     }

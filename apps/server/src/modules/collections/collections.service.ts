@@ -5,6 +5,7 @@ import type { DB } from '../../platform/db/schema.ts';
 import type { Visibility } from '../../platform/db/schema-social.ts';
 import { AppError } from '../../platform/errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
+import { visibleText } from '../../platform/http/text.ts';
 import type { FriendsService, UserDirectory } from '../friends/friends.service.ts';
 import { presentPost } from '../posts/posts.schema.ts';
 import type { PostsService } from '../posts/posts.service.ts';
@@ -30,20 +31,7 @@ export interface NewCollectionInput {
 export type CollectionChangesInput = Partial<NewCollectionInput>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// whitespace and invisible format characters (zero-width, bidi controls) do not make a title
-const INVISIBLE = /[\s\p{Cf}]/gu;
-
 const notFound = () => new AppError('NOT_FOUND', 'No such collection.');
-
-function cleanTitle(title: string): string {
-  const trimmed = title.trim();
-  if (trimmed.replace(INVISIBLE, '') === '') {
-    throw new AppError('VALIDATION_FAILED', 'The title is empty.', [
-      { in: 'body', path: '/title', message: 'must not be blank' },
-    ]);
-  }
-  return trimmed;
-}
 
 const ownerOf = (row: OwnedCollectionRow) => ({
   id: row.owner_id,
@@ -70,7 +58,7 @@ export class CollectionsService {
     await this.repo.insert({
       id,
       owner_id: ownerId,
-      title: cleanTitle(input.title),
+      title: visibleText(input.title, '/title'),
       description: input.description ?? '',
       visibility: input.visibility ?? 'friends',
     });
@@ -97,7 +85,7 @@ export class CollectionsService {
 
   async update(ownerId: string, id: string, changes: CollectionChangesInput): Promise<CollectionView> {
     const values = {
-      ...(changes.title !== undefined ? { title: cleanTitle(changes.title) } : {}),
+      ...(changes.title !== undefined ? { title: visibleText(changes.title, '/title') } : {}),
       ...(changes.description !== undefined ? { description: changes.description } : {}),
       ...(changes.visibility !== undefined ? { visibility: changes.visibility } : {}),
     };

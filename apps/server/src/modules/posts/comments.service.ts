@@ -4,6 +4,7 @@ import type { ReactionKind } from '../../platform/db/schema-social.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { AuthContext } from '../../platform/http/auth-context.ts';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
+import { visibleText } from '../../platform/http/text.ts';
 import { enqueue } from '../../platform/queue/queue.ts';
 import type { CommentsRepository } from './comments.repository.ts';
 import { type CommentView, presentComment } from './comments.schema.ts';
@@ -19,7 +20,8 @@ export class CommentsService {
     private readonly onViewerChange: (userId: string) => Promise<void>,
   ) {}
 
-  async add(authorId: string, postId: string, text: string): Promise<CommentView> {
+  async add(authorId: string, postId: string, input: string): Promise<CommentView> {
+    const text = visibleText(input, '/text');
     const post = await this.posts.requireVisible(authorId, postId);
     const id = uuidv7();
     const entities = parseEntities(text);

@@ -5,6 +5,7 @@ import type { Visibility } from '../../platform/db/schema-social.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { AuthContext } from '../../platform/http/auth-context.ts';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
+import { visibleText } from '../../platform/http/text.ts';
 import { enqueue } from '../../platform/queue/queue.ts';
 import type { AuditService, RequestMeta } from '../audit/audit.service.ts';
 import type { FeedService } from '../feed/feed.service.ts';
@@ -76,11 +77,12 @@ export class PostsService {
   ): Promise<PostView> {
     const id = uuidv7();
     const visibility = input.visibility ?? 'friends';
-    const entities = parseEntities(input.text);
+    const text = visibleText(input.text, '/text');
+    const entities = parseEntities(text);
     await this.db.primary.transaction().execute(async (trx) => {
       await this.repo.insert(
         trx,
-        { id, author_id: authorId, text: input.text, visibility, entities },
+        { id, author_id: authorId, text, visibility, entities },
         hashtagsOf(entities),
       );
       await this.media.attachToPost(trx, authorId, id, input.mediaIds ?? []);
@@ -97,7 +99,8 @@ export class PostsService {
     return this.getVisible(viewerId, postId);
   }
 
-  async updateText(viewer: AuthContext, postId: string, text: string): Promise<PostView> {
+  async updateText(viewer: AuthContext, postId: string, newText: string): Promise<PostView> {
+    const text = visibleText(newText, '/text');
     const meta = await this.requireVisible(viewer.userId, postId);
     if (meta.author_id !== viewer.userId) throw new AppError('NOT_FOUND', 'No such post.');
     const entities = parseEntities(text);

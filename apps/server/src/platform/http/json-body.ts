@@ -3,6 +3,7 @@ import secureJson from 'secure-json-parse';
 import { AppError } from '../errors.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const LONE_SURROGATE = /\p{Cs}/u;
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;.*)?$/i;
 
 /** Throws when a parsed JSON value nests deeper than `maxDepth` or holds a string with NUL. */
@@ -12,6 +13,9 @@ export function checkJsonValue(value: unknown, maxDepth: number): void {
     const [node, depth] = stack.pop()!;
     if (typeof node === 'string') {
       if (node.includes('\u0000')) throw new AppError('NUL_CHARACTER');
+      // half a UTF-16 pair ("\ud800") cannot be stored as UTF-8: refuse it rather than mangle it
+      if (LONE_SURROGATE.test(node))
+        throw new AppError('INVALID_UTF8', 'Strings must be well-formed Unicode.');
       continue;
     }
     if (node === null || typeof node !== 'object') continue;
