@@ -44,6 +44,7 @@ export function productionEnv(databaseUrl: string, port: number, dataDir: string
     MIGRATE_ON_START: 'false',
     KITH_ROLES: 'api',
     JWT_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    MEDIA_SIGNING_SECRET: randomBytes(32).toString('hex'),
     METRICS_TOKEN: randomBytes(16).toString('hex'),
   };
 }

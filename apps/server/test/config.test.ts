@@ -58,6 +58,7 @@ describe('configuration', () => {
       'READYZ_TIMEOUT_MS',
       'JWT_SIGNING_KEY',
       'METRICS_TOKEN or METRICS_PORT',
+      'MEDIA_SIGNING_SECRET',
       'REDIS_URL',
     ]);
     expect(run.stderr).toContain('LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent');
@@ -89,11 +90,13 @@ describe('configuration', () => {
       'JWT_SIGNING_KEY: required when NODE_ENV=production',
       'DATABASE_URL: required when NODE_ENV=production',
       'METRICS_TOKEN or METRICS_PORT: one is required when NODE_ENV=production',
+      'MEDIA_SIGNING_SECRET: required when NODE_ENV=production',
     ]);
     const base = {
       NODE_ENV: 'production',
       JWT_SIGNING_KEY: 'key',
       DATABASE_URL: 'postgres://db.internal/kith',
+      MEDIA_SIGNING_SECRET: 'a-media-signing-secret-of-32-chars-or-more',
     };
     expect(loadConfig({ ...base, METRICS_PORT: '9464' }).metrics.port).toBe(9464);
     expect(loadConfig({ ...base, METRICS_TOKEN: 't0ken' }).metrics.token).toBe('t0ken');
