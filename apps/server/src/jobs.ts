@@ -11,7 +11,9 @@ export function jobHandlers(platform: Platform): JobHandlers {
   const { db } = platform;
   const users = new UsersService(db.primary);
   const social = buildSocialServices(platform, users, new AuditService(db.primary));
-  const account = buildAccountServices(platform, new AuditService(db.primary));
+  const account = buildAccountServices(platform, new AuditService(db.primary), (userId) =>
+    social.media.jobs.deleteAllOf(userId),
+  );
   return {
     'idempotency.cleanup': async () => {
       await db.primary.deleteFrom('idempotency_keys').where('expires_at', '<', sql<Date>`now()`).execute();

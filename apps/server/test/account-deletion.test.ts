@@ -1,9 +1,12 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type RawBuilder, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from './helpers/app.ts';
 import { createUser, GENEROUS_AUTH_LIMITS, type TestUser } from './helpers/factories.ts';
 import { runJobs } from './helpers/jobs.ts';
 import { befriend, createPost, get } from './helpers/social.ts';
+import { png, uploadReady } from './media-helpers.ts';
 
 const t = await buildTestApp({ ...GENEROUS_AUTH_LIMITS });
 const t0 = await buildTestApp({ ...GENEROUS_AUTH_LIMITS, ACCOUNT_RETENTION_DAYS: '0' });
@@ -197,6 +200,12 @@ describe('DELETE /me', () => {
       url: `/api/v1/posts/${friendPost.id}/reactions/love`,
       headers: gone.headers,
     });
+    const medium = await uploadReady(t, gone, await png());
+    const mediaFiles = async () =>
+      (await readdir(join(t.platform.config.dataDir, 'media'), { recursive: true })).filter((f) =>
+        f.toString().includes('.'),
+      );
+    expect((await mediaFiles()).length).toBeGreaterThan(0);
     await runJobs(t);
     expect((await deleteMe(gone, { password: gone.password })).statusCode).toBe(202);
 
@@ -211,6 +220,9 @@ describe('DELETE /me', () => {
 
     const count = async (query: RawBuilder<{ n: number }>) => (await query.execute(db)).rows[0]!.n;
     expect(await count(sql`SELECT count(*)::int AS n FROM users WHERE id = ${gone.id}`)).toBe(0);
+    // stored media files go too, not only their rows
+    expect(await count(sql`SELECT count(*)::int AS n FROM media WHERE id = ${medium.id}`)).toBe(0);
+    expect(await mediaFiles()).toEqual([]);
     expect(await count(sql`SELECT count(*)::int AS n FROM posts WHERE id = ${own.id}`)).toBe(0);
     expect(await count(sql`SELECT count(*)::int AS n FROM comments WHERE author_id = ${gone.id}`)).toBe(0);
     expect(await count(sql`SELECT count(*)::int AS n FROM reactions WHERE user_id = ${gone.id}`)).toBe(0);

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll } from 'vitest';
 import { buildApp } from '../../src/app.ts';
@@ -43,7 +46,9 @@ export async function buildTestApp(
   options: TestAppOptions = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
-  const config = testConfig(database.url, env);
+  // files the app writes (media, exports) go to a directory of its own, removed at close
+  const dataDir = env.DATA_DIR ? undefined : await mkdtemp(join(tmpdir(), 'kith-test-data-'));
+  const config = testConfig(database.url, { ...(dataDir ? { DATA_DIR: dataDir } : {}), ...env });
   const platform = await createPlatform({
     config,
     logger: createLogger(config.logLevel),
@@ -59,6 +64,7 @@ export async function buildTestApp(
     await app.close();
     await platform.close();
     await database.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   };
   afterAll(close);
   return { app, platform, databaseUrl: database.url, close };

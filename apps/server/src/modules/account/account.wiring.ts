@@ -9,14 +9,18 @@ import { ExportLinks } from './export-links.ts';
 import { DataExportsService } from './exports.service.ts';
 
 /** The account module's job-side services, wired once for routes and jobs alike. */
-export function buildAccountServices(platform: Platform, audit: Pick<AuditService, 'record'>) {
+export function buildAccountServices(
+  platform: Platform,
+  audit: Pick<AuditService, 'record'>,
+  eraseStoredFiles?: (userId: string) => Promise<void>,
+) {
   const db = platform.db.primary;
   const repo = new AccountRepository(db);
   const files = new ExportFiles(join(platform.config.dataDir, 'exports'));
   return {
     repo,
     exports: new DataExportsService(db, repo, files, audit),
-    erasure: new ErasureService(db, repo, files, audit),
+    erasure: new ErasureService(db, repo, files, audit, eraseStoredFiles),
   };
 }
 

@@ -15,6 +15,8 @@ export class ErasureService {
     private readonly repo: AccountRepository,
     private readonly files: ExportFiles,
     private readonly audit: Pick<AuditService, 'record'>,
+    /** Deletes what other modules keep outside Postgres for the user (stored media files). */
+    private readonly eraseStoredFiles: (userId: string) => Promise<void> = async () => {},
   ) {}
 
   /**
@@ -36,6 +38,7 @@ export class ErasureService {
     }
     // files first: if the transaction then fails, the retry finds them gone, which is fine
     for (const key of await this.repo.exportFileKeys(userId)) await this.files.delete(key);
+    await this.eraseStoredFiles(userId);
     const erased = await this.db.transaction().execute(async (trx) => {
       if (!(await this.repo.deleteUser(trx, userId))) return false;
       await this.audit.record(
