@@ -11,10 +11,11 @@ import { prepareDatabase } from '../server.ts';
 
 const DEFAULT_PASSWORD = 'kith seed password';
 
-const USAGE = `usage: npm run seed -- [--users N] [--friends F] [--posts P] [--seed S] [--password PW] [--feed-days D]
+const USAGE = `usage: npm run seed -- [--users N] [--friends F] [--posts P] [--seed S] [--password PW] [--feed-days D] [--now ISO]
   Fills the database with N users (F friends each on average), P posts over 60 days, comments,
   reactions, feed entries, friend requests and notifications. Every seeded user has the password
-  PW (default: "${DEFAULT_PASSWORD}"), hashed once. The same --seed gives the same data.
+  PW (default: "${DEFAULT_PASSWORD}"), hashed once. The same --seed gives the same data, with
+  times counted back from now (or from --now: then ids and timestamps are identical too).
   Posts of the last D days (default FEED_INACTIVE_DAYS) are fanned out to the feeds of active friends.
   Uses DATABASE_URL, or the embedded PostgreSQL under DATA_DIR (running or not).`;
 
@@ -57,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
     seed: number;
     password: string;
     feedDays: number | undefined;
+    now: Date | undefined;
   };
   try {
     const { values } = parseArgs({
@@ -68,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         password: { type: 'string' },
         'feed-days': { type: 'string' },
+        now: { type: 'string' },
       },
       strict: true,
     });
@@ -77,10 +80,13 @@ async function main(argv: string[]): Promise<number> {
       posts: count(values.posts, 'posts', 20_000, 100_000_000),
       seed: count(values.seed, 'seed', 1, 2 ** 31),
       password: values.password ?? DEFAULT_PASSWORD,
+      now: values.now === undefined ? undefined : new Date(values.now),
       feedDays:
         values['feed-days'] === undefined ? undefined : count(values['feed-days'], 'feed-days', 0, 3650),
     };
     if (options.users < 2) throw new UsageError('--users must be at least 2');
+    if (options.now && Number.isNaN(options.now.getTime()))
+      throw new UsageError('--now must be a date, e.g. 2026-01-31T12:00:00Z');
   } catch (err) {
     if (err instanceof UsageError || (err instanceof TypeError && 'code' in err)) {
       process.stderr.write(`kith seed: ${err.message}\n${USAGE}\n`);
@@ -123,6 +129,7 @@ async function main(argv: string[]): Promise<number> {
           passwordHash,
           activeDays: config.social.feedInactiveDays,
           ...(options.feedDays === undefined ? {} : { feedDays: options.feedDays }),
+          ...(options.now ? { now: options.now } : {}),
         },
         (message) => process.stdout.write(`  ${message}\n`),
       );

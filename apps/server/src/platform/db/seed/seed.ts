@@ -104,9 +104,6 @@ export async function seedDatabase(
   await client.query(`SET maintenance_work_mem = '512MB'`);
 
   const users: SeedUser[] = [];
-  const first = usernameOf(new Random(o.seed), 0, o.seed);
-  const { rows: taken } = await client.query('SELECT 1 FROM users WHERE lower(username) = $1', [first]);
-  if (taken.length > 0) throw new Error(`this database already holds --seed ${o.seed}; use another seed`);
 
   const load = async () => {
     await step('users', async () => {
@@ -119,6 +116,10 @@ export async function seedDatabase(
           friends: [],
         });
       }
+      const { rows: taken } = await client.query('SELECT 1 FROM users WHERE lower(username) = $1', [
+        users[0]!.username,
+      ]);
+      if (taken.length > 0) throw new Error(`this database already holds seed ${o.seed}; use another seed`);
       const insert = new BulkInsert(client, 'users', [
         { name: 'id', type: 'uuid' },
         { name: 'username', type: 'text' },
