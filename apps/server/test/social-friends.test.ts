@@ -150,6 +150,41 @@ describe('friend requests and friendships', () => {
     await runJobs(t);
   });
 
+  it('gives specific codes for a request to oneself or to a friend', async () => {
+    const [a, b] = [await createUser(t), await createUser(t)];
+    const self = await send(a, a.username);
+    expect(self.statusCode).toBe(400);
+    expect(self.json().error.code).toBe('SELF_FRIEND_REQUEST');
+    await befriend(t, a, b);
+    const again = await send(a, b.username);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('ALREADY_FRIENDS');
+    const selfBlock = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/blocks/${a.username}`,
+      headers: a.headers,
+    });
+    expect(selfBlock.json().error.code).toBe('SELF_BLOCK');
+  });
+
+  it('settles a concurrent accept and cancel of one request on one outcome, everywhere', async () => {
+    for (let round = 0; round < 5; round++) {
+      const [a, b] = [await createUser(t), await createUser(t)];
+      const id = (await send(a, b.username)).json().request.id;
+      const [accept, cancel] = await Promise.all([
+        app.inject({ method: 'POST', url: `/api/v1/friend-requests/${id}/accept`, headers: b.headers }),
+        app.inject({ method: 'DELETE', url: `/api/v1/friend-requests/${id}`, headers: a.headers }),
+      ]);
+      // exactly one of them happened; the other found the request gone
+      expect([accept.statusCode, cancel.statusCode].sort()).toEqual([204, 404]);
+      const friendsA = (await friendsOf(a, a.username)).json().items.length;
+      const friendsB = (await friendsOf(b, b.username)).json().items.length;
+      expect([friendsA, friendsB]).toEqual(accept.statusCode === 204 ? [1, 1] : [0, 0]);
+      const pending = await app.inject({ method: 'GET', url: '/api/v1/friend-requests', headers: b.headers });
+      expect(pending.json().items).toHaveLength(0);
+    }
+  });
+
   it('answers hostile input with 4xx', async () => {
     const a = await createUser(t);
     const cases = [

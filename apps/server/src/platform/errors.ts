@@ -7,6 +7,8 @@ export const ERRORS = {
   JSON_TOO_DEEP: [400, 'The JSON body is nested too deeply.'],
   FORBIDDEN_KEY: [400, 'The body contains a forbidden key (__proto__ or constructor.prototype).'],
   NUL_CHARACTER: [400, 'Strings may not contain NUL characters.'],
+  SELF_FRIEND_REQUEST: [400, 'You cannot send a friend request to yourself.'],
+  SELF_BLOCK: [400, 'You cannot block yourself.'],
   INVALID_CURSOR: [400, 'The cursor is malformed or from another list.'],
   INVALID_IDEMPOTENCY_KEY: [400, 'Idempotency-Key must be 1–255 printable ASCII characters.'],
   WEAK_PASSWORD: [400, 'This password is too common; choose another.'],

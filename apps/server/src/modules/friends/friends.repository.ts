@@ -141,8 +141,10 @@ export class FriendsRepository {
     return trx.insertInto('friend_requests').values(row).returningAll().executeTakeFirstOrThrow();
   }
 
-  async deleteRequest(trx: Kysely<DB>, id: string): Promise<void> {
-    await trx.deleteFrom('friend_requests').where('id', '=', id).execute();
+  /** Returns whether the request still existed. */
+  async deleteRequest(trx: Kysely<DB>, id: string): Promise<boolean> {
+    const result = await trx.deleteFrom('friend_requests').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 
   /** Removes pending requests in both directions between two users. */

@@ -94,7 +94,7 @@ export class FriendsService {
    */
   async sendRequest(fromId: string, username: string) {
     const target = await this.visibleUser(fromId, username);
-    if (target.id === fromId) throw new AppError('BAD_REQUEST', 'You cannot befriend yourself.');
+    if (target.id === fromId) throw new AppError('SELF_FRIEND_REQUEST');
     return this.db.primary.transaction().execute(async (trx) => {
       await this.repo.lockPair(trx, fromId, target.id);
       if (await this.repo.isBlockedEitherWay(fromId, target.id, trx))
@@ -143,7 +143,12 @@ export class FriendsService {
     const request = await this.repo.findRequest(requestId);
     const mine = as === 'recipient' ? request?.to_user_id : request?.from_user_id;
     if (!request || mine !== userId) throw new AppError('NOT_FOUND', 'No such friend request.');
-    await this.db.primary.transaction().execute((trx) => this.repo.deleteRequest(trx, requestId));
+    await this.db.primary.transaction().execute(async (trx) => {
+      // under the pair's lock, so an accept racing this cancel and this cancel cannot both succeed
+      await this.repo.lockPair(trx, request.from_user_id, request.to_user_id);
+      if (!(await this.repo.deleteRequest(trx, requestId)))
+        throw new AppError('NOT_FOUND', 'No such friend request.');
+    });
   }
 
   async unfriend(userId: string, username: string): Promise<void> {
@@ -161,7 +166,7 @@ export class FriendsService {
   async block(userId: string, username: string): Promise<void> {
     const other = await this.users.findActiveByUsername(username);
     if (!other) throw new AppError('NOT_FOUND', 'No such user.');
-    if (other.id === userId) throw new AppError('BAD_REQUEST', 'You cannot block yourself.');
+    if (other.id === userId) throw new AppError('SELF_BLOCK');
     await this.db.primary.transaction().execute(async (trx) => {
       await this.repo.lockPair(trx, userId, other.id);
       await this.repo.insertBlock(trx, userId, other.id);
