@@ -18,7 +18,7 @@ const t = await buildTestApp({ ...GENEROUS_AUTH_LIMITS });
 const db = t.platform.db.primary;
 const users = new UsersService(db);
 const social = buildSocialServices(t.platform, users, new AuditService(db));
-const { chat } = buildChatServices(t.platform, social.friends, users);
+const { chat } = buildChatServices(t.platform, social.friends, users, social.media.media);
 
 async function trio(): Promise<[TestUser, TestUser, TestUser, string, string]> {
   const [a, b, c] = [await createUser(t), await createUser(t), await createUser(t)];

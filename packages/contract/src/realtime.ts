@@ -47,7 +47,10 @@ export const MessageSend = Type.Object(
     conversationId: Uuid,
     /** Chosen by the client (printable ASCII; a UUID is best); the same id again acknowledges the same message. */
     clientMessageId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7E]+$' }),
-    body: Type.String({ minLength: 1, maxLength: 4000 }),
+    /** Must not be blank unless the message carries media (an attachment-only message). */
+    body: Type.Optional(Type.String({ maxLength: 4000 })),
+    /** Your own uploads with status `ready`, attached nowhere yet, in display order. */
+    mediaIds: Type.Optional(Type.Array(Uuid, { maxItems: 4, uniqueItems: true })),
   },
   { additionalProperties: false },
 );
@@ -98,6 +101,20 @@ export const CLIENT_MESSAGES = {
 
 // ---- server → client -------------------------------------------------------------------------
 
+/** A medium on a chat message (`MediaAttachment` in openapi.json): private, so its URLs expire. */
+export interface ChatAttachment {
+  id: string;
+  alt: string;
+  width: number;
+  height: number;
+  animated: boolean;
+  /** blurhash */
+  placeholder: string | null;
+  variants: Record<'thumb' | 'large', { url: string; width: number; height: number }>;
+  /** When the signed URLs stop working: re-read the message over HTTP for fresh ones. */
+  urlsExpireAt: string | null;
+}
+
 /** A chat message as the REST API presents it (`Message` in openapi.json). */
 export interface ChatMessage {
   id: string;
@@ -106,8 +123,10 @@ export interface ChatMessage {
   seq: number;
   senderId: string | null;
   clientMessageId: string;
-  /** Empty when deleted. */
+  /** Empty when deleted, or when the message is media only. */
   body: string;
+  /** In the order sent; empty when deleted. */
+  media: ChatAttachment[];
   createdAt: string;
   editedAt: string | null;
   deleted: boolean;

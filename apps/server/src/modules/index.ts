@@ -111,7 +111,7 @@ export async function registerModules(api: FastifyInstance, platform: Platform):
     collections: social.collections,
     maxItems: config.social.collectionMaxItems,
   });
-  const chat = buildChatServices(platform, social.friends, users);
+  const chat = buildChatServices(platform, social.friends, users, social.media.media);
   await api.register(conversationsRoutes, { conversations: chat.conversations });
   await api.register(chatRoutes, { chat: chat.chat });
 }

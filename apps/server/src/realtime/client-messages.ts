@@ -87,6 +87,7 @@ export class ClientMessages {
           conversationId: message.conversationId,
           clientMessageId: message.clientMessageId,
           body: message.body,
+          mediaIds: message.mediaIds,
         });
         conn.send({
           type: 'message.ack',

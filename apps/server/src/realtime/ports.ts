@@ -4,7 +4,7 @@ import type { ChatMessage } from '@kith/contract';
 export interface ChatPort {
   send(
     userId: string,
-    input: { conversationId: string; clientMessageId: string; body: string },
+    input: { conversationId: string; clientMessageId: string; body?: string; mediaIds?: string[] },
   ): Promise<{ message: ChatMessage; duplicate: boolean }>;
   missedSince(
     userId: string,

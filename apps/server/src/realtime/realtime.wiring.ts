@@ -21,7 +21,7 @@ export async function registerRealtime(api: FastifyInstance, platform: Platform)
   const kit = await authKit(platform);
   const users = new UsersService(db.primary);
   const social = buildSocialServices(platform, users, new AuditService(db.primary));
-  const { chat } = buildChatServices(platform, social.friends, users);
+  const { chat } = buildChatServices(platform, social.friends, users, social.media.media);
   const sessions: SessionsPort = {
     async isActive(sessionId, userId) {
       const state = await kit.sessions.get(sessionId);

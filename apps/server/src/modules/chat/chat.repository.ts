@@ -192,8 +192,12 @@ export class ChatRepository {
   }
 
   /** Deletes a live message by its author, keeping its seq; undefined when there is none. */
-  async deleteMessage(id: string, authorId: string): Promise<MessageRow | undefined> {
-    const row = await this.db
+  async deleteMessage(
+    id: string,
+    authorId: string,
+    trx: Kysely<DB> = this.db,
+  ): Promise<MessageRow | undefined> {
+    const row = await trx
       .updateTable('messages')
       .set({ body: '', deleted_at: sql<Date>`now()` })
       .where('id', '=', id)
@@ -280,6 +284,20 @@ export class ChatRepository {
        WHERE cm.user_id = ${userId} AND cm.left_at IS NULL AND c.last_seq > cm.last_read_seq
          ${conversationId ? sql`AND cm.conversation_id = ${conversationId}` : sql``}`.execute(this.db);
     return new Map(rows.filter((r) => r.unread > 0).map((r) => [r.conversation_id, r.unread]));
+  }
+
+  /** Whether the message exists, is not deleted, and the user is a current member of its conversation. */
+  async canSeeMessage(userId: string, messageId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('messages as m')
+      .innerJoin('conversation_members as cm', 'cm.conversation_id', 'm.conversation_id')
+      .select('m.id')
+      .where('m.id', '=', messageId)
+      .where('m.deleted_at', 'is', null)
+      .where('cm.user_id', '=', userId)
+      .where('cm.left_at', 'is', null)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async isMember(userId: string, conversationId: string): Promise<boolean> {

@@ -56,7 +56,8 @@ export async function chatRoutes(app: FastifyInstance, { chat }: { chat: ChatSer
     {
       schema: {
         tags,
-        summary: 'Send a message (201; 200 with duplicate true when this clientMessageId was sent before)',
+        summary:
+          'Send a message with text, media or both (201; 200 with duplicate true when this clientMessageId was sent before)',
         operationId: 'sendMessage',
         security,
         params: ConversationParams,
@@ -74,6 +75,7 @@ export async function chatRoutes(app: FastifyInstance, { chat }: { chat: ChatSer
         conversationId: request.params.id,
         clientMessageId: request.body.clientMessageId,
         body: request.body.body,
+        mediaIds: request.body.mediaIds,
       });
       return reply.code(result.duplicate ? 200 : 201).send(result);
     },

@@ -1,6 +1,12 @@
 import { type Static, Type } from 'typebox';
 import { Cursor, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { Username } from '../friends/friends.schema.ts';
+import {
+  MAX_ATTACHMENTS,
+  MediaAttachment,
+  type MediaAttachmentView,
+  MediaIds,
+} from '../media/media.schema.ts';
 import type { UserSummary } from '../posts/posts.schema.ts';
 import type { MessageRow } from './chat.repository.ts';
 import type { ConversationRow, MemberRow } from './conversations.repository.ts';
@@ -19,7 +25,14 @@ const UserRef = Type.Unsafe<Static<typeof UserSummary>>(Type.Ref('UserSummary'))
 const seqParam = (description: string) =>
   Type.String({ minLength: 1, maxLength: 16, pattern: '^[0-9]+$', description });
 
-export const MessageBody = Type.String({ minLength: 1, maxLength: MAX_BODY_LENGTH });
+/**
+ * A message's text. It may be empty (or blank) only when the message carries media: an
+ * attachment-only message is a photo without a caption. Blank text is stored as ''.
+ */
+export const MessageBody = Type.String({
+  maxLength: MAX_BODY_LENGTH,
+  description: 'Must not be blank unless the message carries media',
+});
 export const ClientMessageId = Type.String({
   minLength: 1,
   maxLength: MAX_CLIENT_MESSAGE_ID_LENGTH,
@@ -49,8 +62,12 @@ export const NewConversation = Type.Object(
 export const NewMember = Type.Object({ username: Username }, { additionalProperties: false });
 
 export const NewMessage = Type.Object(
-  { clientMessageId: ClientMessageId, body: MessageBody },
-  { additionalProperties: false },
+  {
+    clientMessageId: ClientMessageId,
+    body: Type.Optional(MessageBody),
+    mediaIds: Type.Optional(MediaIds),
+  },
+  { additionalProperties: false, description: 'Text, media (up to 4), or both' },
 );
 
 export const MessageChanges = Type.Object({ body: MessageBody }, { additionalProperties: false });
@@ -84,7 +101,14 @@ export const Message = Type.Object(
     seq: Type.Integer({ minimum: 1, description: 'Position in the conversation: 1, 2, 3… with no gaps' }),
     senderId: Type.Union([Uuid, Type.Null()], { description: 'null once the sender’s account is erased' }),
     clientMessageId: Type.String({ maxLength: MAX_CLIENT_MESSAGE_ID_LENGTH }),
-    body: Type.String({ maxLength: MAX_BODY_LENGTH, description: 'Empty when deleted' }),
+    body: Type.String({
+      maxLength: MAX_BODY_LENGTH,
+      description: 'Empty when deleted, or when the message is media only',
+    }),
+    media: Type.Array(MediaAttachment, {
+      maxItems: MAX_ATTACHMENTS,
+      description: 'In the order sent; signed, expiring URLs (see urlsExpireAt); empty when deleted',
+    }),
     createdAt: Timestamp,
     editedAt: Type.Union([Timestamp, Type.Null()]),
     deleted: Type.Boolean(),
@@ -152,7 +176,11 @@ export const ReadResult = Type.Object(
   { additionalProperties: false },
 );
 
-export function presentMessage(row: MessageRow): MessageView {
+/** A message with its media (`media` as loaded for the page it is on; a deleted one shows none). */
+export function presentMessage(
+  row: MessageRow,
+  media: ReadonlyMap<string, MediaAttachmentView[]>,
+): MessageView {
   return {
     id: row.id,
     conversationId: row.conversation_id,
@@ -160,13 +188,17 @@ export function presentMessage(row: MessageRow): MessageView {
     senderId: row.sender_id,
     clientMessageId: row.client_message_id,
     body: row.body,
+    media: row.deleted_at === null ? (media.get(row.id) ?? []) : [],
     createdAt: row.created_at.toISOString(),
     editedAt: row.edited_at?.toISOString() ?? null,
     deleted: row.deleted_at !== null,
   };
 }
 
-export function presentConversation(row: ConversationRow): ConversationView {
+export function presentConversation(
+  row: ConversationRow,
+  media: ReadonlyMap<string, MediaAttachmentView[]>,
+): ConversationView {
   return {
     id: row.id,
     kind: row.kind,
@@ -176,7 +208,7 @@ export function presentConversation(row: ConversationRow): ConversationView {
     lastSeq: row.last_seq,
     lastReadSeq: row.last_read_seq,
     unreadCount: row.unread_count,
-    lastMessage: row.last_message ? presentMessage(row.last_message) : null,
+    lastMessage: row.last_message ? presentMessage(row.last_message, media) : null,
     peer: row.peer,
   };
 }

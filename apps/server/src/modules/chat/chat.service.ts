@@ -4,6 +4,8 @@ import type { Database } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isBlank } from '../../platform/http/text.ts';
 import type { Logger } from '../../platform/observability/logger.ts';
+import { MAX_ATTACHMENTS, type MediaAttachmentView } from '../media/media.schema.ts';
+import type { MediaService } from '../media/media.service.ts';
 import { userChannel } from '../notifications/notifications.service.ts';
 import type { ChatRepository, MessageRow } from './chat.repository.ts';
 import {
@@ -21,11 +23,23 @@ export interface ChatBlocks {
   isBlockedEitherWay(a: string, b: string): Promise<boolean>;
 }
 
+/**
+ * What chat needs from the media module: claiming media in a send's transaction, releasing them in
+ * a delete's, and presenting them (signed URLs) for a page of messages in one query.
+ */
+export type ChatMedia = Pick<MediaService, 'claimForMessage' | 'releaseForMessage' | 'attachmentsOfMessages'>;
+
 export interface SendInput {
   conversationId: string;
   clientMessageId: string;
-  body: string;
+  /** May be blank (or absent) only when `mediaIds` names at least one medium. */
+  body?: string | undefined;
+  /** The sender's own ready, unattached uploads, in display order (at most MAX_ATTACHMENTS). */
+  mediaIds?: readonly string[] | undefined;
 }
+
+type MediaByMessage = ReadonlyMap<string, MediaAttachmentView[]>;
+const NO_MEDIA: MediaByMessage = new Map();
 
 /** Live chat events, published on `user.<id>` (the realtime gateway forwards them to sockets). */
 export type ChatEvent =
@@ -60,15 +74,39 @@ const notFound = () => new AppError('NOT_FOUND', 'No such conversation.');
 const invalid = (path: string, message: string, where: 'body' | 'querystring' = 'body') =>
   new AppError('VALIDATION_FAILED', `${path.slice(1)} ${message}.`, [{ in: where, path, message }]);
 
-/** Checks a body the way the REST schema does, for callers that bypass it (the WebSocket gateway). */
-function checkBody(body: unknown): string {
+/**
+ * Checks a body the way the REST schema does, for callers that bypass it (the WebSocket gateway).
+ * A blank body is refused unless the message carries media, and then stored as ''.
+ */
+function checkBody(body: unknown, hasMedia: boolean): string {
   if (typeof body !== 'string') throw invalid('/body', 'must be a string');
   if (body.length > MAX_BODY_LENGTH) throw invalid('/body', `must be at most ${MAX_BODY_LENGTH} characters`);
   if (body.includes('\u0000')) throw new AppError('NUL_CHARACTER');
-  if (isBlank(body)) throw invalid('/body', 'must not be blank');
+  if (isBlank(body)) {
+    if (hasMedia) return '';
+    throw invalid('/body', 'must not be blank (unless the message carries media)');
+  }
   if (LONE_SURROGATE.test(body)) throw invalid('/body', 'must be well-formed Unicode');
   return body;
 }
+
+/** Checks media ids the way the REST schema does (distinct uuids, at most MAX_ATTACHMENTS). */
+function checkMediaIds(ids: unknown): readonly string[] {
+  if (ids === undefined) return [];
+  const valid =
+    Array.isArray(ids) &&
+    ids.length <= MAX_ATTACHMENTS &&
+    ids.every((id) => typeof id === 'string' && UUID.test(id));
+  // stored ids read back in lower case: a retry compares them as such
+  const lower = valid ? ids.map((id: string) => id.toLowerCase()) : [];
+  if (!valid || new Set(lower).size !== lower.length) {
+    throw invalid('/mediaIds', `must be at most ${MAX_ATTACHMENTS} distinct media ids`);
+  }
+  return lower;
+}
+
+const sameIds = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((id, i) => id === b[i]);
 
 function checkSeq(seq: unknown, path: string, where: 'body' | 'querystring' = 'body'): number {
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || seq > MAX_SEQ) {
@@ -94,16 +132,20 @@ export class ChatService {
     private readonly blocks: ChatBlocks,
     private readonly broker: Broker,
     private readonly logger: Logger,
+    private readonly media: ChatMedia,
   ) {}
 
   /**
-   * Stores a message with the conversation's next seq and publishes `message.new` to every member.
-   * The same clientMessageId from the same sender returns the stored message (`duplicate: true`,
-   * nothing published); with another body it is CLIENT_MESSAGE_ID_REUSED. Not a member: NOT_FOUND.
+   * Stores a message with the conversation's next seq, claims its media in the same transaction,
+   * and publishes `message.new` to every member. The same clientMessageId from the same sender
+   * returns the stored message (`duplicate: true`, nothing published); with another body or other
+   * media it is CLIENT_MESSAGE_ID_REUSED. Not a member: NOT_FOUND. A media id that is not the
+   * sender's own ready, unattached upload: MEDIA_NOT_ATTACHABLE, and nothing is stored.
    */
   async send(userId: string, input: SendInput): Promise<{ message: MessageView; duplicate: boolean }> {
     const conversationId = checkConversationId(input.conversationId);
-    const body = checkBody(input.body);
+    const mediaIds = checkMediaIds(input.mediaIds);
+    const body = checkBody(input.body ?? '', mediaIds.length > 0);
     const clientMessageId = input.clientMessageId;
     if (
       typeof clientMessageId !== 'string' ||
@@ -143,6 +185,8 @@ export class ChatService {
         });
         // A retry: roll back (the seq is given back) and answer with the stored message.
         if (!message) throw new DuplicateSend();
+        // After the insert, so that a retry is recognized before its (already claimed) media are.
+        await this.media.claimForMessage(trx, userId, message.id, mediaIds);
         // Sending implies having read everything before it.
         await this.repo.advanceReadMarker(conversationId, userId, next.seq, trx);
         return { message, members };
@@ -152,28 +196,55 @@ export class ChatService {
         throw err;
       });
 
-    if (!stored)
-      return { message: await this.original(conversationId, userId, clientMessageId, body), duplicate: true };
-    const message = presentMessage(stored.message);
+    if (!stored) {
+      const original = await this.original(conversationId, userId, clientMessageId, body, mediaIds);
+      return { message: original, duplicate: true };
+    }
+    // a message sent without media needs no query for them
+    const media = mediaIds.length > 0 ? await this.mediaOf([stored.message]) : NO_MEDIA;
+    const message = presentMessage(stored.message, media);
     await this.publish(stored.members, { type: 'message.new', message });
     return { message, duplicate: false };
   }
 
-  /** Changes the text of my message; publishes `message.updated`. Not mine, deleted or gone: NOT_FOUND. */
+  /**
+   * Changes the text of my message (blank only when it carries media); publishes `message.updated`.
+   * Not mine, deleted or gone: NOT_FOUND.
+   */
   async edit(userId: string, messageId: string, body: string): Promise<MessageView> {
-    const text = checkBody(body);
     const existing = await this.ownLiveMessage(userId, messageId);
+    // media never change after sending: loaded once, for the blank-text rule and the view
+    const media = await this.mediaOf([existing]);
+    const text = checkBody(body, media.has(existing.id));
     const row = await this.repo.editMessage(existing.id, userId, text);
     if (!row) throw messageNotFound();
-    return this.announce(row, 'message.updated');
+    return this.announce(row, 'message.updated', media);
   }
 
-  /** Deletes my message (its seq stays, its text goes); publishes `message.deleted`. */
+  /**
+   * Deletes my message (its seq stays, its text and media go: the media are deleted by a job once
+   * the delete commits); publishes `message.deleted`.
+   */
   async delete(userId: string, messageId: string): Promise<void> {
     const existing = await this.ownLiveMessage(userId, messageId);
-    const row = await this.repo.deleteMessage(existing.id, userId);
+    const row = await this.db.primary.transaction().execute(async (trx) => {
+      const deleted = await this.repo.deleteMessage(existing.id, userId, trx);
+      if (deleted) await this.media.releaseForMessage(trx, deleted.id);
+      return deleted;
+    });
     if (!row) throw messageNotFound();
-    await this.announce(row, 'message.deleted');
+    await this.announce(row, 'message.deleted', NO_MEDIA);
+  }
+
+  /** Whether the user may see the message (and so its media): a current member, message not deleted. */
+  async canSeeMessage(viewerId: string, messageId: string): Promise<boolean> {
+    return UUID.test(messageId) && this.repo.canSeeMessage(viewerId, messageId);
+  }
+
+  /** The media of the live messages among `rows`, presented, in one query (none when all are deleted). */
+  async mediaOf(rows: readonly MessageRow[]): Promise<MediaByMessage> {
+    const ids = rows.filter((r) => r.deleted_at === null).map((r) => r.id);
+    return ids.length > 0 ? this.media.attachmentsOfMessages(ids) : NO_MEDIA;
   }
 
   /**
@@ -196,7 +267,8 @@ export class ChatService {
     const hasMore = rows.length > limit;
     // the extra row is the one beyond the page: the oldest when paging back, the newest forward
     const items = !hasMore ? rows : range.after !== undefined ? rows.slice(0, limit) : rows.slice(1);
-    return { items: items.map(presentMessage), hasMore };
+    const media = await this.mediaOf(items);
+    return { items: items.map((row) => presentMessage(row, media)), hasMore };
   }
 
   /**
@@ -227,11 +299,15 @@ export class ChatService {
       .map(([conversationId, after]) => ({ conversationId, after }));
     const rows = await this.repo.messagesAfter(behind, limit);
     const byConversation = new Map<string, MessageRow[]>();
+    // the rows beyond each conversation's limit are not shown: their media are not loaded
+    const shown: MessageRow[] = [];
     for (const row of rows) {
       const list = byConversation.get(row.conversation_id) ?? [];
       list.push(row);
+      if (list.length <= limit) shown.push(row);
       byConversation.set(row.conversation_id, list);
     }
+    const media = await this.mediaOf(shown);
     return {
       conversations: entries
         .filter(([id]) => known.has(id))
@@ -240,7 +316,7 @@ export class ChatService {
           return {
             conversationId,
             lastSeq: known.get(conversationId)!,
-            messages: list.slice(0, limit).map(presentMessage),
+            messages: list.slice(0, limit).map((row) => presentMessage(row, media)),
             hasMore: list.length > limit,
           };
         }),
@@ -314,21 +390,28 @@ export class ChatService {
     );
   }
 
-  /** The message a retried send names; a different body means the client reused its id. */
+  /** The message a retried send names; a different body or other media mean the client reused its id. */
   private async original(
     conversationId: string,
     userId: string,
     clientMessageId: string,
     body: string,
+    mediaIds: readonly string[],
   ): Promise<MessageView> {
     const row = await this.repo.findByClientId(conversationId, userId, clientMessageId);
     // the retry rolled back, so the first send committed: it is there unless it was erased since
     if (!row) throw notFound();
-    // An edited or deleted message cannot be compared with the retried body: the retry gets it as is.
-    if (row.body !== body && row.edited_at === null && row.deleted_at === null) {
+    const media = await this.mediaOf([row]);
+    const sentIds = (media.get(row.id) ?? []).map((m) => m.id);
+    // An edited or deleted message cannot be compared with the retry: the retry gets it as is.
+    if (
+      (row.body !== body || !sameIds(sentIds, mediaIds)) &&
+      row.edited_at === null &&
+      row.deleted_at === null
+    ) {
       throw new AppError('CLIENT_MESSAGE_ID_REUSED', undefined, { messageId: row.id, seq: row.seq });
     }
-    return presentMessage(row);
+    return presentMessage(row, media);
   }
 
   /** A message of mine, not deleted, in a conversation I am still a member of. */
@@ -345,8 +428,12 @@ export class ChatService {
     return row;
   }
 
-  private async announce(row: MessageRow, type: 'message.updated' | 'message.deleted'): Promise<MessageView> {
-    const message = presentMessage(row);
+  private async announce(
+    row: MessageRow,
+    type: 'message.updated' | 'message.deleted',
+    media: MediaByMessage,
+  ): Promise<MessageView> {
+    const message = presentMessage(row, media);
     await this.publish(await this.repo.memberIds(row.conversation_id), { type, message });
     return message;
   }

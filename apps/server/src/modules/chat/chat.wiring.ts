@@ -1,5 +1,6 @@
 import type { Platform } from '../../platform/platform.ts';
 import type { UserDirectory } from '../friends/friends.service.ts';
+import type { MediaService } from '../media/media.service.ts';
 import { ChatRepository } from './chat.repository.ts';
 import { ChatService } from './chat.service.ts';
 import { ConversationsRepository } from './conversations.repository.ts';
@@ -7,9 +8,15 @@ import { type ChatFriends, ConversationsService } from './conversations.service.
 
 /**
  * The chat services, for the REST routes and the realtime gateway alike: `chat` (messages, read
- * markers, resume) and `conversations` (creation, listing, membership).
+ * markers, resume) and `conversations` (creation, listing, membership). Messages carry media of
+ * `media` (the social services' MediaService), which learns from chat who may see a message's.
  */
-export function buildChatServices(platform: Platform, friends: ChatFriends, users: UserDirectory) {
+export function buildChatServices(
+  platform: Platform,
+  friends: ChatFriends,
+  users: UserDirectory,
+  media: MediaService,
+) {
   const db = platform.db.primary;
   const chat = new ChatService(
     platform.db,
@@ -17,7 +24,9 @@ export function buildChatServices(platform: Platform, friends: ChatFriends, user
     friends,
     platform.broker,
     platform.logger,
+    media,
   );
+  media.messages = { canSeeMessage: (viewerId, messageId) => chat.canSeeMessage(viewerId, messageId) };
   const conversations = new ConversationsService(
     platform.db,
     new ConversationsRepository(db),

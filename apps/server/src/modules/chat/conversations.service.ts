@@ -39,7 +39,7 @@ export class ConversationsService {
   constructor(
     private readonly db: Database,
     private readonly repo: ConversationsRepository,
-    private readonly chat: Pick<ChatService, 'publish'>,
+    private readonly chat: Pick<ChatService, 'publish' | 'mediaOf'>,
     private readonly friends: ChatFriends,
     private readonly users: UserDirectory,
     private readonly rules: ConversationRules,
@@ -96,8 +96,9 @@ export class ConversationsService {
     const rows = await this.repo.listForUser(userId, after, limit);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
+    const media = await this.chat.mediaOf(items.flatMap((c) => (c.last_message ? [c.last_message] : [])));
     return {
-      items: items.map(presentConversation),
+      items: items.map((c) => presentConversation(c, media)),
       ...(rows.length > limit && last
         ? { nextCursor: encodeCursor('conversations', [last.activity_us, last.id]) }
         : {}),
@@ -112,7 +113,8 @@ export class ConversationsService {
       this.repo.members(conversationId),
     ]);
     if (!row || !role) throw notFound();
-    return { ...presentConversation(row), myRole: role, members: members.map(presentMember) };
+    const media = await this.chat.mediaOf(row.last_message ? [row.last_message] : []);
+    return { ...presentConversation(row, media), myRole: role, members: members.map(presentMember) };
   }
 
   /**
