@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
 import { responses } from '../../platform/http/schemas.ts';
 import { caller, requireAuth } from '../auth/authenticate.ts';
 import { PageQuery, PostPage } from '../posts/posts.schema.ts';
@@ -24,7 +25,15 @@ export async function feedRoutes(
       },
       onRequest: requireAuth,
     },
-    async (request) =>
-      feed.page(caller(request).userId, request.query.cursor, request.query.limit ?? pageSize),
+    // The page arrives as JSON text (cached as such) and is sent as is: Fastify does not serialize a
+    // string sent as application/json. It was built from presenters of the PostPage schema.
+    async (request, reply) => {
+      const json = await feed.page(
+        caller(request).userId,
+        request.query.cursor,
+        request.query.limit ?? pageSize,
+      );
+      return reply.type('application/json; charset=utf-8').send(json as unknown as Static<typeof PostPage>);
+    },
   );
 }

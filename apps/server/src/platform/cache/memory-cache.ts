@@ -10,6 +10,11 @@ export class MemoryCache implements Cache {
   ) {}
 
   async get<T>(key: string): Promise<T | undefined> {
+    const json = await this.getJson(key);
+    return json === undefined ? undefined : (JSON.parse(json) as T);
+  }
+
+  async getJson(key: string): Promise<string | undefined> {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.now()) {
@@ -19,7 +24,7 @@ export class MemoryCache implements Cache {
     // refresh recency for LRU eviction
     this.entries.delete(key);
     this.entries.set(key, entry);
-    return JSON.parse(entry.value) as T;
+    return entry.value;
   }
 
   async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {

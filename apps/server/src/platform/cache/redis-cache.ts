@@ -24,12 +24,16 @@ export class RedisCache implements Cache {
   ) {}
 
   async get<T>(key: string): Promise<T | undefined> {
+    const json = await this.getJson(key);
+    return json === undefined ? undefined : (JSON.parse(json) as T);
+  }
+
+  async getJson(key: string): Promise<string | undefined> {
     try {
-      const raw = await this.redis.get(PREFIX + key);
-      return raw === null ? undefined : (JSON.parse(raw) as T);
+      return (await this.redis.get(PREFIX + key)) ?? undefined;
     } catch (err) {
       this.failures.record('cache', err);
-      return this.fallback.get<T>(key);
+      return this.fallback.getJson(key);
     }
   }
 
