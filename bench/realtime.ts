@@ -1,156 +1,337 @@
 /**
- * Realtime gateway figures, each next to a bare baseline in the same run:
+ * Realtime gateway figures, each next to a bare baseline measured in the same run:
  * - fan-out: 1,000 sockets (4 members × 250 sockets, one group) receiving every message of the
- *   group, deliveries/s, next to a bare `ws` server broadcasting the same frames to 1,000 sockets;
- * - latency: chat send on instance 1 → `message.new` on instance 2 (Redis between them) at a
- *   bounded rate, p50 and p99;
- * - memory: RSS per idle authenticated connection next to a bare `ws` server's.
+ *   group, deliveries/s, next to a bare `ws` server broadcasting frames of the same size to 1,000
+ *   sockets (one prebuilt Buffer per message); rounds alternate Kith and bare, medians compared;
+ * - latency: chat send on instance 1 → `message.new` on instance 2 (Redis between them), open loop at
+ *   each rate of RT_RATES spread over RT_PAIRS direct conversations, p50/p99 from the moment each
+ *   frame was written, next to a Redis pub/sub round trip through a relay process at the same rate;
+ * - memory: RSS and heap per idle authenticated connection next to a bare `ws` server's, same count,
+ *   both processes run with --expose-gc and collected before each reading.
  *
  *   npm run bench:realtime       (TEST_DATABASE_URL=… to use the machine's Postgres)
- *   RT_CONNECTIONS=10000 RT_RATE=1000 npm run bench:realtime    (bigger, if the machine allows)
+ *   RT_CONNECTIONS=2000 RT_RATES=200,500 npm run bench:realtime    (smaller, on a busy machine)
+ *   RT_HEAP_SNAPSHOT=/tmp/dir …  also writes heap snapshots of the idle Kith instance
+ *   RT_CPU_PROF=/tmp/dir …       and CPU profiles of both Kith instances
+ *
+ * The same file is the helper processes it starts (RT_ROLE=kith | raw | relay): the server under
+ * measurement with a memory probe beside it, the bare `ws` server, the Redis relay.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import WebSocket from 'ws';
-import { createBenchDatabase } from './lib/database.ts';
-import { freePort, productionEnv, SERVER_MAIN, startNode, stopAll } from './lib/processes.ts';
-import { BENCH_DIR, percentile, round, table, writeResult } from './lib/report.ts';
+import { createServer } from 'node:http';
+import { writeHeapSnapshot } from 'node:v8';
 
-const FANOUT_SOCKETS = 1000;
-const FANOUT_MESSAGES = 50;
-const IDLE_CONNECTIONS = Number(process.env.RT_CONNECTIONS ?? 2000);
-const RATE = Number(process.env.RT_RATE ?? 200);
-const LATENCY_SECONDS = 5;
-const BODY = 'x'.repeat(200);
+const ROLE = process.env.RT_ROLE;
 
-async function post(url: string, token?: string, body?: unknown) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+// ---- helper processes ---------------------------------------------------------------------------
+
+/** GET /memory: memoryUsage() after full collections; GET /snapshot?file=: a heap snapshot. */
+function startProbe(port: number) {
+  const collect = async () => {
+    for (let i = 0; i < 3; i++) {
+      globalThis.gc?.();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/health') return res.end('ok');
+    if (url.pathname === '/memory') {
+      await collect();
+      return res.end(JSON.stringify({ gc: typeof globalThis.gc === 'function', ...process.memoryUsage() }));
+    }
+    if (url.pathname === '/snapshot') {
+      await collect();
+      return res.end(writeHeapSnapshot(url.searchParams.get('file') ?? undefined));
+    }
+    res.statusCode = 404;
+    res.end();
+  })
+    .listen(port, '127.0.0.1')
+    .unref();
+}
+
+/** The bare baseline: `ws` with nothing on top, broadcasting `POST /broadcast?n=&size=`. */
+async function rawServer(port: number) {
+  const { WebSocketServer } = await import('ws');
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/health') return res.end('ok');
+    if (url.pathname === '/broadcast') {
+      const n = Number(url.searchParams.get('n') ?? 1);
+      const size = Number(url.searchParams.get('size') ?? 400);
+      for (let i = 0; i < n; i++) {
+        const head = `{"type":"message.new","message":{"seq":${i + 1},"body":"`;
+        const frame = Buffer.from(`${head}${'x'.repeat(Math.max(0, size - head.length - 3))}"}}`);
+        for (const client of wss.clients) client.send(frame);
+      }
+      return res.end('sent');
+    }
+    res.statusCode = 404;
+    res.end();
   });
-  const json = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-  if (res.status >= 300) throw new Error(`${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json!;
+  const wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: 64 * 1024 });
+  server.listen(port, '127.0.0.1');
 }
 
-async function signup(base: string) {
-  const username = `b_${randomBytes(6).toString('hex')}`;
-  const body = await post(`${base}/api/v1/auth/signup`, undefined, {
-    username,
-    email: `${username}@example.com`,
-    password: `bench password ${randomUUID()}`,
-  });
-  return { username, token: body.accessToken as string };
+/** The latency baseline: whatever arrives on `bench:ping` is published again on `bench:pong`. */
+async function relay(redisUrl: string) {
+  const { Redis } = await import('ioredis');
+  const [sub, pub] = [new Redis(redisUrl), new Redis(redisUrl)];
+  sub.on('message', (_channel: string, message: string) => void pub.publish('bench:pong', message));
+  await sub.subscribe('bench:ping');
+  createServer((_req, res) => res.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');
 }
 
-/** Opens `count` sockets for `token`; `onMessage` sees every frame. */
-async function openSockets(base: string, token: string, count: number, onMessage?: (data: string) => void) {
-  const sockets: WebSocket[] = [];
-  for (let i = 0; i < count; i += 50) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(50, count - i) }, async () => {
-        const { ticket } = (await post(`${base}/api/v1/realtime/ticket`, token)) as { ticket: string };
-        const ws = new WebSocket(`${base.replace('http', 'ws')}/api/v1/realtime?ticket=${ticket}`, {
-          perMessageDeflate: false,
-        });
-        await new Promise<void>((resolve, reject) => {
-          ws.once('message', () => resolve()); // hello
-          ws.once('error', reject);
-        });
-        if (onMessage) ws.on('message', (data) => onMessage(data.toString()));
-        return ws;
-      }),
-    );
-    sockets.push(...batch);
-  }
-  return sockets;
+if (ROLE === 'kith') {
+  startProbe(Number(process.env.RT_PROBE_PORT));
+  await import(process.env.RT_SERVER_MAIN!);
+} else if (ROLE === 'raw') {
+  startProbe(Number(process.env.RT_PROBE_PORT));
+  await rawServer(Number(process.env.PORT));
+} else if (ROLE === 'relay') {
+  await relay(process.env.RT_REDIS_URL!);
+} else {
+  driver().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }
 
-async function openRaw(base: string, count: number, onMessage: () => void) {
-  const sockets: WebSocket[] = [];
-  for (let i = 0; i < count; i += 100) {
-    sockets.push(
-      ...(await Promise.all(
+// ---- the benchmark --------------------------------------------------------------------------------
+
+async function driver() {
+  const { spawn } = await import('node:child_process');
+  const { randomBytes, randomUUID } = await import('node:crypto');
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { cpus, tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const { default: WebSocket } = await import('ws');
+  const { Redis } = await import('ioredis');
+  const { createBenchDatabase } = await import('./lib/database.ts');
+  const { freePort, productionEnv, SERVER_MAIN, startNode, stopAll } = await import('./lib/processes.ts');
+  const { percentile, round, table, writeResult } = await import('./lib/report.ts');
+  type Socket = InstanceType<typeof WebSocket>;
+
+  const SELF = fileURLToPath(import.meta.url);
+  const FANOUT_SOCKETS = 1000;
+  const FANOUT_MESSAGES = 50;
+  const FANOUT_ROUNDS = 3;
+  const IDLE_CONNECTIONS = Number(process.env.RT_CONNECTIONS ?? 10_000);
+  const IDLE_USERS = Number(process.env.RT_IDLE_USERS ?? 100);
+  const RATES = (process.env.RT_RATES ?? '250,500,1000').split(',').map(Number);
+  const PAIRS = Number(process.env.RT_PAIRS ?? 50);
+  const LATENCY_SECONDS = 4;
+  const BODY = 'x'.repeat(200);
+  const SNAPSHOTS = process.env.RT_HEAP_SNAPSHOT;
+  const CPU_PROFILES = process.env.RT_CPU_PROF;
+
+  const post = async (url: string, token?: string, body?: unknown) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+    if (res.status >= 300) throw new Error(`${url}: ${res.status} ${JSON.stringify(json)}`);
+    return json!;
+  };
+
+  const signup = async (base: string) => {
+    const username = `b_${randomBytes(6).toString('hex')}`;
+    const body = await post(`${base}/api/v1/auth/signup`, undefined, {
+      username,
+      email: `${username}@example.com`,
+      password: `bench password ${randomUUID()}`,
+    });
+    return { username, token: body.accessToken as string };
+  };
+
+  /** `count` users, a few signups at a time (argon2id is meant to be slow). */
+  const signups = async (base: string, count: number) => {
+    const users: { username: string; token: string }[] = [];
+    while (users.length < count) {
+      const n = Math.min(4, count - users.length);
+      users.push(...(await Promise.all(Array.from({ length: n }, () => signup(base)))));
+    }
+    return users;
+  };
+
+  /** Opens `count` authenticated sockets for `token`, each resolved once its `hello` arrived. */
+  const openSockets = async (
+    base: string,
+    token: string,
+    count: number,
+    onMessage?: (data: Buffer) => void,
+  ) => {
+    const sockets: Socket[] = [];
+    for (let i = 0; i < count; i += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(50, count - i) }, async () => {
+          const { ticket } = (await post(`${base}/api/v1/realtime/ticket`, token)) as { ticket: string };
+          const ws = new WebSocket(`${base.replace('http', 'ws')}/api/v1/realtime?ticket=${ticket}`, {
+            perMessageDeflate: false,
+          });
+          await new Promise<void>((resolve, reject) => {
+            ws.once('message', () => resolve()); // hello
+            ws.once('error', reject);
+          });
+          if (onMessage) ws.on('message', onMessage);
+          return ws;
+        }),
+      );
+      sockets.push(...batch);
+    }
+    return sockets;
+  };
+
+  const openRaw = async (base: string, count: number, onMessage: () => void) => {
+    const sockets: Socket[] = [];
+    for (let i = 0; i < count; i += 100) {
+      const batch = await Promise.all(
         Array.from({ length: Math.min(100, count - i) }, async () => {
           const ws = new WebSocket(base.replace('http', 'ws'), { perMessageDeflate: false });
-          await new Promise((resolve) => ws.once('open', resolve));
+          await new Promise((resolve, reject) => {
+            ws.once('open', resolve);
+            ws.once('error', reject);
+          });
           ws.on('message', onMessage);
           return ws;
         }),
-      )),
+      );
+      sockets.push(...batch);
+    }
+    return sockets;
+  };
+
+  const closeAll = async (sockets: Socket[]) => {
+    await Promise.all(
+      sockets.map((ws) => {
+        if (ws.readyState === ws.CLOSED) return undefined;
+        const closed = new Promise((r) => ws.once('close', r));
+        ws.close(1000);
+        return closed;
+      }),
     );
-  }
-  return sockets;
-}
-
-const closeAll = (sockets: WebSocket[]) => {
-  for (const ws of sockets) ws.terminate();
-};
-
-async function rssOfKith(base: string, token: string): Promise<number> {
-  const text = await (
-    await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })
-  ).text();
-  const line = text.split('\n').find((l) => l.startsWith('kith_process_resident_memory_bytes'));
-  return Number(line?.split(' ').at(-1));
-}
-const rssOfRaw = async (base: string) => Number(await (await fetch(`${base}/rss`)).text());
-
-/** Resolves when `done()` is true, checked on every call of the returned tick. */
-function counter(target: number) {
-  let count = 0;
-  let resolve!: () => void;
-  const reached = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return {
-    tick() {
-      if (++count === target) resolve();
-    },
-    reached,
-    get count() {
-      return count;
-    },
   };
-}
 
-async function startRedis(dir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c;
-      if (out.includes('Ready to accept connections')) resolve();
+  /** Resolves `reached` on the `target`-th tick. */
+  const counter = (target: number) => {
+    let count = 0;
+    let resolve!: () => void;
+    const reached = new Promise<void>((r) => {
+      resolve = r;
     });
-    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
-  });
-  child.stdout!.resume();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    return {
+      tick() {
+        if (++count === target) resolve();
+      },
+      reached,
+      get count() {
+        return count;
+      },
+    };
   };
-}
 
-async function main() {
+  const within = <T>(promise: Promise<T>, ms: number, what: string) =>
+    Promise.race([
+      promise,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`${what} not done within ${ms} ms`)), ms).unref(),
+      ),
+    ]);
+
+  /**
+   * Calls `send(i)` for i < rate × seconds at the rate, open loop: it never waits for an answer, and
+   * a tick that comes late sends everything that has fallen due. Returns the rate achieved.
+   */
+  const openLoop = (rate: number, seconds: number, send: (i: number) => void) =>
+    new Promise<{ sentPerSecond: number; lateMsP99: number }>((resolve) => {
+      const total = Math.round(rate * seconds);
+      const late: number[] = [];
+      const start = performance.now();
+      let i = 0;
+      const tick = () => {
+        const now = performance.now();
+        const due = Math.min(total, Math.floor(((now - start) * rate) / 1000) + 1);
+        for (; i < due; i++) {
+          late.push(performance.now() - (start + (i * 1000) / rate));
+          send(i);
+        }
+        if (i < total) setTimeout(tick, 1);
+        else {
+          const sentPerSecond = total / ((performance.now() - start) / 1000);
+          resolve({ sentPerSecond: round(sentPerSecond), lateMsP99: round(percentile(late, 99), 2) });
+        }
+      };
+      tick();
+    });
+
+  const memoryOf = async (probe: string) =>
+    (await (await fetch(`${probe}/memory`)).json()) as {
+      gc: boolean;
+      rss: number;
+      heapUsed: number;
+      external: number;
+      arrayBuffers: number;
+    };
+
+  const startRedis = async (dir: string) => {
+    const port = await freePort();
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (c: Buffer) => {
+        out += c;
+        if (out.includes('Ready to accept connections')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
+    });
+    child.stdout!.resume();
+    return {
+      url: `redis://127.0.0.1:${port}`,
+      async stop() {
+        if (child.exitCode !== null) return;
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      },
+    };
+  };
+
   const dir = await mkdtemp(join(tmpdir(), 'kith-bench-rt-'));
   const db = await createBenchDatabase();
   const redis = await startRedis(dir);
+  const redisClients: InstanceType<typeof Redis>[] = [];
   try {
-    const [p1, p2, pRaw] = [await freePort(), await freePort(), await freePort()];
+    await Promise.race([run(), within(new Promise(() => {}), 480_000, 'bench:realtime')]);
+  } finally {
+    for (const client of redisClients) client.disconnect();
+    await stopAll();
+    await redis.stop();
+    await db.drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  async function run() {
+    const [p1, p2, pRaw, pRelay, probe2, probeRaw] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const env = {
       ...productionEnv(db.url, p1, dir),
       REDIS_URL: redis.url,
@@ -162,188 +343,279 @@ async function main() {
       REALTIME_MAX_MESSAGES_PER_10S: '100000',
       MAX_EVENT_LOOP_DELAY_MS: '0',
       LOG_LEVEL: 'warn',
+      RT_ROLE: 'kith',
+      RT_SERVER_MAIN: SERVER_MAIN,
     };
-    const metricsToken = env.METRICS_TOKEN;
-    const one = await startNode({
-      what: 'Kith 1',
-      script: SERVER_MAIN,
-      cwd: join(SERVER_MAIN, '../..'),
-      port: p1,
-      env: { ...env, KITH_ROLES: 'api,realtime' },
-      readyPath: '/readyz',
-      logFile: join(dir, 'kith1.log'),
-    });
-    const two = await startNode({
-      what: 'Kith 2',
-      script: SERVER_MAIN,
-      cwd: join(SERVER_MAIN, '../..'),
-      port: p2,
-      env: { ...env, PORT: String(p2), KITH_ROLES: 'realtime' },
-      readyPath: '/readyz',
-      logFile: join(dir, 'kith2.log'),
-    });
+    const kithProcess = (what: string, port: number, probe: number, roles: string) =>
+      startNode({
+        what,
+        script: SELF,
+        cwd: join(SERVER_MAIN, '../..'),
+        port,
+        env: { ...env, PORT: String(port), KITH_ROLES: roles, RT_PROBE_PORT: String(probe) },
+        readyPath: '/readyz',
+        logFile: join(dir, `${what.replace(' ', '')}.log`),
+        nodeArgs: [
+          '--expose-gc',
+          ...(CPU_PROFILES
+            ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILES, '--cpu-prof-name', `${what}.cpuprofile`]
+            : []),
+        ],
+      });
+    const one = await kithProcess('Kith 1', p1, await freePort(), 'api,realtime');
+    const two = await kithProcess('Kith 2', p2, probe2, 'realtime');
     const raw = await startNode({
       what: 'bare ws',
-      script: join(BENCH_DIR, 'lib/ws-broadcast-server.ts'),
+      script: SELF,
       port: pRaw,
-      env: { PORT: String(pRaw) },
+      env: { PORT: String(pRaw), RT_ROLE: 'raw', RT_PROBE_PORT: String(probeRaw) },
       readyPath: '/health',
       logFile: join(dir, 'raw.log'),
       nodeArgs: ['--expose-gc'],
     });
+    await startNode({
+      what: 'Redis relay',
+      script: SELF,
+      port: pRelay,
+      env: { PORT: String(pRelay), RT_ROLE: 'relay', RT_REDIS_URL: redis.url },
+      readyPath: '/',
+      logFile: join(dir, 'relay.log'),
+    });
 
-    // ---- fan-out ------------------------------------------------------------------------------
+    // ---- fan-out --------------------------------------------------------------------------------
     const sender = await signup(one.url);
-    const members = await Promise.all(Array.from({ length: 4 }, () => signup(one.url)));
+    const members = await signups(one.url, 4);
     const group = (await post(`${one.url}/api/v1/conversations`, sender.token, {
       usernames: members.map((m) => m.username),
       title: 'fan-out',
     })) as { id: string };
     const deliveries = FANOUT_SOCKETS * FANOUT_MESSAGES;
-    const kithCount = counter(deliveries);
-    const receivers: WebSocket[] = [];
+    let kithCount = counter(deliveries);
+    let frameBytes = 0;
+    const NEW = Buffer.from('{"type":"message.new"');
+    const receivers: Socket[] = [];
     for (const m of members) {
       receivers.push(
-        ...(await openSockets(one.url, m.token, FANOUT_SOCKETS / 4, (d) => {
-          if (d.startsWith('{"type":"message.new"')) kithCount.tick();
+        ...(await openSockets(one.url, m.token, FANOUT_SOCKETS / members.length, (d) => {
+          if (d.subarray(0, NEW.length).equals(NEW)) {
+            frameBytes = d.length;
+            kithCount.tick();
+          }
         })),
       );
     }
+    let rawCount = counter(deliveries);
+    const rawSockets = await openRaw(raw.url, FANOUT_SOCKETS, () => rawCount.tick());
     const [senderSocket] = await openSockets(one.url, sender.token, 1);
-    let started = performance.now();
-    for (let i = 0; i < FANOUT_MESSAGES; i++) {
-      senderSocket!.send(
+    const kithRounds: number[] = [];
+    const rawRounds: number[] = [];
+    // a first untimed round warms both up (JIT, pools)
+    for (let round = 0; round <= FANOUT_ROUNDS; round++) {
+      kithCount = counter(deliveries);
+      let started = performance.now();
+      for (let i = 0; i < FANOUT_MESSAGES; i++) {
+        senderSocket!.send(
+          JSON.stringify({
+            type: 'message.send',
+            conversationId: group.id,
+            clientMessageId: randomUUID(),
+            body: BODY,
+          }),
+        );
+      }
+      await within(kithCount.reached, 60_000, 'Kith fan-out').catch((err) => {
+        console.error('kith count', kithCount.count, receivers.filter((r) => r.readyState !== r.OPEN).length);
+        throw err;
+      });
+      const kith = deliveries / ((performance.now() - started) / 1000);
+
+      rawCount = counter(deliveries);
+      started = performance.now();
+      await fetch(`${raw.url}/broadcast?n=${FANOUT_MESSAGES}&size=${frameBytes}`, { method: 'POST' });
+      await within(rawCount.reached, 60_000, 'bare ws fan-out');
+      const bare = deliveries / ((performance.now() - started) / 1000);
+      if (round > 0) {
+        kithRounds.push(kith);
+        rawRounds.push(bare);
+      }
+    }
+    await closeAll([...receivers, ...rawSockets, senderSocket!]);
+    const kithFanout = percentile(kithRounds, 50);
+    const rawFanout = percentile(rawRounds, 50);
+
+    // ---- latency across instances ---------------------------------------------------------------
+    const users = await signups(one.url, PAIRS * 2);
+    const pairs = await Promise.all(
+      Array.from({ length: PAIRS }, async (_, i) => {
+        const [a, b] = [users[2 * i]!, users[2 * i + 1]!];
+        const { id } = (await post(`${one.url}/api/v1/conversations`, a.token, {
+          usernames: [b.username],
+        })) as { id: string };
+        return { a, b, conversationId: id };
+      }),
+    );
+    const sentAt = new Map<string, number>();
+    let latencies: number[] = [];
+    let got = counter(0);
+    const onDelivery = (d: Buffer) => {
+      const at = performance.now();
+      if (!d.subarray(0, NEW.length).equals(NEW)) return;
+      const sent = sentAt.get(JSON.parse(d.toString()).message.clientMessageId);
+      if (sent === undefined) return;
+      latencies.push(at - sent);
+      got.tick();
+    };
+    const recipients = (
+      await Promise.all(pairs.map(({ b }) => openSockets(two.url, b.token, 1, onDelivery)))
+    ).flat();
+    const senders = (await Promise.all(pairs.map(({ a }) => openSockets(one.url, a.token, 1)))).flat();
+    const sendChat = (i: number) => {
+      const id = randomUUID();
+      sentAt.set(id, performance.now());
+      senders[i % PAIRS]!.send(
         JSON.stringify({
           type: 'message.send',
-          conversationId: group.id,
-          clientMessageId: randomUUID(),
+          conversationId: pairs[i % PAIRS]!.conversationId,
+          clientMessageId: id,
           body: BODY,
         }),
       );
-    }
-    await kithCount.reached;
-    const kithFanout = deliveries / ((performance.now() - started) / 1000);
-    closeAll(receivers);
-
-    const rawCount = counter(deliveries);
-    const rawSockets = await openRaw(raw.url, FANOUT_SOCKETS, () => rawCount.tick());
-    started = performance.now();
-    await fetch(`${raw.url}/broadcast?n=${FANOUT_MESSAGES}&size=${BODY.length + 250}`, { method: 'POST' });
-    await rawCount.reached;
-    const rawFanout = deliveries / ((performance.now() - started) / 1000);
-    closeAll(rawSockets);
-
-    // ---- latency across instances ---------------------------------------------------------------
-    const [a, b] = [await signup(one.url), await signup(one.url)];
-    const direct = (await post(`${one.url}/api/v1/conversations`, a.token, { usernames: [b.username] })) as {
-      id: string;
     };
-    const sentAt = new Map<string, number>();
-    const latencies: number[] = [];
-    const total = RATE * LATENCY_SECONDS;
-    const got = counter(total);
-    await openSockets(two.url, b.token, 1, (d) => {
-      if (!d.startsWith('{"type":"message.new"')) return;
-      const at = sentAt.get(JSON.parse(d).message.clientMessageId);
-      if (at !== undefined) latencies.push(performance.now() - at);
+
+    const pub = new Redis(redis.url);
+    const sub = new Redis(redis.url);
+    redisClients.push(pub, sub);
+    await sub.subscribe('bench:pong');
+    sub.on('message', (_channel: string, message: string) => {
+      const at = performance.now();
+      const sent = sentAt.get(message.slice(0, 36));
+      if (sent === undefined) return;
+      latencies.push(at - sent);
       got.tick();
     });
-    const senders = await openSockets(one.url, a.token, 20);
-    started = performance.now();
-    for (let i = 0; i < total; i++) {
-      const due = started + (i * 1000) / RATE;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const sendRedis = () => {
       const id = randomUUID();
       sentAt.set(id, performance.now());
-      senders[i % senders.length]!.send(
-        JSON.stringify({ type: 'message.send', conversationId: direct.id, clientMessageId: id, body: BODY }),
-      );
+      void pub.publish('bench:ping', `${id}${BODY}`);
+    };
+
+    const measure = async (rate: number, send: (i: number) => void) => {
+      const total = Math.round(rate * LATENCY_SECONDS);
+      latencies = [];
+      sentAt.clear();
+      got = counter(total);
+      const started = performance.now();
+      const sending = await openLoop(rate, LATENCY_SECONDS, send);
+      await Promise.race([got.reached, new Promise((r) => setTimeout(r, 15_000))]);
+      return {
+        rate,
+        ...sending,
+        deliveredPerSecond: round(got.count / ((performance.now() - started) / 1000)),
+        delivered: got.count,
+        lost: total - got.count,
+        p50Ms: round(percentile(latencies, 50), 2),
+        p99Ms: round(percentile(latencies, 99), 2),
+      };
+    };
+    await measure(Math.min(...RATES), sendChat); // warm-up, not reported
+    const latency: {
+      kith: Awaited<ReturnType<typeof measure>>;
+      redisRoundTrip: Awaited<ReturnType<typeof measure>>;
+    }[] = [];
+    for (const rate of RATES) {
+      const redisRoundTrip = await measure(rate, sendRedis);
+      const kith = await measure(rate, sendChat);
+      latency.push({ kith, redisRoundTrip });
     }
-    await Promise.race([got.reached, new Promise((r) => setTimeout(r, 30_000))]);
-    const achieved = got.count / ((performance.now() - started) / 1000);
+    await closeAll([...recipients, ...senders]);
 
     // ---- idle connection memory -----------------------------------------------------------------
-    const idleUser = await signup(one.url);
-    const kithBefore = await rssOfKith(two.url, metricsToken);
-    const idle = await openSockets(two.url, idleUser.token, IDLE_CONNECTIONS);
-    const kithAfter = await rssOfKith(two.url, metricsToken);
-    closeAll(idle);
-    const rawBefore = await rssOfRaw(raw.url);
+    const idleUsers = await signups(one.url, IDLE_USERS);
+    const perUser = Math.ceil(IDLE_CONNECTIONS / IDLE_USERS);
+    const snapshot = async (name: string) => {
+      if (!SNAPSHOTS) return;
+      await fetch(`http://127.0.0.1:${probe2}/snapshot?file=${join(SNAPSHOTS, name)}`);
+    };
+    const kithBefore = await memoryOf(`http://127.0.0.1:${probe2}`);
+    await snapshot('kith-before.heapsnapshot');
+    const idle: Socket[] = [];
+    for (let i = 0; i < IDLE_CONNECTIONS; i += perUser) {
+      const user = idleUsers[i / perUser]!;
+      idle.push(...(await openSockets(two.url, user.token, Math.min(perUser, IDLE_CONNECTIONS - i))));
+    }
+    const kithAfter = await memoryOf(`http://127.0.0.1:${probe2}`);
+    await snapshot('kith-after.heapsnapshot');
+    await closeAll(idle);
+    const rawBefore = await memoryOf(`http://127.0.0.1:${probeRaw}`);
     const rawIdle = await openRaw(raw.url, IDLE_CONNECTIONS, () => {});
-    const rawAfter = await rssOfRaw(raw.url);
-    closeAll(rawIdle);
+    const rawAfter = await memoryOf(`http://127.0.0.1:${probeRaw}`);
+    await closeAll(rawIdle);
 
-    const kithPerConn = (kithAfter - kithBefore) / IDLE_CONNECTIONS;
-    const rawPerConn = (rawAfter - rawBefore) / IDLE_CONNECTIONS;
+    const per = (after: number, before: number) => Math.round((after - before) / IDLE_CONNECTIONS);
+    const memory = {
+      connections: IDLE_CONNECTIONS,
+      users: IDLE_USERS,
+      gcForced: kithAfter.gc && rawAfter.gc,
+      kith: {
+        rssBytesPerConnection: per(kithAfter.rss, kithBefore.rss),
+        heapUsedBytesPerConnection: per(kithAfter.heapUsed, kithBefore.heapUsed),
+        externalBytesPerConnection: per(kithAfter.external, kithBefore.external),
+      },
+      rawWs: {
+        rssBytesPerConnection: per(rawAfter.rss, rawBefore.rss),
+        heapUsedBytesPerConnection: per(rawAfter.heapUsed, rawBefore.heapUsed),
+        externalBytesPerConnection: per(rawAfter.external, rawBefore.external),
+      },
+      rssRatio: 0,
+    };
+    memory.rssRatio = round(memory.kith.rssBytesPerConnection / memory.rawWs.rssBytesPerConnection, 2);
+
     const result = {
       cpus: cpus().length,
+      command: `RT_CONNECTIONS=${IDLE_CONNECTIONS} RT_IDLE_USERS=${IDLE_USERS} RT_RATES=${RATES.join(',')} RT_PAIRS=${PAIRS} npm run bench:realtime`,
       fanout: {
         sockets: FANOUT_SOCKETS,
         messages: FANOUT_MESSAGES,
+        frameBytes,
+        rounds: FANOUT_ROUNDS,
         kithPerSecond: round(kithFanout),
         rawWsPerSecond: round(rawFanout),
         ratio: round(kithFanout / rawFanout, 2),
+        kithRounds: kithRounds.map((n) => round(n)),
+        rawWsRounds: rawRounds.map((n) => round(n)),
       },
-      latency: {
-        rate: RATE,
-        seconds: LATENCY_SECONDS,
-        achievedPerSecond: round(achieved),
-        delivered: got.count,
-        p50Ms: round(percentile(latencies, 50), 2),
-        p99Ms: round(percentile(latencies, 99), 2),
-      },
-      memory: {
-        connections: IDLE_CONNECTIONS,
-        kithBytesPerConnection: Math.round(kithPerConn),
-        rawWsBytesPerConnection: Math.round(rawPerConn),
-        ratio: round(kithPerConn / rawPerConn, 2),
-      },
+      latency: { pairs: PAIRS, seconds: LATENCY_SECONDS, runs: latency },
+      memory,
     };
     console.log(
       table([
-        ['figure', 'Kith', 'bare ws', 'ratio'],
+        ['figure', 'Kith', 'baseline', 'ratio'],
         [
-          'fan-out deliveries/s (1,000 sockets)',
+          `fan-out deliveries/s (${FANOUT_SOCKETS} sockets; bare ws)`,
           result.fanout.kithPerSecond,
           result.fanout.rawWsPerSecond,
           result.fanout.ratio,
         ],
+        ...latency.map(({ kith, redisRoundTrip: r }) => [
+          `send→delivery at ${kith.rate}/s (sent ${kith.sentPerSecond}/s, got ${kith.deliveredPerSecond}/s): p50 / p99 ms; Redis round trip`,
+          `${kith.p50Ms} / ${kith.p99Ms}`,
+          `${r.p50Ms} / ${r.p99Ms}`,
+          '',
+        ]),
         [
-          `send→delivery across instances at ${RATE}/s: p50 / p99 ms`,
-          `${result.latency.p50Ms} / ${result.latency.p99Ms}`,
-          '',
-          '',
+          `RSS per idle connection (${IDLE_CONNECTIONS}; bare ws)`,
+          `${memory.kith.rssBytesPerConnection} B`,
+          `${memory.rawWs.rssBytesPerConnection} B`,
+          memory.rssRatio,
         ],
         [
-          `RSS per idle connection (${IDLE_CONNECTIONS})`,
-          `${result.memory.kithBytesPerConnection} B`,
-          `${result.memory.rawWsBytesPerConnection} B`,
-          result.memory.ratio,
+          'heap used per idle connection',
+          `${memory.kith.heapUsedBytesPerConnection} B`,
+          `${memory.rawWs.heapUsedBytesPerConnection} B`,
+          '',
         ],
       ]),
     );
     console.log(`written to ${await writeResult('realtime', result)}`);
-    await one.stop();
-    await two.stop();
-    await raw.stop();
-  } finally {
-    await stopAll();
-    await redis.stop();
-    await db.drop();
-    await rm(dir, { recursive: true, force: true });
   }
 }
-
-const limit = setTimeout(() => {
-  console.error('bench:realtime took longer than 5 minutes; stopping');
-  stopAll().finally(() => process.exit(1));
-}, 300_000);
-limit.unref();
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);

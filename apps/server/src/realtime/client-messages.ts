@@ -3,7 +3,6 @@ import { Compile } from 'typebox/compile';
 import { AppError } from '../platform/errors.ts';
 import type { Connection } from './connection.ts';
 import type { GatewayDeps } from './gateway.ts';
-import type { MessageSync } from './message-sync.ts';
 
 const validators = Object.fromEntries(
   Object.entries(CLIENT_MESSAGES).map(([type, schema]) => [type, Compile(schema)]),
@@ -23,7 +22,6 @@ export class ClientMessages {
 
   constructor(
     private readonly deps: GatewayDeps,
-    private readonly syncOf: (conn: Connection) => MessageSync,
     private readonly statusChanged: (conn: Connection, status: 'online' | 'away') => void,
   ) {}
 
@@ -68,15 +66,18 @@ export class ClientMessages {
       return;
     }
     const valid = message as ClientMessage;
-    conn.queue = conn.queue
-      .then(() => (conn.open ? this.handle(conn, valid) : undefined))
-      .catch((err) => {
+    conn.enqueue(async () => {
+      if (!conn.open) return;
+      try {
+        await this.handle(conn, valid);
+      } catch (err) {
         if (!(err instanceof AppError)) this.deps.logger.error({ err, type }, 'realtime message failed');
         conn.send({
           ...errorEvent(err, type),
           ...('clientMessageId' in valid ? { clientMessageId: valid.clientMessageId } : {}),
         });
-      });
+      }
+    });
   }
 
   private async handle(conn: Connection, message: ClientMessage): Promise<void> {
@@ -108,7 +109,7 @@ export class ClientMessages {
         this.statusChanged(conn, message.status);
         return;
       case 'resume': {
-        const { replayed, unknown } = await this.syncOf(conn).resume(message.conversations);
+        const { replayed, unknown } = await conn.sync.resume(message.conversations);
         if (unknown.length > 0) {
           conn.send({
             ...errorEvent(
@@ -117,7 +118,7 @@ export class ClientMessages {
             ),
           });
         }
-        const sync = this.syncOf(conn);
+        const { sync } = conn;
         const conversations: Record<string, number> = {};
         for (const id of Object.keys(message.conversations)) {
           const seq = sync.position(id);

@@ -1,6 +1,7 @@
-import type { ServerMessage, ServerMessageType } from '@kith/contract';
+import type { ServerMessage } from '@kith/contract';
 import type { WebSocket } from 'ws';
 import type { Metrics } from '../platform/observability/metrics.ts';
+import type { MessageSync } from './message-sync.ts';
 
 export interface ConnectionLimits {
   sendBufferSoftBytes: number;
@@ -12,7 +13,6 @@ export interface ConnectionLimits {
 const CLOSE_GRACE_MS = 2_000;
 const RATE_WINDOW_MS = 10_000;
 
-let nextId = 1;
 /** Largest send buffer seen by any connection of this process (for the high-water gauge). */
 let highWater = 0;
 
@@ -20,27 +20,27 @@ let highWater = 0;
  * One authenticated socket: sends with back-pressure rules (droppable events go first, a reader
  * that falls too far behind is cut with 1013), counts the client's message rate, remembers the
  * close code it chose for the metrics.
+ *
+ * Kept small: an idle connection holds only these fields (tens of thousands live per instance);
+ * anything needed only while busy (waiters, the client-message queue) is created on demand.
  */
 export class Connection {
-  readonly id = nextId++;
-  readonly openedAt = Date.now();
   /** ms since the epoch of the unanswered ping, if one is out. */
-  pingSentAt: number | undefined;
+  pingSentAt: number | undefined = undefined;
   lastPingAt = Date.now();
   status: 'online' | 'away' = 'online';
   /** The close code the server chose (undefined when the client closed or the socket broke). */
-  closeCode: number | undefined;
-  /** Client messages are handled one at a time, in order. */
-  queue: Promise<void> = Promise.resolve();
+  closeCode: number | undefined = undefined;
+  /** Client messages are handled one at a time, in order: the tail of that chain while one runs. */
+  queue: Promise<void> | undefined = undefined;
+  /** Exactly-once, in-order delivery of `message.new` (set by the gateway on accept). */
+  sync!: MessageSync;
   private windowStart = Date.now();
   private windowCount = 0;
-  private drainWaiters: (() => void)[] = [];
-  /** Called by ws once each frame is handed to the kernel: wakes replays waiting for room. */
-  private readonly onSent = () => {
-    if (this.drainWaiters.length > 0 && this.socket.bufferedAmount <= this.limits.sendBufferSoftBytes) {
-      for (const wake of this.drainWaiters.splice(0)) wake();
-    }
-  };
+  /** Replays waiting for the send buffer to go back under the soft limit (only while one waits). */
+  private drainWaiters: (() => void)[] | undefined = undefined;
+  /** ws calls this once a paced frame is handed to the kernel: wakes replays waiting for room. */
+  private onSent: (() => void) | undefined = undefined;
 
   constructor(
     readonly socket: WebSocket,
@@ -51,32 +51,40 @@ export class Connection {
   ) {}
 
   get open(): boolean {
-    return this.socket.readyState === this.socket.OPEN && this.closeCode === undefined;
+    return this.socket.readyState === 1 && this.closeCode === undefined;
   }
 
-  /** Serializes and sends; see sendJson. */
+  /** Serializes and sends one event to this socket alone; see sendFrame. */
   send(message: ServerMessage, droppable = false): boolean {
-    return this.sendJson(JSON.stringify(message), message.type, droppable);
+    const sent = this.sendFrame(JSON.stringify(message), droppable);
+    if (sent) this.metrics.messagesOut.inc({ type: message.type });
+    else if (droppable && this.open) this.metrics.dropped.inc({ type: message.type });
+    return sent;
   }
 
   /**
-   * Sends an already serialized event (serialized once for all its sockets). Returns false when it
-   * was not sent: socket closing, dropped past the soft limit, or the socket cut past the hard one.
+   * Sends an already serialized event (serialized once for all its sockets: a Buffer is written as
+   * is). Returns false when it was not sent: socket closing, dropped past the soft limit (a
+   * droppable event), or the socket cut past the hard one. The caller counts it in the metrics.
+   * `paced`: a replay that will wait in drain() for room after this frame.
    */
-  sendJson(json: string, type: ServerMessageType, droppable = false): boolean {
+  sendFrame(frame: Buffer | string, droppable = false, paced = false): boolean {
     if (!this.open) return false;
-    const buffered = this.socket.bufferedAmount;
+    const socket = this.socket;
+    const buffered = socket.bufferedAmount;
     if (buffered > this.limits.sendBufferHardBytes) {
       this.close(1013, 'send buffer overflow');
       return false;
     }
-    if (droppable && buffered > this.limits.sendBufferSoftBytes) {
-      this.metrics.dropped.inc({ type });
-      return false;
+    if (droppable && buffered > this.limits.sendBufferSoftBytes) return false;
+    // Only frames a replay paces itself on (or sent while one waits) need ws to call back once written.
+    if (paced || this.drainWaiters !== undefined) {
+      this.onSent ??= () => this.wakeIfRoom();
+      socket.send(frame, this.onSent);
+    } else {
+      socket.send(frame);
     }
-    this.socket.send(json, this.onSent);
-    this.metrics.messagesOut.inc({ type });
-    const after = this.socket.bufferedAmount;
+    const after = socket.bufferedAmount;
     if (after > highWater) {
       highWater = after;
       this.metrics.sendBufferHighWater.set(after);
@@ -86,11 +94,15 @@ export class Connection {
 
   /**
    * Resolves once the send buffer is back under the soft limit (or the socket is closing): a replay
-   * waits here between messages, so a long replay to a reader that keeps up is paced, not cut.
+   * waits here between messages (each sent `paced`), so a long replay to a reader that keeps up is
+   * paced, not cut.
    */
   drain(): Promise<void> {
     if (!this.open || this.socket.bufferedAmount <= this.limits.sendBufferSoftBytes) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return new Promise((resolve) => {
+      this.drainWaiters ??= [];
+      this.drainWaiters.push(resolve);
+    });
   }
 
   /** Counts one client message; false once the connection is past its rate (the caller closes it). */
@@ -101,6 +113,16 @@ export class Connection {
     }
     this.windowCount += 1;
     return this.windowCount <= this.limits.maxMessagesPer10s;
+  }
+
+  /** Runs `task` (which handles its own errors) after the client messages before it, in order. */
+  enqueue(task: () => Promise<void>): void {
+    const tail = (this.queue ?? Promise.resolve()).then(task);
+    this.queue = tail;
+    // the chain is dropped once it is idle: an idle connection holds no promise
+    void tail.finally(() => {
+      if (this.queue === tail) this.queue = undefined;
+    });
   }
 
   /** Closes with `code` once; a peer that does not complete the closing handshake is cut after a grace. */
@@ -123,6 +145,14 @@ export class Connection {
 
   /** The socket closed (either side): nothing waits for room any more. */
   releaseWaiters(): void {
-    for (const wake of this.drainWaiters.splice(0)) wake();
+    const waiters = this.drainWaiters;
+    this.drainWaiters = undefined;
+    for (const wake of waiters ?? []) wake();
+  }
+
+  private wakeIfRoom() {
+    if (this.drainWaiters !== undefined && this.socket.bufferedAmount <= this.limits.sendBufferSoftBytes) {
+      this.releaseWaiters();
+    }
   }
 }

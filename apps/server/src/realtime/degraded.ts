@@ -1,6 +1,5 @@
 import type { Connection } from './connection.ts';
 import type { GatewayDeps } from './gateway.ts';
-import type { MessageSync } from './message-sync.ts';
 
 type Users = () => Iterable<[string, { connections: Set<Connection> }]>;
 
@@ -19,7 +18,6 @@ export class DegradedPoller {
   constructor(
     private readonly deps: Pick<GatewayDeps, 'chat' | 'sessions' | 'config' | 'logger'>,
     private readonly users: Users,
-    private readonly syncOf: (conn: Connection) => MessageSync,
   ) {}
 
   start(): void {
@@ -71,7 +69,7 @@ export class DegradedPoller {
       if (connections.length === 0) continue;
       try {
         const positions = await this.deps.chat.conversationsOf(userId);
-        await Promise.all(connections.map((conn) => this.syncOf(conn).poll(positions)));
+        await Promise.all(connections.map((conn) => conn.sync.poll(positions)));
         for (const conn of connections) {
           if (!(await this.deps.sessions.isActive(conn.sessionId, userId)))
             conn.close(1008, 'session revoked');

@@ -1,5 +1,5 @@
-import { type ChatMessage, REALTIME_PROTOCOL, type ServerMessageType } from '@kith/contract';
-import type { WebSocket } from 'ws';
+import { type ChatMessage, REALTIME_PROTOCOL } from '@kith/contract';
+import type { RawData, WebSocket } from 'ws';
 import type { Config } from '../config.ts';
 import { SESSION_REVOKED_CHANNEL, USER_CHANGED_CHANNEL } from '../modules/auth/session-cache.ts';
 import type { Broker } from '../platform/broker/broker.ts';
@@ -43,6 +43,11 @@ const FORWARDED = new Set<string>([
 ]);
 const DROPPABLE = new Set<string>(['typing', 'presence']);
 
+/** Where a socket's shared listeners find its Connection. */
+const CONNECTION = Symbol('kith.connection');
+type OwnedSocket = WebSocket & { [CONNECTION]: Connection };
+const connectionOf = (socket: WebSocket) => (socket as OwnedSocket)[CONNECTION];
+
 /**
  * The connection registry and broker fan-out of one instance. Each instance subscribes only to the
  * `user.<id>` channels of users with a socket here (on the first socket, unsubscribing after the
@@ -52,24 +57,37 @@ const DROPPABLE = new Set<string>(['typing', 'presence']);
 export class Gateway {
   private readonly users = new Map<string, UserEntry>();
   private readonly bySession = new Map<string, Set<Connection>>();
-  private readonly syncs = new WeakMap<Connection, MessageSync>();
   private readonly handlers: ClientMessages;
   private readonly poller: DegradedPoller;
   private readonly stops: (() => unknown)[] = [];
+  private readonly listeners: {
+    message: (this: WebSocket, data: RawData, isBinary: boolean) => void;
+    pong: (this: WebSocket) => void;
+    error: (this: WebSocket, err: Error) => void;
+    close: (this: WebSocket, code: number) => void;
+  };
   private closing = false;
   private isDegraded = false;
 
   constructor(private readonly deps: GatewayDeps) {
-    this.handlers = new ClientMessages(
-      deps,
-      (conn) => this.syncOf(conn),
-      (conn, status) => this.statusChanged(conn, status),
-    );
-    this.poller = new DegradedPoller(
-      deps,
-      () => this.users.entries(),
-      (conn) => this.syncOf(conn),
-    );
+    this.handlers = new ClientMessages(deps, (conn, status) => this.statusChanged(conn, status));
+    this.poller = new DegradedPoller(deps, () => this.users.entries());
+    const gateway = this;
+    this.listeners = {
+      message(this: WebSocket, data: RawData, isBinary: boolean) {
+        gateway.handlers.frame(connectionOf(this), data as Buffer, isBinary);
+      },
+      pong(this: WebSocket) {
+        connectionOf(this).pingSentAt = undefined;
+      },
+      // ws closes the socket itself on a protocol error (1007, 1009…): nothing to add but a log line
+      error(this: WebSocket, err: Error) {
+        deps.logger.debug({ err, user_id: connectionOf(this).userId }, 'websocket error');
+      },
+      close(this: WebSocket, code: number) {
+        gateway.closed(connectionOf(this), code);
+      },
+    };
   }
 
   /** Subscribes to session revocations and starts the heartbeat, presence refresh and degraded watch. */
@@ -105,27 +123,33 @@ export class Gateway {
 
   /** Takes over an upgraded socket authenticated as `userId`/`sessionId`. */
   accept(socket: WebSocket, userId: string, sessionId: string): void {
-    const { config, metrics, logger } = this.deps;
+    const { config, metrics } = this.deps;
     if (this.closing) {
       socket.close(1012, 'server restarting');
       return;
     }
     const conn = new Connection(socket, userId, sessionId, config, metrics.realtime);
-    const sync = new MessageSync(conn, this.deps.chat, config.replayBatch, metrics.realtime);
-    this.syncs.set(conn, sync);
+    conn.sync = new MessageSync(conn, this.deps.chat, config.replayBatch, metrics.realtime);
+    (socket as OwnedSocket)[CONNECTION] = conn;
     metrics.realtime.openSockets.inc();
-    socket.on('message', (data, isBinary) => this.handlers.frame(conn, data as Buffer, isBinary));
-    socket.on('pong', () => {
-      conn.pingSentAt = undefined;
-    });
-    socket.once('close', (code) => this.closed(conn, code));
+    // the same listener functions for every socket: nothing per socket but the Connection
+    socket.on('message', this.listeners.message);
+    socket.on('pong', this.listeners.pong);
+    socket.on('error', this.listeners.error);
+    socket.once('close', this.listeners.close);
 
     const entry = this.register(conn);
     // Client messages wait until the user's channel is subscribed and the baseline read: a resume's
     // replay then cannot miss a message committed meanwhile (it is either replayed or live).
-    conn.queue = (async () => {
+    conn.enqueue(() => this.setUp(conn, entry));
+  }
+
+  private async setUp(conn: Connection, entry: UserEntry): Promise<void> {
+    const { config, presence, logger } = this.deps;
+    const { userId } = conn;
+    try {
       await entry.subscription;
-      await sync.init();
+      await conn.sync.init();
       conn.send({
         type: 'hello',
         protocol: REALTIME_PROTOCOL,
@@ -134,15 +158,15 @@ export class Gateway {
         heartbeatMs: config.pingIntervalMs,
       });
       if (entry.connections.size === 1 && entry.connections.has(conn)) {
-        await this.deps.presence.set(userId, 'online', true);
+        await presence.set(userId, 'online', true);
       }
-      for (const friend of await this.deps.presence.friendsOnline(userId)) {
+      for (const friend of await presence.friendsOnline(userId)) {
         conn.send({ type: 'presence', userId: friend.userId, status: friend.status }, true);
       }
-    })().catch((err) => {
+    } catch (err) {
       logger.error({ err, user_id: userId }, 'realtime connection set-up failed');
       conn.close(1011, 'server error');
-    });
+    }
   }
 
   /** Closes every socket with 1012 (clients reconnect elsewhere and resume) and stops. */
@@ -161,10 +185,6 @@ export class Gateway {
     let n = 0;
     for (const entry of this.users.values()) n += entry.connections.size;
     return n;
-  }
-
-  private syncOf(conn: Connection): MessageSync {
-    return this.syncs.get(conn)!;
   }
 
   private register(conn: Connection): UserEntry {
@@ -201,22 +221,33 @@ export class Gateway {
     return entry;
   }
 
-  /** A broker event on a user's channel: to each of the user's sockets here, once. */
+  /**
+   * A broker event on a user's channel: to each of the user's sockets here, once. It is serialized
+   * once into one Buffer that ws writes to every socket as is, and counted once.
+   */
   private dispatch(entry: UserEntry, event: unknown) {
     const type = (event as { type?: unknown } | null)?.type;
     if (typeof type !== 'string' || entry.connections.size === 0) return;
+    const { metrics } = this.deps;
+    let sent = 0;
     if (type === 'message.new') {
       const message = (event as { message?: ChatMessage }).message;
       if (!message || typeof message.conversationId !== 'string' || !Number.isSafeInteger(message.seq))
         return;
-      const json = JSON.stringify(event);
-      for (const conn of entry.connections) this.syncOf(conn).live(message, json);
-      return;
+      const frame = Buffer.from(JSON.stringify(event));
+      for (const conn of entry.connections) if (conn.sync.live(message, frame)) sent += 1;
+    } else {
+      const droppable = DROPPABLE.has(type);
+      if (!droppable && !FORWARDED.has(type)) return;
+      const frame = Buffer.from(JSON.stringify(event));
+      let dropped = 0;
+      for (const conn of entry.connections) {
+        if (conn.sendFrame(frame, droppable)) sent += 1;
+        else if (droppable && conn.open) dropped += 1;
+      }
+      if (dropped > 0) metrics.realtime.dropped.inc({ type }, dropped);
     }
-    const droppable = DROPPABLE.has(type);
-    if (!droppable && !FORWARDED.has(type)) return;
-    const json = JSON.stringify(event);
-    for (const conn of entry.connections) conn.sendJson(json, type as ServerMessageType, droppable);
+    if (sent > 0) metrics.realtime.messagesOut.inc({ type }, sent);
   }
 
   private closed(conn: Connection, code: number) {
@@ -305,11 +336,13 @@ export class Gateway {
       { component: 'realtime' },
       degraded ? 'broker down: delivering by polling Postgres' : 'broker back: live delivery',
     );
-    const json = JSON.stringify({ type: degraded ? 'system.degraded' : 'system.recovered' });
+    const type = degraded ? 'system.degraded' : 'system.recovered';
+    const frame = Buffer.from(JSON.stringify({ type }));
+    let sent = 0;
     for (const entry of this.users.values()) {
-      for (const conn of entry.connections)
-        conn.sendJson(json, degraded ? 'system.degraded' : 'system.recovered');
+      for (const conn of entry.connections) if (conn.sendFrame(frame)) sent += 1;
     }
+    if (sent > 0) this.deps.metrics.realtime.messagesOut.inc({ type }, sent);
     if (degraded) this.poller.start();
     else this.poller.stopAfterOnePass(); // what was published while the subscriptions came back
   }

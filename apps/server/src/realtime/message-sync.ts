@@ -3,9 +3,8 @@ import type { Metrics } from '../platform/observability/metrics.ts';
 import type { Connection } from './connection.ts';
 import type { ChatPort } from './ports.ts';
 
-interface ConversationState {
-  /** The highest seq this socket holds (delivered, or held by the client per its resume). */
-  seq: number;
+/** A conversation being replayed or caught up, or holding live messages past a gap. */
+interface Busy {
   /** Live messages that arrived while a replay ran, or past a gap, by seq. */
   buffer: Map<number, ChatMessage>;
   running: Promise<number> | undefined;
@@ -25,24 +24,26 @@ const MAX_BUFFERED = 2000;
  * Live messages for a conversation being replayed are buffered; after the replay, those at or below
  * the last replayed seq are dropped and the rest delivered in order. A live message past a gap (one
  * lost by the broker) starts a catch-up from Postgres, which is the truth: seqs are gapless there.
+ *
+ * An idle socket holds only its position (a seq) in each conversation; the state of a replay or a
+ * catch-up exists only while one runs.
  */
 export class MessageSync {
-  private readonly conversations = new Map<string, ConversationState>();
-  /** Live messages held until the baseline is known; undefined once it is. */
-  private early: ChatMessage[] | undefined = [];
-  private readonly initialized: Promise<void>;
-  private markInitialized!: () => void;
+  /** The highest seq this socket holds per conversation (delivered, or held by the client per its resume). */
+  private positions: Map<string, number> | undefined = undefined;
+  private busy: Map<string, Busy> | undefined = undefined;
+  /** Live messages held until the baseline is known (init); none once it is. */
+  private early: ChatMessage[] | undefined = undefined;
+  private ready = false;
+  /** Callers waiting for the baseline (only before it is known). */
+  private waiting: (() => void)[] | undefined = undefined;
 
   constructor(
     private readonly conn: Connection,
     private readonly chat: ChatPort,
     private readonly batch: number,
     private readonly metrics: Metrics['realtime'],
-  ) {
-    this.initialized = new Promise((resolve) => {
-      this.markInitialized = resolve;
-    });
-  }
+  ) {}
 
   /**
    * Takes each conversation's current last seq as what this socket starts from (a client that holds
@@ -51,40 +52,47 @@ export class MessageSync {
   async init(): Promise<void> {
     try {
       for (const { conversationId, lastSeq } of await this.chat.conversationsOf(this.conn.userId)) {
-        if (!this.conversations.has(conversationId)) this.state(conversationId).seq = lastSeq;
+        if (this.position(conversationId) === undefined) this.setPosition(conversationId, lastSeq);
       }
     } finally {
       const early = this.early ?? [];
+      const waiting = this.waiting ?? [];
       this.early = undefined;
-      this.markInitialized();
+      this.waiting = undefined;
+      this.ready = true;
+      for (const wake of waiting) wake();
       for (const message of early) this.live(message);
     }
   }
 
   /** The seq this socket holds in a conversation (undefined: not seen yet). */
   position(conversationId: string): number | undefined {
-    return this.conversations.get(conversationId)?.seq;
+    return this.positions?.get(conversationId);
   }
 
-  /** A `message.new` from the broker; `json` is the event already serialized for all sockets. */
-  live(message: ChatMessage, json?: string): void {
-    if (this.early) {
+  /**
+   * A `message.new` from the broker; `frame` is the event already serialized for all sockets.
+   * Returns true when it was sent to the socket now (not held, not a duplicate).
+   */
+  live(message: ChatMessage, frame?: Buffer | string): boolean {
+    if (!this.ready) {
+      this.early ??= [];
       this.early.push(message);
-      return;
+      return false;
     }
-    const state = this.state(message.conversationId);
-    if (state.running) {
-      if (message.seq > state.seq) state.buffer.set(message.seq, message);
-      if (state.buffer.size > MAX_BUFFERED) this.conn.close(1013, 'too far behind');
-      return;
+    const id = message.conversationId;
+    const seq = this.position(id) ?? 0;
+    const busy = this.busy?.get(id);
+    if (busy?.running) {
+      if (message.seq > seq) busy.buffer.set(message.seq, message);
+      if (busy.buffer.size > MAX_BUFFERED) this.conn.close(1013, 'too far behind');
+      return false;
     }
-    if (message.seq <= state.seq) return; // delivered already
-    if (message.seq === state.seq + 1) {
-      this.deliver(state, message, json);
-      return;
-    }
-    state.buffer.set(message.seq, message);
-    void this.catchUp(message.conversationId).catch(() => {});
+    if (message.seq <= seq) return false; // delivered already
+    if (message.seq === seq + 1) return this.deliver(id, message, frame, false);
+    this.busyOf(id).buffer.set(message.seq, message);
+    void this.catchUp(id).catch(() => {});
+    return false;
   }
 
   /**
@@ -92,20 +100,19 @@ export class MessageSync {
    * in order. Resolves with the number of messages replayed and the unknown conversation ids.
    */
   async resume(positions: Record<string, number>): Promise<{ replayed: number; unknown: string[] }> {
-    await this.initialized;
+    await this.whenReady();
     for (const [id, seq] of Object.entries(positions)) {
-      const state = this.state(id);
-      state.seq = seq;
-      state.buffer.clear();
+      this.setPosition(id, seq);
+      this.busy?.get(id)?.buffer.clear();
     }
     return this.replay(Object.keys(positions));
   }
 
   /** Catches up on the conversations whose last seq (from Postgres) is past what this socket holds. */
   async poll(lastSeqs: readonly { conversationId: string; lastSeq: number }[]): Promise<number> {
-    await this.initialized;
+    await this.whenReady();
     const behind = lastSeqs
-      .filter(({ conversationId, lastSeq }) => lastSeq > (this.conversations.get(conversationId)?.seq ?? 0))
+      .filter(({ conversationId, lastSeq }) => lastSeq > (this.position(conversationId) ?? 0))
       .map(({ conversationId }) => conversationId);
     if (behind.length === 0) return 0;
     return (await this.replay(behind)).replayed;
@@ -113,7 +120,7 @@ export class MessageSync {
 
   /** One bulk read for `ids`, then per-conversation catch-up where more remain or live ones wait. */
   private async replay(ids: readonly string[]): Promise<{ replayed: number; unknown: string[] }> {
-    const states = ids.map((id) => [id, this.state(id)] as const);
+    const states = ids.map((id) => [id, this.busyOf(id)] as const);
     let finish!: (n: number) => void;
     const bulk = new Promise<number>((resolve) => {
       finish = resolve;
@@ -125,19 +132,19 @@ export class MessageSync {
     let unknown: string[] = [];
     const followUps: string[] = [];
     try {
-      const positions = Object.fromEntries(mine.map(([id, s]) => [id, s.seq]));
+      const positions = Object.fromEntries(mine.map(([id]) => [id, this.position(id) ?? 0]));
       const missed = await this.chat.missedSince(this.conn.userId, positions, this.batch);
       unknown = missed.unknown;
       for (const conv of missed.conversations) {
-        const state = this.state(conv.conversationId);
+        const id = conv.conversationId;
         for (const message of conv.messages) {
-          if (message.seq > state.seq) {
-            this.deliver(state, message);
+          if (message.seq > (this.position(id) ?? 0)) {
+            this.deliver(id, message, undefined, true);
             replayed += 1;
             await this.conn.drain();
           }
         }
-        if (conv.hasMore) state.again = true;
+        if (conv.hasMore) this.busyOf(id).again = true;
       }
     } finally {
       finish(replayed);
@@ -146,8 +153,9 @@ export class MessageSync {
         if (s.again || s.buffer.size > 0) followUps.push(id);
         if (unknown.includes(id)) {
           s.buffer.clear();
-          this.conversations.delete(id);
-        }
+          this.positions?.delete(id);
+          this.busy?.delete(id);
+        } else this.settle(id);
       }
     }
     const more = await Promise.all(followUps.map((id) => this.catchUp(id)));
@@ -158,66 +166,99 @@ export class MessageSync {
     return { replayed, unknown };
   }
 
-  private catchUp(conversationId: string): Promise<number> {
-    const state = this.state(conversationId);
-    if (state.running) {
-      state.again = true;
-      return state.running;
+  private catchUp(id: string): Promise<number> {
+    const busy = this.busyOf(id);
+    if (busy.running) {
+      busy.again = true;
+      return busy.running;
     }
-    state.running = this.catchUpLoop(conversationId, state).finally(() => {
-      state.running = undefined;
+    const running = this.catchUpLoop(id, busy).finally(() => {
+      busy.running = undefined;
+      this.settle(id);
     });
-    return state.running;
+    busy.running = running;
+    return running;
   }
 
-  private async catchUpLoop(conversationId: string, state: ConversationState): Promise<number> {
+  private async catchUpLoop(id: string, busy: Busy): Promise<number> {
     let replayed = 0;
     for (let round = 0; round < MAX_ROUNDS && this.conn.open; round++) {
-      state.again = false;
+      busy.again = false;
       const missed = await this.chat.missedSince(
         this.conn.userId,
-        { [conversationId]: state.seq },
+        { [id]: this.position(id) ?? 0 },
         this.batch,
       );
       const conv = missed.conversations[0];
       if (!conv) {
-        state.buffer.clear(); // no longer a member
+        busy.buffer.clear(); // no longer a member
         break;
       }
       for (const message of conv.messages) {
-        if (message.seq > state.seq) {
-          this.deliver(state, message);
+        if (message.seq > (this.position(id) ?? 0)) {
+          this.deliver(id, message, undefined, true);
           replayed += 1;
           await this.conn.drain();
         }
       }
       if (conv.hasMore) continue;
-      this.drain(state);
-      if (state.buffer.size === 0 && !state.again) break;
+      this.drainBuffer(id, busy);
+      if (busy.buffer.size === 0 && !busy.again) break;
     }
     return replayed;
   }
 
-  /** Delivers the buffered messages that follow on from `state.seq`, drops those already held. */
-  private drain(state: ConversationState) {
-    for (const seq of state.buffer.keys()) if (seq <= state.seq) state.buffer.delete(seq);
-    for (let next = state.buffer.get(state.seq + 1); next; next = state.buffer.get(state.seq + 1)) {
-      state.buffer.delete(next.seq);
-      this.deliver(state, next);
+  /** Delivers the buffered messages that follow on from the position, drops those already held. */
+  private drainBuffer(id: string, busy: Busy) {
+    const { buffer } = busy;
+    const held = this.position(id) ?? 0;
+    for (const seq of buffer.keys()) if (seq <= held) buffer.delete(seq);
+    for (
+      let next = buffer.get((this.position(id) ?? 0) + 1);
+      next;
+      next = buffer.get((this.position(id) ?? 0) + 1)
+    ) {
+      buffer.delete(next.seq);
+      this.deliver(id, next, undefined, false);
     }
   }
 
-  private deliver(state: ConversationState, message: ChatMessage, json?: string) {
-    state.seq = message.seq;
-    this.conn.sendJson(json ?? JSON.stringify({ type: 'message.new', message }), 'message.new');
+  /** Sends one message and moves the position; replayed ones are `paced` (the replay waits in drain()). */
+  private deliver(id: string, message: ChatMessage, frame: Buffer | string | undefined, paced: boolean) {
+    this.setPosition(id, message.seq);
+    const sent = this.conn.sendFrame(frame ?? JSON.stringify({ type: 'message.new', message }), false, paced);
+    // live deliveries are counted by the gateway, once per event for all its sockets
+    if (sent && frame === undefined) this.metrics.messagesOut.inc({ type: 'message.new' });
+    return sent;
   }
 
-  private state(conversationId: string): ConversationState {
-    let state = this.conversations.get(conversationId);
-    if (!state) {
-      state = { seq: 0, buffer: new Map(), running: undefined, again: false };
-      this.conversations.set(conversationId, state);
+  private setPosition(id: string, seq: number) {
+    this.positions ??= new Map();
+    this.positions.set(id, seq);
+  }
+
+  private busyOf(id: string): Busy {
+    this.busy ??= new Map();
+    let busy = this.busy.get(id);
+    if (!busy) {
+      busy = { buffer: new Map(), running: undefined, again: false };
+      this.busy.set(id, busy);
     }
-    return state;
+    return busy;
+  }
+
+  /** Forgets a conversation's busy state once nothing runs, waits or is held for it. */
+  private settle(id: string) {
+    const busy = this.busy?.get(id);
+    if (busy && !busy.running && !busy.again && busy.buffer.size === 0) this.busy!.delete(id);
+    if (this.busy?.size === 0) this.busy = undefined;
+  }
+
+  private whenReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiting ??= [];
+      this.waiting.push(resolve);
+    });
   }
 }

@@ -1,8 +1,11 @@
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import { MAX_FRAME_BYTES } from '@kith/contract';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import type { WebSocket } from 'ws';
 import { caller, requireAuth } from '../modules/auth/authenticate.ts';
 import { AppError } from '../platform/errors.ts';
 import { responses } from '../platform/http/schemas.ts';
@@ -44,6 +47,19 @@ export function originAllowed(
   return new URL(origin).host === host;
 }
 
+/**
+ * Lets the upgrade's request and reply be collected once the socket is open: @fastify/websocket
+ * leaves an `error` listener on the socket that holds the Fastify request and reply (with its child
+ * logger, headers and the raw request), and the TCP socket still points at the ServerResponse the
+ * upgrade was routed with. An idle connection would carry all of it for its whole life. The
+ * gateway puts its own, shared, `error` listener in place.
+ */
+function releaseUpgradeRequest(socket: WebSocket, request: FastifyRequest) {
+  socket.removeAllListeners('error');
+  const tcp = request.raw.socket as Socket & { _httpMessage?: ServerResponse | null };
+  tcp._httpMessage?.detachSocket(tcp);
+}
+
 /** `POST /realtime/ticket` and the WebSocket at `GET /realtime?ticket=…` (authenticated before the upgrade). */
 export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRoutesOptions) {
   const { gateway, tickets, sessions, corsOrigins } = options;
@@ -53,6 +69,7 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
       await gateway.close();
     },
     // ws closes the socket itself on a protocol error (1007, 1009…); nothing to add but a log line
+    // (once the gateway holds the socket, its own listener logs them)
     errorHandler: (err, _socket, request) => {
       request.log.debug({ err }, 'websocket error');
     },
@@ -98,6 +115,8 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
     },
     (socket, request) => {
       const identity = identities.get(request);
+      identities.delete(request);
+      releaseUpgradeRequest(socket, request);
       if (!identity) return socket.close(1011, 'server error');
       gateway.accept(socket, identity.userId, identity.sessionId);
     },
