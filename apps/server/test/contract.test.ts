@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createKithClient } from '@kith/contract';
 import { describe, expect, it } from 'vitest';
-import { CONTRACT_FILES, generateContract, REPO_ROOT } from '../src/cli/contract.ts';
+import { CONTRACT_FILES, generateContract, PUBLISHED_OPENAPI, REPO_ROOT } from '../src/cli/contract.ts';
+import { breakingChanges } from '../src/cli/contract-compat.ts';
 import { buildTestApp } from './helpers/app.ts';
 
 type Schema = Record<string, unknown>;
@@ -75,6 +76,11 @@ describe('API contract', () => {
     );
   });
 
+  it('makes no breaking change to the published contract', async () => {
+    const published = JSON.parse(await readFile(join(REPO_ROOT, PUBLISHED_OPENAPI), 'utf8'));
+    expect(breakingChanges(published, document as never)).toEqual([]);
+  });
+
   it('names every operation once', () => {
     const ids = operations.map((o) => o.operation.operationId);
     for (const [i, id] of ids.entries()) expect(id, operations[i]!.name).toMatch(/^[a-z][A-Za-z0-9]*$/);
@@ -88,7 +94,9 @@ describe('API contract', () => {
       expect(successes, `${name} declares no 2xx response`).not.toHaveLength(0);
       for (const status of successes) {
         if (status === '204') continue;
-        expect(responses[status]?.content?.['application/json']?.schema, `${name} ${status}`).toBeDefined();
+        // JSON for the API; a binary media type (image/webp) for files
+        const content = responses[status]?.content ?? {};
+        expect(Object.values(content)[0]?.schema, `${name} ${status}`).toBeDefined();
       }
       expect(responses['400']?.content?.['application/json']?.schema, `${name} 400`).toEqual({
         $ref: '#/components/schemas/ErrorResponse',

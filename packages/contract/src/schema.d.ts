@@ -297,6 +297,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My conversations, latest activity first, with unread counts and last messages */
+        get: operations["listConversations"];
+        put?: never;
+        /** Open the direct conversation with one user (the existing one: 200), or create a group */
+        post: operations["createConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A conversation I am a member of, with its members */
+        get: operations["getConversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a member to a group I administer (201; 200 when already a member) */
+        post: operations["addConversationMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/members/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a member of a group I administer, or leave (my own username) */
+        delete: operations["removeConversationMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A page of messages in seq order: the newest, before a seq, or after a seq */
+        get: operations["listMessages"];
+        put?: never;
+        /** Send a message with text, media or both (201; 200 with duplicate true when this clientMessageId was sent before) */
+        post: operations["sendMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move my read marker forward to a seq (never back, never past the last message) */
+        post: operations["markConversationRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/feed": {
         parameters: {
             query?: never;
@@ -471,6 +575,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an image (multipart/form-data, one file part); processed asynchronously
+         * @description JPEG, PNG, WebP, GIF or AVIF, told from the bytes. Poll GET /media/{id} until `ready` or `failed`.
+         */
+        post: operations["uploadMedia"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Scaled shape: get a presigned PUT to upload an image straight to S3
+         * @description PUT exactly `size` bytes with the given headers, then POST /media/{id}/complete.
+         */
+        post: operations["createDirectUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A medium: status, variant URLs, dimensions, placeholder */
+        get: operations["getMedia"];
+        put?: never;
+        post?: never;
+        /** Delete my medium (attached ones go with their post or message) */
+        delete: operations["deleteMedia"];
+        options?: never;
+        head?: never;
+        /** Set the alt text of my medium */
+        patch: operations["updateMedia"];
+        trace?: never;
+    };
+    "/api/v1/media/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Scaled shape: the direct upload is done; check it and start processing */
+        post: operations["completeDirectUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A variant image (public media as is; private media through a signed, expiring URL)
+         * @description URLs come from the Media and Post views; they are not built by clients.
+         */
+        get: operations["getMediaFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete my message (its seq stays, shown as deleted) */
+        delete: operations["deleteMessage"];
+        options?: never;
+        head?: never;
+        /** Edit my message */
+        patch: operations["editMessage"];
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -589,6 +807,23 @@ export interface paths {
         post?: never;
         /** Remove my reaction */
         delete: operations["unreact"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/realtime/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A single-use ticket (30 s) that opens the realtime WebSocket on any instance */
+        post: operations["createRealtimeTicket"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -796,6 +1031,32 @@ export interface components {
                 end: number;
                 username: string;
             })[];
+            media: {
+                /** Format: uuid */
+                id: string;
+                alt: string;
+                width: number;
+                height: number;
+                animated: boolean;
+                placeholder: string | null;
+                /** @description WebP images: thumb fits 320 px, large 1,600 px */
+                variants: {
+                    thumb: {
+                        /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                        url: string;
+                        width: number;
+                        height: number;
+                    };
+                    large: {
+                        /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                        url: string;
+                        width: number;
+                        height: number;
+                    };
+                };
+                /** @description When the signed URLs stop working; null when they never do (public media) */
+                urlsExpireAt: string | null;
+            }[];
             counts: {
                 comments: number;
                 reactions: {
@@ -2461,6 +2722,1120 @@ export interface operations {
             };
         };
     };
+    listConversations: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            kind: "direct" | "group";
+                            title: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            lastMessageAt: string;
+                            lastSeq: number;
+                            lastReadSeq: number;
+                            /** @description Messages from others after my read marker */
+                            unreadCount: number;
+                            lastMessage: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                conversationId: string;
+                                /** @description Position in the conversation: 1, 2, 3… with no gaps */
+                                seq: number;
+                                /** @description null once the sender’s account is erased */
+                                senderId: string | null;
+                                clientMessageId: string;
+                                /** @description Empty when deleted, or when the message is media only */
+                                body: string;
+                                /** @description In the order sent; signed, expiring URLs (see urlsExpireAt); empty when deleted */
+                                media: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    alt: string;
+                                    width: number;
+                                    height: number;
+                                    animated: boolean;
+                                    placeholder: string | null;
+                                    /** @description WebP images: thumb fits 320 px, large 1,600 px */
+                                    variants: {
+                                        thumb: {
+                                            /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                            url: string;
+                                            width: number;
+                                            height: number;
+                                        };
+                                        large: {
+                                            /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                            url: string;
+                                            width: number;
+                                            height: number;
+                                        };
+                                    };
+                                    /** @description When the signed URLs stop working; null when they never do (public media) */
+                                    urlsExpireAt: string | null;
+                                }[];
+                                /** Format: date-time */
+                                createdAt: string;
+                                editedAt: string | null;
+                                deleted: boolean;
+                            } | null;
+                            /** @description The other member of a direct conversation */
+                            peer: components["schemas"]["UserSummary"] | null;
+                        }[];
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createConversation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The other members. One username and no title: the direct conversation with that user (the existing one if any); otherwise a group. */
+                    usernames: string[];
+                    title?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        kind: "direct" | "group";
+                        title: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        lastMessageAt: string;
+                        lastSeq: number;
+                        lastReadSeq: number;
+                        /** @description Messages from others after my read marker */
+                        unreadCount: number;
+                        lastMessage: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            conversationId: string;
+                            /** @description Position in the conversation: 1, 2, 3… with no gaps */
+                            seq: number;
+                            /** @description null once the sender’s account is erased */
+                            senderId: string | null;
+                            clientMessageId: string;
+                            /** @description Empty when deleted, or when the message is media only */
+                            body: string;
+                            /** @description In the order sent; signed, expiring URLs (see urlsExpireAt); empty when deleted */
+                            media: {
+                                /** Format: uuid */
+                                id: string;
+                                alt: string;
+                                width: number;
+                                height: number;
+                                animated: boolean;
+                                placeholder: string | null;
+                                /** @description WebP images: thumb fits 320 px, large 1,600 px */
+                                variants: {
+                                    thumb: {
+                                        /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                        url: string;
+                                        width: number;
+                                        height: number;
+                                    };
+                                    large: {
+                                        /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                        url: string;
+                                        width: number;
+                                        height: number;
+                                    };
+                                };
+                                /** @description When the signed URLs stop working; null when they never do (public media) */
+                                urlsExpireAt: string | null;
+                            }[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            editedAt: string | null;
+                            deleted: boolean;
+                        } | null;
+                        /** @description The other member of a direct conversation */
+                        peer: components["schemas"]["UserSummary"] | null;
+                        myRole: "admin" | "member";
+                        members: {
+                            user: components["schemas"]["UserSummary"];
+                            role: "admin" | "member";
+                            /** Format: date-time */
+                            joinedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        kind: "direct" | "group";
+                        title: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        lastMessageAt: string;
+                        lastSeq: number;
+                        lastReadSeq: number;
+                        /** @description Messages from others after my read marker */
+                        unreadCount: number;
+                        lastMessage: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            conversationId: string;
+                            /** @description Position in the conversation: 1, 2, 3… with no gaps */
+                            seq: number;
+                            /** @description null once the sender’s account is erased */
+                            senderId: string | null;
+                            clientMessageId: string;
+                            /** @description Empty when deleted, or when the message is media only */
+                            body: string;
+                            /** @description In the order sent; signed, expiring URLs (see urlsExpireAt); empty when deleted */
+                            media: {
+                                /** Format: uuid */
+                                id: string;
+                                alt: string;
+                                width: number;
+                                height: number;
+                                animated: boolean;
+                                placeholder: string | null;
+                                /** @description WebP images: thumb fits 320 px, large 1,600 px */
+                                variants: {
+                                    thumb: {
+                                        /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                        url: string;
+                                        width: number;
+                                        height: number;
+                                    };
+                                    large: {
+                                        /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                        url: string;
+                                        width: number;
+                                        height: number;
+                                    };
+                                };
+                                /** @description When the signed URLs stop working; null when they never do (public media) */
+                                urlsExpireAt: string | null;
+                            }[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            editedAt: string | null;
+                            deleted: boolean;
+                        } | null;
+                        /** @description The other member of a direct conversation */
+                        peer: components["schemas"]["UserSummary"] | null;
+                        myRole: "admin" | "member";
+                        members: {
+                            user: components["schemas"]["UserSummary"];
+                            role: "admin" | "member";
+                            /** Format: date-time */
+                            joinedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        kind: "direct" | "group";
+                        title: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        lastMessageAt: string;
+                        lastSeq: number;
+                        lastReadSeq: number;
+                        /** @description Messages from others after my read marker */
+                        unreadCount: number;
+                        lastMessage: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            conversationId: string;
+                            /** @description Position in the conversation: 1, 2, 3… with no gaps */
+                            seq: number;
+                            /** @description null once the sender’s account is erased */
+                            senderId: string | null;
+                            clientMessageId: string;
+                            /** @description Empty when deleted, or when the message is media only */
+                            body: string;
+                            /** @description In the order sent; signed, expiring URLs (see urlsExpireAt); empty when deleted */
+                            media: {
+                                /** Format: uuid */
+                                id: string;
+                                alt: string;
+                                width: number;
+                                height: number;
+                                animated: boolean;
+                                placeholder: string | null;
+                                /** @description WebP images: thumb fits 320 px, large 1,600 px */
+                                variants: {
+                                    thumb: {
+                                        /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                        url: string;
+                                        width: number;
+                                        height: number;
+                                    };
+                                    large: {
+                                        /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                        url: string;
+                                        width: number;
+                                        height: number;
+                                    };
+                                };
+                                /** @description When the signed URLs stop working; null when they never do (public media) */
+                                urlsExpireAt: string | null;
+                            }[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            editedAt: string | null;
+                            deleted: boolean;
+                        } | null;
+                        /** @description The other member of a direct conversation */
+                        peer: components["schemas"]["UserSummary"] | null;
+                        myRole: "admin" | "member";
+                        members: {
+                            user: components["schemas"]["UserSummary"];
+                            role: "admin" | "member";
+                            /** Format: date-time */
+                            joinedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    addConversationMember: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    username: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: components["schemas"]["UserSummary"];
+                        role: "admin" | "member";
+                        /** Format: date-time */
+                        joinedAt: string;
+                    };
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        user: components["schemas"]["UserSummary"];
+                        role: "admin" | "member";
+                        /** Format: date-time */
+                        joinedAt: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    removeConversationMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listMessages: {
+        parameters: {
+            query?: {
+                /** @description Messages with a lower seq (older); at most one of before/after */
+                before?: string;
+                /** @description Messages with a higher seq (newer) */
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description In seq order, oldest first */
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            conversationId: string;
+                            /** @description Position in the conversation: 1, 2, 3… with no gaps */
+                            seq: number;
+                            /** @description null once the sender’s account is erased */
+                            senderId: string | null;
+                            clientMessageId: string;
+                            /** @description Empty when deleted, or when the message is media only */
+                            body: string;
+                            /** @description In the order sent; signed, expiring URLs (see urlsExpireAt); empty when deleted */
+                            media: {
+                                /** Format: uuid */
+                                id: string;
+                                alt: string;
+                                width: number;
+                                height: number;
+                                animated: boolean;
+                                placeholder: string | null;
+                                /** @description WebP images: thumb fits 320 px, large 1,600 px */
+                                variants: {
+                                    thumb: {
+                                        /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                        url: string;
+                                        width: number;
+                                        height: number;
+                                    };
+                                    large: {
+                                        /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                        url: string;
+                                        width: number;
+                                        height: number;
+                                    };
+                                };
+                                /** @description When the signed URLs stop working; null when they never do (public media) */
+                                urlsExpireAt: string | null;
+                            }[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            editedAt: string | null;
+                            deleted: boolean;
+                        }[];
+                        /** @description More messages lie beyond this page in the direction asked */
+                        hasMore: boolean;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    sendMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Text, media (up to 4), or both */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Chosen by the client (printable ASCII); sending again with the same id returns the same message */
+                    clientMessageId: string;
+                    /** @description Must not be blank unless the message carries media */
+                    body?: string;
+                    /** @description Your own uploads with status `ready`, not attached anywhere yet, in display order */
+                    mediaIds?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            conversationId: string;
+                            /** @description Position in the conversation: 1, 2, 3… with no gaps */
+                            seq: number;
+                            /** @description null once the sender’s account is erased */
+                            senderId: string | null;
+                            clientMessageId: string;
+                            /** @description Empty when deleted, or when the message is media only */
+                            body: string;
+                            /** @description In the order sent; signed, expiring URLs (see urlsExpireAt); empty when deleted */
+                            media: {
+                                /** Format: uuid */
+                                id: string;
+                                alt: string;
+                                width: number;
+                                height: number;
+                                animated: boolean;
+                                placeholder: string | null;
+                                /** @description WebP images: thumb fits 320 px, large 1,600 px */
+                                variants: {
+                                    thumb: {
+                                        /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                        url: string;
+                                        width: number;
+                                        height: number;
+                                    };
+                                    large: {
+                                        /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                        url: string;
+                                        width: number;
+                                        height: number;
+                                    };
+                                };
+                                /** @description When the signed URLs stop working; null when they never do (public media) */
+                                urlsExpireAt: string | null;
+                            }[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            editedAt: string | null;
+                            deleted: boolean;
+                        };
+                        /** @description true when this clientMessageId had been sent before */
+                        duplicate: boolean;
+                    };
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            conversationId: string;
+                            /** @description Position in the conversation: 1, 2, 3… with no gaps */
+                            seq: number;
+                            /** @description null once the sender’s account is erased */
+                            senderId: string | null;
+                            clientMessageId: string;
+                            /** @description Empty when deleted, or when the message is media only */
+                            body: string;
+                            /** @description In the order sent; signed, expiring URLs (see urlsExpireAt); empty when deleted */
+                            media: {
+                                /** Format: uuid */
+                                id: string;
+                                alt: string;
+                                width: number;
+                                height: number;
+                                animated: boolean;
+                                placeholder: string | null;
+                                /** @description WebP images: thumb fits 320 px, large 1,600 px */
+                                variants: {
+                                    thumb: {
+                                        /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                        url: string;
+                                        width: number;
+                                        height: number;
+                                    };
+                                    large: {
+                                        /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                        url: string;
+                                        width: number;
+                                        height: number;
+                                    };
+                                };
+                                /** @description When the signed URLs stop working; null when they never do (public media) */
+                                urlsExpireAt: string | null;
+                            }[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            editedAt: string | null;
+                            deleted: boolean;
+                        };
+                        /** @description true when this clientMessageId had been sent before */
+                        duplicate: boolean;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    markConversationRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The newest seq the user has seen */
+                    seq: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        lastReadSeq: number;
+                        unreadCount: number;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     getFeed: {
         parameters: {
             query?: {
@@ -3523,6 +4898,854 @@ export interface operations {
             };
         };
     };
+    uploadMedia: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @enum {string} */
+                        status: "processing";
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createDirectUpload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Exact size in bytes of the file to be PUT */
+                    size: number;
+                    fileName?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @enum {string} */
+                        status: "uploading";
+                        upload: {
+                            /** @enum {string} */
+                            method: "PUT";
+                            url: string;
+                            headers: {
+                                [key: string]: string;
+                            };
+                            /** Format: date-time */
+                            expiresAt: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        status: "uploading" | "processing" | "ready" | "failed";
+                        failureReason: "too_many_pixels" | "corrupt" | "unsupported" | null;
+                        /** @description Of the original, as read from its bytes */
+                        mimeType: string | null;
+                        /** @description Sanitized; empty for anyone but the owner */
+                        fileName: string;
+                        alt: string;
+                        width: number | null;
+                        height: number | null;
+                        animated: boolean;
+                        placeholder: string | null;
+                        variants: {
+                            thumb: {
+                                /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                url: string;
+                                width: number;
+                                height: number;
+                            };
+                            large: {
+                                /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                url: string;
+                                width: number;
+                                height: number;
+                            };
+                        } | null;
+                        /** @description When the signed URLs stop working; null when they never do (public media) */
+                        urlsExpireAt: string | null;
+                        attached: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    alt: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        status: "uploading" | "processing" | "ready" | "failed";
+                        failureReason: "too_many_pixels" | "corrupt" | "unsupported" | null;
+                        /** @description Of the original, as read from its bytes */
+                        mimeType: string | null;
+                        /** @description Sanitized; empty for anyone but the owner */
+                        fileName: string;
+                        alt: string;
+                        width: number | null;
+                        height: number | null;
+                        animated: boolean;
+                        placeholder: string | null;
+                        variants: {
+                            thumb: {
+                                /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                url: string;
+                                width: number;
+                                height: number;
+                            };
+                            large: {
+                                /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                url: string;
+                                width: number;
+                                height: number;
+                            };
+                        } | null;
+                        /** @description When the signed URLs stop working; null when they never do (public media) */
+                        urlsExpireAt: string | null;
+                        attached: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    completeDirectUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @enum {string} */
+                        status: "processing";
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getMediaFile: {
+        parameters: {
+            query?: {
+                expires?: number;
+                sig?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                file: "thumb.webp" | "large.webp";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description No content */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    editMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Must not be blank unless the message carries media */
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        conversationId: string;
+                        /** @description Position in the conversation: 1, 2, 3… with no gaps */
+                        seq: number;
+                        /** @description null once the sender’s account is erased */
+                        senderId: string | null;
+                        clientMessageId: string;
+                        /** @description Empty when deleted, or when the message is media only */
+                        body: string;
+                        /** @description In the order sent; signed, expiring URLs (see urlsExpireAt); empty when deleted */
+                        media: {
+                            /** Format: uuid */
+                            id: string;
+                            alt: string;
+                            width: number;
+                            height: number;
+                            animated: boolean;
+                            placeholder: string | null;
+                            /** @description WebP images: thumb fits 320 px, large 1,600 px */
+                            variants: {
+                                thumb: {
+                                    /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                    url: string;
+                                    width: number;
+                                    height: number;
+                                };
+                                large: {
+                                    /** @description Immutable for public media; signed and expiring (see urlsExpireAt) otherwise */
+                                    url: string;
+                                    width: number;
+                                    height: number;
+                                };
+                            };
+                            /** @description When the signed URLs stop working; null when they never do (public media) */
+                            urlsExpireAt: string | null;
+                        }[];
+                        /** Format: date-time */
+                        createdAt: string;
+                        editedAt: string | null;
+                        deleted: boolean;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     listNotifications: {
         parameters: {
             query?: {
@@ -3733,6 +5956,8 @@ export interface operations {
                 "application/json": {
                     text: string;
                     visibility?: "public" | "friends" | "private";
+                    /** @description Your own uploads with status `ready`, not attached anywhere yet, in display order */
+                    mediaIds?: string[];
                 };
             };
         };
@@ -4279,6 +6504,67 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createRealtimeTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Single use; pass as `?ticket=` on the WebSocket upgrade */
+                        ticket: string;
+                        /** @description Seconds the ticket stays valid */
+                        expiresIn: number;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -17,6 +17,12 @@ import { createPlatform } from '../platform/platform.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
+/**
+ * The contract as last published to clients. `npm run contract -- --publish` replaces it with the
+ * current document; until then every change must be backward compatible (test/contract.test.ts).
+ */
+export const PUBLISHED_OPENAPI = 'packages/contract/openapi.published.json';
+
 export const CONTRACT_FILES = {
   openapi: 'packages/contract/openapi.json',
   types: 'packages/contract/src/schema.d.ts',
@@ -210,9 +216,14 @@ async function main(argv: readonly string[]): Promise<number> {
     );
     return 1;
   }
-  for (const [path, content] of await generateContract()) {
+  const generated = await generateContract();
+  for (const [path, content] of generated) {
     await writeFile(join(REPO_ROOT, path), content);
     process.stdout.write(`contract: wrote ${path}\n`);
+  }
+  if (argv.includes('--publish')) {
+    await writeFile(join(REPO_ROOT, PUBLISHED_OPENAPI), generated.get(CONTRACT_FILES.openapi)!);
+    process.stdout.write(`contract: published ${PUBLISHED_OPENAPI}\n`);
   }
   return 0;
 }

@@ -222,9 +222,15 @@ export async function mediaRoutes(app: FastifyInstance, deps: MediaRoutesDeps): 
         operationId: 'getMediaFile',
         params: FileParams,
         querystring: SignedQuery,
-        produces: ['image/webp'],
         response: responses(
-          { 200: Type.Unsafe<unknown>({ type: 'string', format: 'binary' }), 304: Empty },
+          {
+            // the file is image/webp; errors stay application/json like everywhere else
+            200: Type.Unsafe<unknown>({
+              description: 'The image',
+              content: { 'image/webp': { schema: { type: 'string', format: 'binary' } } },
+            }),
+            304: Empty,
+          },
           403,
           404,
         ),
