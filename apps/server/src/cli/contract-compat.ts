@@ -66,7 +66,7 @@ export function breakingChanges(published: Document, current: Document): string[
       else compareResponse(`${where}.${name}`, prop, a.properties[name], depth + 1);
     }
     const [bl, al] = [literals(b), literals(a)];
-    if (bl && al && al.some((v) => !bl.includes(v)))
+    if (bl && al?.some((v) => !bl.includes(v)))
       problems.push(`${where}: response may now hold values clients do not know`);
     if (b.items && a.items) compareResponse(`${where}[]`, b.items, a.items, depth + 1);
   };
