@@ -11,7 +11,7 @@
  *
  *   npm run bench:realtime       (TEST_DATABASE_URL=… to use the machine's Postgres)
  *   RT_CONNECTIONS=2000 RT_RATES=200,500 npm run bench:realtime    (smaller, on a busy machine)
- *   RT_HEAP_SNAPSHOT=/tmp/dir …  also writes heap snapshots of the idle Kith instance
+ *   RT_HEAP_SNAPSHOT=/tmp/dir …  also writes heap snapshots before/after the idle sockets (RSS then inflated)
  *   RT_CPU_PROF=/tmp/dir …       and CPU profiles of both Kith instances
  *
  * The same file is the helper processes it starts (RT_ROLE=kith | raw | relay): the server under
@@ -62,7 +62,7 @@ async function rawServer(port: number) {
       for (let i = 0; i < n; i++) {
         const head = `{"type":"message.new","message":{"seq":${i + 1},"body":"`;
         const frame = Buffer.from(`${head}${'x'.repeat(Math.max(0, size - head.length - 3))}"}}`);
-        for (const client of wss.clients) client.send(frame);
+        for (const client of wss.clients) client.send(frame, { binary: false });
       }
       return res.end('sent');
     }
@@ -163,18 +163,20 @@ async function driver() {
     return users;
   };
 
+  let api = '';
   /** Opens `count` authenticated sockets for `token`, each resolved once its `hello` arrived. */
   const openSockets = async (
     base: string,
     token: string,
     count: number,
-    onMessage?: (data: Buffer) => void,
+    onMessage?: (data: Buffer, isBinary: boolean) => void,
   ) => {
     const sockets: Socket[] = [];
     for (let i = 0; i < count; i += 50) {
       const batch = await Promise.all(
         Array.from({ length: Math.min(50, count - i) }, async () => {
-          const { ticket } = (await post(`${base}/api/v1/realtime/ticket`, token)) as { ticket: string };
+          // tickets come from the API instance (as in the scaled shape), sockets open on `base`
+          const { ticket } = (await post(`${api}/api/v1/realtime/ticket`, token)) as { ticket: string };
           const ws = new WebSocket(`${base.replace('http', 'ws')}/api/v1/realtime?ticket=${ticket}`, {
             perMessageDeflate: false,
           });
@@ -191,7 +193,11 @@ async function driver() {
     return sockets;
   };
 
-  const openRaw = async (base: string, count: number, onMessage: () => void) => {
+  const openRaw = async (
+    base: string,
+    count: number,
+    onMessage: (data: Buffer, isBinary: boolean) => void,
+  ) => {
     const sockets: Socket[] = [];
     for (let i = 0; i < count; i += 100) {
       const batch = await Promise.all(
@@ -358,11 +364,12 @@ async function driver() {
         nodeArgs: [
           '--expose-gc',
           ...(CPU_PROFILES
-            ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILES, '--cpu-prof-name', `${what}.cpuprofile`]
+            ? ['--cpu-prof', '--cpu-prof-dir', join(CPU_PROFILES, what.replace(' ', ''))]
             : []),
         ],
       });
     const one = await kithProcess('Kith 1', p1, await freePort(), 'api,realtime');
+    api = one.url;
     const two = await kithProcess('Kith 2', p2, probe2, 'realtime');
     const raw = await startNode({
       what: 'bare ws',
@@ -393,11 +400,13 @@ async function driver() {
     let kithCount = counter(deliveries);
     let frameBytes = 0;
     const NEW = Buffer.from('{"type":"message.new"');
+    // every event must arrive as a text frame whose JSON starts with its type
+    const isNew = (d: Buffer, isBinary: boolean) => !isBinary && d.subarray(0, NEW.length).equals(NEW);
     const receivers: Socket[] = [];
     for (const m of members) {
       receivers.push(
-        ...(await openSockets(one.url, m.token, FANOUT_SOCKETS / members.length, (d) => {
-          if (d.subarray(0, NEW.length).equals(NEW)) {
+        ...(await openSockets(one.url, m.token, FANOUT_SOCKETS / members.length, (d, isBinary) => {
+          if (isNew(d, isBinary)) {
             frameBytes = d.length;
             kithCount.tick();
           }
@@ -405,7 +414,9 @@ async function driver() {
       );
     }
     let rawCount = counter(deliveries);
-    const rawSockets = await openRaw(raw.url, FANOUT_SOCKETS, () => rawCount.tick());
+    const rawSockets = await openRaw(raw.url, FANOUT_SOCKETS, (d, isBinary) => {
+      if (isNew(d, isBinary)) rawCount.tick();
+    });
     const [senderSocket] = await openSockets(one.url, sender.token, 1);
     const kithRounds: number[] = [];
     const rawRounds: number[] = [];
@@ -424,7 +435,10 @@ async function driver() {
         );
       }
       await within(kithCount.reached, 60_000, 'Kith fan-out').catch((err) => {
-        console.error('kith count', kithCount.count, receivers.filter((r) => r.readyState !== r.OPEN).length);
+        const closed = receivers.filter((r) => r.readyState !== r.OPEN).length;
+        console.error(
+          `Kith fan-out: ${kithCount.count} of ${deliveries} delivered, ${closed} sockets closed`,
+        );
         throw err;
       });
       const kith = deliveries / ((performance.now() - started) / 1000);
@@ -456,10 +470,21 @@ async function driver() {
     );
     const sentAt = new Map<string, number>();
     let latencies: number[] = [];
-    let got = counter(0);
-    const onDelivery = (d: Buffer) => {
+    let ackLatencies: number[] = [];
+    let acked = counter(0);
+    const ACK = Buffer.from('{"type":"message.ack"');
+    const onAck = (d: Buffer) => {
       const at = performance.now();
-      if (!d.subarray(0, NEW.length).equals(NEW)) return;
+      if (!d.subarray(0, ACK.length).equals(ACK)) return;
+      const sent = sentAt.get(JSON.parse(d.toString()).clientMessageId);
+      if (sent === undefined) return;
+      ackLatencies.push(at - sent);
+      acked.tick();
+    };
+    let got = counter(0);
+    const onDelivery = (d: Buffer, isBinary: boolean) => {
+      const at = performance.now();
+      if (!isNew(d, isBinary)) return;
       const sent = sentAt.get(JSON.parse(d.toString()).message.clientMessageId);
       if (sent === undefined) return;
       latencies.push(at - sent);
@@ -468,7 +493,7 @@ async function driver() {
     const recipients = (
       await Promise.all(pairs.map(({ b }) => openSockets(two.url, b.token, 1, onDelivery)))
     ).flat();
-    const senders = (await Promise.all(pairs.map(({ a }) => openSockets(one.url, a.token, 1)))).flat();
+    const senders = (await Promise.all(pairs.map(({ a }) => openSockets(one.url, a.token, 1, onAck)))).flat();
     const sendChat = (i: number) => {
       const id = randomUUID();
       sentAt.set(id, performance.now());
@@ -499,56 +524,77 @@ async function driver() {
       void pub.publish('bench:ping', `${id}${BODY}`);
     };
 
-    const measure = async (rate: number, send: (i: number) => void) => {
+    const waitFor = (promise: Promise<void>, ms: number) =>
+      Promise.race([promise, new Promise((r) => setTimeout(r, ms).unref())]);
+    const measure = async (rate: number, send: (i: number) => void, chat: boolean) => {
       const total = Math.round(rate * LATENCY_SECONDS);
       latencies = [];
+      ackLatencies = [];
       sentAt.clear();
       got = counter(total);
+      acked = counter(total);
       const started = performance.now();
       const sending = await openLoop(rate, LATENCY_SECONDS, send);
-      await Promise.race([got.reached, new Promise((r) => setTimeout(r, 15_000))]);
+      await waitFor(got.reached, 15_000);
+      const deliveredPerSecond = round(got.count / ((performance.now() - started) / 1000));
+      const delivered = got.count;
+      // a backlog left behind would slow the next run down: let every send be answered first
+      if (chat) await waitFor(acked.reached, 30_000);
       return {
         rate,
         ...sending,
-        deliveredPerSecond: round(got.count / ((performance.now() - started) / 1000)),
-        delivered: got.count,
-        lost: total - got.count,
+        deliveredPerSecond,
+        delivered,
+        notDeliveredIn15s: total - delivered,
         p50Ms: round(percentile(latencies, 50), 2),
         p99Ms: round(percentile(latencies, 99), 2),
+        ...(ackLatencies.length > 0
+          ? {
+              ackP50Ms: round(percentile(ackLatencies, 50), 2),
+              ackP99Ms: round(percentile(ackLatencies, 99), 2),
+            }
+          : {}),
       };
     };
-    await measure(Math.min(...RATES), sendChat); // warm-up, not reported
+    await measure(Math.min(...RATES), sendChat, true); // warm-up, not reported
     const latency: {
       kith: Awaited<ReturnType<typeof measure>>;
       redisRoundTrip: Awaited<ReturnType<typeof measure>>;
     }[] = [];
     for (const rate of RATES) {
-      const redisRoundTrip = await measure(rate, sendRedis);
-      const kith = await measure(rate, sendChat);
+      const redisRoundTrip = await measure(rate, sendRedis, false);
+      const kith = await measure(rate, sendChat, true);
       latency.push({ kith, redisRoundTrip });
+      // a rate this machine did not keep up with says nothing more at a higher one
+      if (kith.deliveredPerSecond < 0.9 * rate) break;
     }
     await closeAll([...recipients, ...senders]);
 
     // ---- idle connection memory -----------------------------------------------------------------
     const idleUsers = await signups(one.url, IDLE_USERS);
     const perUser = Math.ceil(IDLE_CONNECTIONS / IDLE_USERS);
-    const snapshot = async (name: string) => {
+    const snapshot = async (probe: number, name: string) => {
       if (!SNAPSHOTS) return;
-      await fetch(`http://127.0.0.1:${probe2}/snapshot?file=${join(SNAPSHOTS, name)}`);
+      await fetch(`http://127.0.0.1:${probe}/snapshot?file=${join(SNAPSHOTS, name)}`);
     };
+    // both servers have opened and closed the same few sockets before the first reading (warm code paths)
+    await closeAll(await openSockets(two.url, idleUsers[0]!.token, 100));
+    await closeAll(await openRaw(raw.url, 100, () => {}));
     const kithBefore = await memoryOf(`http://127.0.0.1:${probe2}`);
-    await snapshot('kith-before.heapsnapshot');
+    await snapshot(probe2, 'kith-before.heapsnapshot');
     const idle: Socket[] = [];
     for (let i = 0; i < IDLE_CONNECTIONS; i += perUser) {
       const user = idleUsers[i / perUser]!;
       idle.push(...(await openSockets(two.url, user.token, Math.min(perUser, IDLE_CONNECTIONS - i))));
     }
     const kithAfter = await memoryOf(`http://127.0.0.1:${probe2}`);
-    await snapshot('kith-after.heapsnapshot');
+    await snapshot(probe2, 'kith-after.heapsnapshot');
     await closeAll(idle);
     const rawBefore = await memoryOf(`http://127.0.0.1:${probeRaw}`);
+    await snapshot(probeRaw, 'raw-before.heapsnapshot');
     const rawIdle = await openRaw(raw.url, IDLE_CONNECTIONS, () => {});
     const rawAfter = await memoryOf(`http://127.0.0.1:${probeRaw}`);
+    await snapshot(probeRaw, 'raw-after.heapsnapshot');
     await closeAll(rawIdle);
 
     const per = (after: number, before: number) => Math.round((after - before) / IDLE_CONNECTIONS);

@@ -12,6 +12,8 @@ export interface ConnectionLimits {
 /** How long a closing socket may take to flush its close frame before it is cut. */
 const CLOSE_GRACE_MS = 2_000;
 const RATE_WINDOW_MS = 10_000;
+/** Every event is JSON: a text frame, also when it is handed to ws as a Buffer (ws would send binary). */
+const TEXT = { binary: false } as const;
 
 /** Largest send buffer seen by any connection of this process (for the high-water gauge). */
 let highWater = 0;
@@ -80,9 +82,9 @@ export class Connection {
     // Only frames a replay paces itself on (or sent while one waits) need ws to call back once written.
     if (paced || this.drainWaiters !== undefined) {
       this.onSent ??= () => this.wakeIfRoom();
-      socket.send(frame, this.onSent);
+      socket.send(frame, TEXT, this.onSent);
     } else {
-      socket.send(frame);
+      socket.send(frame, TEXT);
     }
     const after = socket.bufferedAmount;
     if (after > highWater) {

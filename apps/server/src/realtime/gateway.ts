@@ -1,5 +1,5 @@
 import { type ChatMessage, REALTIME_PROTOCOL } from '@kith/contract';
-import type { RawData, WebSocket } from 'ws';
+import { type RawData, WebSocket } from 'ws';
 import type { Config } from '../config.ts';
 import { SESSION_REVOKED_CHANNEL, USER_CHANGED_CHANNEL } from '../modules/auth/session-cache.ts';
 import type { Broker } from '../platform/broker/broker.ts';
@@ -43,10 +43,15 @@ const FORWARDED = new Set<string>([
 ]);
 const DROPPABLE = new Set<string>(['typing', 'presence']);
 
-/** Where a socket's shared listeners find its Connection. */
-const CONNECTION = Symbol('kith.connection');
-type OwnedSocket = WebSocket & { [CONNECTION]: Connection };
-const connectionOf = (socket: WebSocket) => (socket as OwnedSocket)[CONNECTION];
+/**
+ * The class of the gateway's sockets (ws's `WebSocket` option): the socket carries its Connection
+ * in a field of its own, where the listeners shared by every socket find it (no side table, and no
+ * property added to the object later, which would give each socket a property array).
+ */
+export class GatewaySocket extends WebSocket {
+  connection: Connection | undefined = undefined;
+}
+const connectionOf = (socket: WebSocket) => (socket as GatewaySocket).connection!;
 
 /**
  * The connection registry and broker fan-out of one instance. Each instance subscribes only to the
@@ -130,13 +135,13 @@ export class Gateway {
     }
     const conn = new Connection(socket, userId, sessionId, config, metrics.realtime);
     conn.sync = new MessageSync(conn, this.deps.chat, config.replayBatch, metrics.realtime);
-    (socket as OwnedSocket)[CONNECTION] = conn;
+    (socket as GatewaySocket).connection = conn;
     metrics.realtime.openSockets.inc();
     // the same listener functions for every socket: nothing per socket but the Connection
     socket.on('message', this.listeners.message);
     socket.on('pong', this.listeners.pong);
     socket.on('error', this.listeners.error);
-    socket.once('close', this.listeners.close);
+    socket.on('close', this.listeners.close); // ws emits it once
 
     const entry = this.register(conn);
     // Client messages wait until the user's channel is subscribed and the baseline read: a resume's

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import websocket from '@fastify/websocket';
+import websocket, { type WebsocketPluginOptions } from '@fastify/websocket';
 import { MAX_FRAME_BYTES } from '@kith/contract';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -9,7 +9,7 @@ import type { WebSocket } from 'ws';
 import { caller, requireAuth } from '../modules/auth/authenticate.ts';
 import { AppError } from '../platform/errors.ts';
 import { responses } from '../platform/http/schemas.ts';
-import type { Gateway } from './gateway.ts';
+import { type Gateway, GatewaySocket } from './gateway.ts';
 import type { SessionsPort } from './ports.ts';
 import type { Tickets } from './tickets.ts';
 
@@ -64,7 +64,13 @@ function releaseUpgradeRequest(socket: WebSocket, request: FastifyRequest) {
 export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRoutesOptions) {
   const { gateway, tickets, sessions, corsOrigins } = options;
   await app.register(websocket, {
-    options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false },
+    options: {
+      maxPayload: MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+      clientTracking: false,
+      // ws documents a subclass here; the plugin's types ask for ws's module export itself
+      WebSocket: GatewaySocket as unknown as NonNullable<WebsocketPluginOptions['options']>['WebSocket'],
+    },
     preClose: async () => {
       await gateway.close();
     },
