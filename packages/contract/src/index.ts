@@ -1,8 +1,8 @@
 import createClient, { type Client } from 'openapi-fetch';
 import type { components, paths } from './schema.d.ts';
 
-export type { components, operations, paths } from './schema.d.ts';
 export * from './realtime.ts';
+export type { components, operations, paths } from './schema.d.ts';
 
 /** The body of every error Kith answers with. */
 export type ErrorResponse = components['schemas']['ErrorResponse'];
