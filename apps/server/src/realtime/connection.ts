@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { ServerMessage } from '@kith/contract';
 import type { WebSocket } from 'ws';
 import type { Metrics } from '../platform/observability/metrics.ts';
@@ -17,6 +18,13 @@ const TEXT = { binary: false } as const;
 
 /** Largest send buffer seen by any connection of this process (for the high-water gauge). */
 let highWater = 0;
+
+/** Connections whose TCP socket is corked until the current burst of events has been handed out. */
+const corked: Connection[] = [];
+
+function uncorkAll() {
+  for (const conn of corked.splice(0)) conn.uncork();
+}
 
 /**
  * One authenticated socket: sends with back-pressure rules (droppable events go first, a reader
@@ -44,8 +52,13 @@ export class Connection {
   /** ws calls this once a paced frame is handed to the kernel: wakes replays waiting for room. */
   private onSent: (() => void) | undefined = undefined;
 
+  /** Frames are gathered until the end of this turn of the event loop (see cork). */
+  private corked = false;
+
   constructor(
     readonly socket: WebSocket,
+    /** The upgraded TCP socket under `socket`. */
+    private readonly tcp: Socket,
     readonly userId: string,
     readonly sessionId: string,
     private readonly limits: ConnectionLimits,
@@ -79,6 +92,7 @@ export class Connection {
       return false;
     }
     if (droppable && buffered > this.limits.sendBufferSoftBytes) return false;
+    if (!this.corked) this.cork();
     // Only frames a replay paces itself on (or sent while one waits) need ws to call back once written.
     if (paced || this.drainWaiters !== undefined) {
       this.onSent ??= () => this.wakeIfRoom();
@@ -150,6 +164,23 @@ export class Connection {
     const waiters = this.drainWaiters;
     this.drainWaiters = undefined;
     for (const wake of waiters ?? []) wake();
+  }
+
+  /**
+   * Holds the socket's writes until the microtasks queued now have run: the events of one read from
+   * the broker (each handed out in a microtask) reach a socket in one write instead of one per
+   * event, so a busy gateway makes fewer system calls. Nothing waits for a later turn of the loop.
+   */
+  private cork() {
+    this.corked = true;
+    this.tcp.cork();
+    if (corked.push(this) === 1) queueMicrotask(uncorkAll);
+  }
+
+  /** Writes what was gathered since cork() (one write for all of it). */
+  uncork(): void {
+    this.corked = false;
+    this.tcp.uncork();
   }
 
   private wakeIfRoom() {

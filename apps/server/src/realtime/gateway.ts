@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { type ChatMessage, REALTIME_PROTOCOL } from '@kith/contract';
 import { type RawData, WebSocket } from 'ws';
 import type { Config } from '../config.ts';
@@ -126,14 +127,14 @@ export class Gateway {
     return this.isDegraded;
   }
 
-  /** Takes over an upgraded socket authenticated as `userId`/`sessionId`. */
-  accept(socket: WebSocket, userId: string, sessionId: string): void {
+  /** Takes over an upgraded socket (over `tcp`) authenticated as `userId`/`sessionId`. */
+  accept(socket: WebSocket, tcp: Socket, userId: string, sessionId: string): void {
     const { config, metrics } = this.deps;
     if (this.closing) {
       socket.close(1012, 'server restarting');
       return;
     }
-    const conn = new Connection(socket, userId, sessionId, config, metrics.realtime);
+    const conn = new Connection(socket, tcp, userId, sessionId, config, metrics.realtime);
     conn.sync = new MessageSync(conn, this.deps.chat, config.replayBatch, metrics.realtime);
     (socket as GatewaySocket).connection = conn;
     metrics.realtime.openSockets.inc();

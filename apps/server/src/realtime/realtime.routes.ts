@@ -122,9 +122,10 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
     (socket, request) => {
       const identity = identities.get(request);
       identities.delete(request);
+      const tcp = request.raw.socket;
       releaseUpgradeRequest(socket, request);
       if (!identity) return socket.close(1011, 'server error');
-      gateway.accept(socket, identity.userId, identity.sessionId);
+      gateway.accept(socket, tcp, identity.userId, identity.sessionId);
     },
   );
 }
