@@ -1,13 +1,17 @@
 /**
  * Realtime gateway figures, each next to a bare baseline measured in the same run:
- * - fan-out: 1,000 sockets (4 members × 250 sockets, one group) receiving every message of the
- *   group, deliveries/s, next to a bare `ws` server broadcasting frames of the same size to 1,000
- *   sockets (one prebuilt Buffer per message); rounds alternate Kith and bare, medians compared;
+ * - fan-out: 1,000 sockets (4 members × 250 sockets) receiving 50 messages sent at once by 5 senders
+ *   into 5 groups of those members (commit, publish, fan-out), deliveries/s from the first send to
+ *   the last delivery, next to a bare `ws` server sending frames of the same size to 1,000 sockets
+ *   (one prebuilt Buffer per message): every message to every client in one loop (the headline), and
+ *   one message per turn of the event loop; rounds alternate, after a warm-up round; medians compared;
  * - latency: chat send on instance 1 → `message.new` on instance 2 (Redis between them), open loop at
- *   each rate of RT_RATES spread over RT_PAIRS direct conversations, p50/p99 from the moment each
- *   frame was written, next to a Redis pub/sub round trip through a relay process at the same rate;
- * - memory: RSS and heap per idle authenticated connection next to a bare `ws` server's, same count,
- *   both processes run with --expose-gc and collected before each reading.
+ *   each rate of RT_RATES spread over RT_PAIRS direct conversations (stopping after the first rate the
+ *   machine does not keep up with), p50/p99 from the moment each frame was written, with send → ack,
+ *   next to a Redis pub/sub round trip through a relay process at the same rate;
+ * - memory: RSS and heap per idle authenticated connection (RT_IDLE_USERS users) next to a bare `ws`
+ *   server's, same count, both run with --expose-gc and collected before each reading, both warmed
+ *   up by 100 sockets opened and closed; tickets come from instance 1, sockets open on instance 2.
  *
  *   npm run bench:realtime       (TEST_DATABASE_URL=… to use the machine's Postgres)
  *   RT_CONNECTIONS=2000 RT_RATES=200,500 npm run bench:realtime    (smaller, on a busy machine)
@@ -59,11 +63,17 @@ async function rawServer(port: number) {
     if (url.pathname === '/broadcast') {
       const n = Number(url.searchParams.get('n') ?? 1);
       const size = Number(url.searchParams.get('size') ?? 400);
-      for (let i = 0; i < n; i++) {
-        const head = `{"type":"message.new","message":{"seq":${i + 1},"body":"`;
-        const frame = Buffer.from(`${head}${'x'.repeat(Math.max(0, size - head.length - 3))}"}}`);
-        for (const client of wss.clients) client.send(frame, { binary: false });
-      }
+      // burst: all n in one synchronous loop; otherwise one event per turn of the event loop, as
+      // events reach any broadcaster (and Kith) one by one
+      const burst = url.searchParams.has('burst');
+      void (async () => {
+        for (let i = 0; i < n; i++) {
+          const head = `{"type":"message.new","message":{"seq":${i + 1},"body":"`;
+          const frame = Buffer.from(`${head}${'x'.repeat(Math.max(0, size - head.length - 3))}"}}`);
+          for (const client of wss.clients) client.send(frame, { binary: false });
+          if (!burst) await new Promise((r) => setImmediate(r));
+        }
+      })();
       return res.end('sent');
     }
     res.statusCode = 404;
@@ -119,7 +129,8 @@ async function driver() {
   const SELF = fileURLToPath(import.meta.url);
   const FANOUT_SOCKETS = 1000;
   const FANOUT_MESSAGES = 50;
-  const FANOUT_ROUNDS = 3;
+  const FANOUT_ROUNDS = Number(process.env.RT_FANOUT_ROUNDS ?? 3);
+  const FANOUT_GROUPS = 5;
   const IDLE_CONNECTIONS = Number(process.env.RT_CONNECTIONS ?? 10_000);
   const IDLE_USERS = Number(process.env.RT_IDLE_USERS ?? 100);
   const RATES = (process.env.RT_RATES ?? '250,500,1000').split(',').map(Number);
@@ -150,12 +161,12 @@ async function driver() {
       email: `${username}@example.com`,
       password: `bench password ${randomUUID()}`,
     });
-    return { username, token: body.accessToken as string };
+    return { username, token: body.accessToken as string, id: (body.user as { id: string }).id };
   };
 
   /** `count` users, a few signups at a time (argon2id is meant to be slow). */
   const signups = async (base: string, count: number) => {
-    const users: { username: string; token: string }[] = [];
+    const users: { username: string; token: string; id: string }[] = [];
     while (users.length < count) {
       const n = Math.min(4, count - users.length);
       users.push(...(await Promise.all(Array.from({ length: n }, () => signup(base)))));
@@ -349,6 +360,7 @@ async function driver() {
       REALTIME_MAX_MESSAGES_PER_10S: '100000',
       MAX_EVENT_LOOP_DELAY_MS: '0',
       LOG_LEVEL: 'warn',
+      ...(process.env.RT_POOL ? { DATABASE_POOL_SIZE: process.env.RT_POOL } : {}),
       RT_ROLE: 'kith',
       RT_SERVER_MAIN: SERVER_MAIN,
     };
@@ -378,7 +390,10 @@ async function driver() {
       env: { PORT: String(pRaw), RT_ROLE: 'raw', RT_PROBE_PORT: String(probeRaw) },
       readyPath: '/health',
       logFile: join(dir, 'raw.log'),
-      nodeArgs: ['--expose-gc'],
+      nodeArgs: [
+        '--expose-gc',
+        ...(CPU_PROFILES ? ['--cpu-prof', '--cpu-prof-dir', join(CPU_PROFILES, 'raw')] : []),
+      ],
     });
     await startNode({
       what: 'Redis relay',
@@ -390,12 +405,19 @@ async function driver() {
     });
 
     // ---- fan-out --------------------------------------------------------------------------------
-    const sender = await signup(one.url);
+    // FANOUT_GROUPS senders, each with a group of the same 4 members (250 sockets each): every message
+    // reaches all 1,000 sockets, and the groups' sends commit side by side as a busy gateway sees them
     const members = await signups(one.url, 4);
-    const group = (await post(`${one.url}/api/v1/conversations`, sender.token, {
-      usernames: members.map((m) => m.username),
-      title: 'fan-out',
-    })) as { id: string };
+    const fanoutSenders = await signups(one.url, FANOUT_GROUPS);
+    const groups = await Promise.all(
+      fanoutSenders.map(
+        async (sender) =>
+          (await post(`${one.url}/api/v1/conversations`, sender.token, {
+            usernames: members.map((m) => m.username),
+            title: 'fan-out',
+          })) as { id: string },
+      ),
+    );
     const deliveries = FANOUT_SOCKETS * FANOUT_MESSAGES;
     let kithCount = counter(deliveries);
     let frameBytes = 0;
@@ -417,18 +439,21 @@ async function driver() {
     const rawSockets = await openRaw(raw.url, FANOUT_SOCKETS, (d, isBinary) => {
       if (isNew(d, isBinary)) rawCount.tick();
     });
-    const [senderSocket] = await openSockets(one.url, sender.token, 1);
+    const senderSockets = (
+      await Promise.all(fanoutSenders.map((s) => openSockets(one.url, s.token, 1)))
+    ).flat();
     const kithRounds: number[] = [];
     const rawRounds: number[] = [];
+    const rawBurstRounds: number[] = [];
     // a first untimed round warms both up (JIT, pools)
     for (let round = 0; round <= FANOUT_ROUNDS; round++) {
       kithCount = counter(deliveries);
-      let started = performance.now();
+      const started = performance.now();
       for (let i = 0; i < FANOUT_MESSAGES; i++) {
-        senderSocket!.send(
+        senderSockets[i % FANOUT_GROUPS]!.send(
           JSON.stringify({
             type: 'message.send',
-            conversationId: group.id,
+            conversationId: groups[i % FANOUT_GROUPS]!.id,
             clientMessageId: randomUUID(),
             body: BODY,
           }),
@@ -443,19 +468,28 @@ async function driver() {
       });
       const kith = deliveries / ((performance.now() - started) / 1000);
 
-      rawCount = counter(deliveries);
-      started = performance.now();
-      await fetch(`${raw.url}/broadcast?n=${FANOUT_MESSAGES}&size=${frameBytes}`, { method: 'POST' });
-      await within(rawCount.reached, 60_000, 'bare ws fan-out');
-      const bare = deliveries / ((performance.now() - started) / 1000);
+      const bare = async (query: string) => {
+        rawCount = counter(deliveries);
+        const begun = performance.now();
+        await fetch(`${raw.url}/broadcast?n=${FANOUT_MESSAGES}&size=${frameBytes}${query}`, {
+          method: 'POST',
+        });
+        await within(rawCount.reached, 60_000, 'bare ws fan-out');
+        return deliveries / ((performance.now() - begun) / 1000);
+      };
+      const [rawOne, rawBurst] = [await bare(''), await bare('&burst')];
+
       if (round > 0) {
         kithRounds.push(kith);
-        rawRounds.push(bare);
+        rawRounds.push(rawOne);
+        rawBurstRounds.push(rawBurst);
       }
     }
-    await closeAll([...receivers, ...rawSockets, senderSocket!]);
+    await closeAll([...receivers, ...rawSockets, ...senderSockets]);
     const kithFanout = percentile(kithRounds, 50);
-    const rawFanout = percentile(rawRounds, 50);
+    // the headline baseline is ws's classic broadcast: every message to every client in one loop
+    const rawFanout = percentile(rawBurstRounds, 50);
+    const rawOneByOne = percentile(rawRounds, 50);
 
     // ---- latency across instances ---------------------------------------------------------------
     const users = await signups(one.url, PAIRS * 2);
@@ -622,13 +656,16 @@ async function driver() {
       fanout: {
         sockets: FANOUT_SOCKETS,
         messages: FANOUT_MESSAGES,
+        groups: FANOUT_GROUPS,
         frameBytes,
         rounds: FANOUT_ROUNDS,
         kithPerSecond: round(kithFanout),
         rawWsPerSecond: round(rawFanout),
         ratio: round(kithFanout / rawFanout, 2),
         kithRounds: kithRounds.map((n) => round(n)),
-        rawWsRounds: rawRounds.map((n) => round(n)),
+        rawWsRounds: rawBurstRounds.map((n) => round(n)),
+        rawWsOneEventPerTurnPerSecond: round(rawOneByOne),
+        ratioToOneEventPerTurn: round(kithFanout / rawOneByOne, 2),
       },
       latency: { pairs: PAIRS, seconds: LATENCY_SECONDS, runs: latency },
       memory,
@@ -637,16 +674,25 @@ async function driver() {
       table([
         ['figure', 'Kith', 'baseline', 'ratio'],
         [
-          `fan-out deliveries/s (${FANOUT_SOCKETS} sockets; bare ws)`,
+          `fan-out deliveries/s (${FANOUT_SOCKETS} sockets; bare ws, one loop)`,
           result.fanout.kithPerSecond,
           result.fanout.rawWsPerSecond,
           result.fanout.ratio,
         ],
-        ...latency.map(({ kith, redisRoundTrip: r }) => [
-          `send→delivery at ${kith.rate}/s (sent ${kith.sentPerSecond}/s, got ${kith.deliveredPerSecond}/s): p50 / p99 ms; Redis round trip`,
-          `${kith.p50Ms} / ${kith.p99Ms}`,
-          `${r.p50Ms} / ${r.p99Ms}`,
+        [
+          '  … bare ws, one message per turn',
           '',
+          result.fanout.rawWsOneEventPerTurnPerSecond,
+          result.fanout.ratioToOneEventPerTurn,
+        ],
+        ...latency.flatMap(({ kith, redisRoundTrip: r }) => [
+          [
+            `send→delivery p50 / p99 ms at ${kith.rate}/s (sent ${kith.sentPerSecond}/s, got ${kith.deliveredPerSecond}/s; Redis round trip)`,
+            `${kith.p50Ms} / ${kith.p99Ms}`,
+            `${r.p50Ms} / ${r.p99Ms}`,
+            '',
+          ],
+          ['  … send→ack p50 / p99 ms', `${kith.ackP50Ms} / ${kith.ackP99Ms}`, '', ''],
         ]),
         [
           `RSS per idle connection (${IDLE_CONNECTIONS}; bare ws)`,

@@ -99,8 +99,9 @@ export class MessageSync {
    * Replays from `positions` (conversation → last seq the client holds) and then from the buffers,
    * in order. Resolves with the number of messages replayed and the unknown conversation ids.
    */
-  async resume(positions: Record<string, number>): Promise<{ replayed: number; unknown: string[] }> {
-    await this.whenReady();
+  resume(positions: Record<string, number>): Promise<{ replayed: number; unknown: string[] }> {
+    if (!this.ready) return this.whenReady().then(() => this.resume(positions));
+    // synchronously up to the replay's first read: a live message from now on is held by it
     for (const [id, seq] of Object.entries(positions)) {
       this.setPosition(id, seq);
       this.busy?.get(id)?.buffer.clear();
@@ -110,7 +111,7 @@ export class MessageSync {
 
   /** Catches up on the conversations whose last seq (from Postgres) is past what this socket holds. */
   async poll(lastSeqs: readonly { conversationId: string; lastSeq: number }[]): Promise<number> {
-    await this.whenReady();
+    if (!this.ready) await this.whenReady();
     const behind = lastSeqs
       .filter(({ conversationId, lastSeq }) => lastSeq > (this.position(conversationId) ?? 0))
       .map(({ conversationId }) => conversationId);
