@@ -17,6 +17,7 @@
  *   RT_CONNECTIONS=2000 RT_RATES=200,500 npm run bench:realtime    (smaller, on a busy machine)
  *   RT_HEAP_SNAPSHOT=/tmp/dir …  also writes heap snapshots before/after the idle sockets (RSS then inflated)
  *   RT_CPU_PROF=/tmp/dir …       and CPU profiles of both Kith instances
+ *   RT_POOL=20 …                 DATABASE_POOL_SIZE of the Kith instances (default: Kith's)
  *
  * The same file is the helper processes it starts (RT_ROLE=kith | raw | relay): the server under
  * measurement with a memory probe beside it, the bare `ws` server, the Redis relay.
@@ -116,7 +117,7 @@ async function driver() {
   const { spawn } = await import('node:child_process');
   const { randomBytes, randomUUID } = await import('node:crypto');
   const { mkdtemp, rm } = await import('node:fs/promises');
-  const { cpus, tmpdir } = await import('node:os');
+  const { cpus, loadavg, tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const { fileURLToPath } = await import('node:url');
   const { default: WebSocket } = await import('ws');
@@ -133,7 +134,7 @@ async function driver() {
   const FANOUT_GROUPS = 5;
   const IDLE_CONNECTIONS = Number(process.env.RT_CONNECTIONS ?? 10_000);
   const IDLE_USERS = Number(process.env.RT_IDLE_USERS ?? 100);
-  const RATES = (process.env.RT_RATES ?? '250,500,1000').split(',').map(Number);
+  const RATES = (process.env.RT_RATES ?? '250,500,750,1000').split(',').map(Number);
   const PAIRS = Number(process.env.RT_PAIRS ?? 50);
   const LATENCY_SECONDS = 4;
   const BODY = 'x'.repeat(200);
@@ -326,6 +327,7 @@ async function driver() {
     };
   };
 
+  const loadAtStart = round(loadavg()[0]!, 2);
   const dir = await mkdtemp(join(tmpdir(), 'kith-bench-rt-'));
   const db = await createBenchDatabase();
   const redis = await startRedis(dir);
@@ -652,6 +654,7 @@ async function driver() {
 
     const result = {
       cpus: cpus().length,
+      loadAverage1mAtStart: loadAtStart,
       command: `RT_CONNECTIONS=${IDLE_CONNECTIONS} RT_IDLE_USERS=${IDLE_USERS} RT_RATES=${RATES.join(',')} RT_PAIRS=${PAIRS} npm run bench:realtime`,
       fanout: {
         sockets: FANOUT_SOCKETS,
