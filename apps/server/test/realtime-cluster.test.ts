@@ -238,6 +238,7 @@ describe('realtime across two instances', () => {
     await Promise.all([sa.waitFor('system.recovered'), sb.waitFor('system.recovered')]);
     await say(sa, id, 'live again');
     await sb.waitForCount('message.new', 10);
+    await sa.waitForCount('message.new', 10);
     expect(received(sb, id)).toEqual(upTo(10));
     expect(received(sa, id)).toEqual(upTo(10));
     await Promise.all([sa.close(), sb.close()]);
