@@ -1,6 +1,7 @@
 /**
  * Realtime gateway figures, each next to a bare baseline measured in the same run:
- * - fan-out: 1,000 sockets (4 members × 250 sockets) receiving 50 messages sent at once by 5 senders
+ * - fan-out (also next to socket.io's `io.emit` to as many clients, websocket transport):
+ *   1,000 sockets (4 members × 250 sockets) receiving 50 messages sent at once by 5 senders
  *   into 5 groups of those members (commit, publish, fan-out), deliveries/s from the first send to
  *   the last delivery, next to a bare `ws` server sending frames of the same size to 1,000 sockets
  *   (one prebuilt Buffer per message): every message to every client in one loop (the headline), and
@@ -84,6 +85,28 @@ async function rawServer(port: number) {
   server.listen(port, '127.0.0.1');
 }
 
+/** The socket.io baseline: `io.emit` of the same frames to every connected client (websocket transport). */
+async function socketIoServer(port: number) {
+  const { Server } = await import('socket.io');
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/health') return res.end('ok');
+    if (url.pathname === '/broadcast') {
+      const n = Number(url.searchParams.get('n') ?? 1);
+      const size = Number(url.searchParams.get('size') ?? 400);
+      for (let i = 0; i < n; i++) {
+        const head = `{"type":"message.new","message":{"seq":${i + 1},"body":"`;
+        io.emit('message.new', `${head}${'x'.repeat(Math.max(0, size - head.length - 3))}"}}`);
+      }
+      return res.end('sent');
+    }
+    res.statusCode = 404;
+    res.end();
+  });
+  const io = new Server(server, { transports: ['websocket'], perMessageDeflate: false, serveClient: false });
+  server.listen(port, '127.0.0.1');
+}
+
 /** The latency baseline: whatever arrives on `bench:ping` is published again on `bench:pong`. */
 async function relay(redisUrl: string) {
   const { Redis } = await import('ioredis');
@@ -99,6 +122,8 @@ if (ROLE === 'kith') {
 } else if (ROLE === 'raw') {
   startProbe(Number(process.env.RT_PROBE_PORT));
   await rawServer(Number(process.env.PORT));
+} else if (ROLE === 'socketio') {
+  await socketIoServer(Number(process.env.PORT));
 } else if (ROLE === 'relay') {
   await relay(process.env.RT_REDIS_URL!);
 } else {
@@ -488,6 +513,50 @@ async function driver() {
       }
     }
     await closeAll([...receivers, ...rawSockets, ...senderSockets]);
+
+    // socket.io, the broadcaster most Node apps use: the same frames to the same number of clients
+    const pIo = await freePort();
+    const ioServer = await startNode({
+      what: 'socket.io',
+      script: SELF,
+      port: pIo,
+      env: { PORT: String(pIo), RT_ROLE: 'socketio' },
+      readyPath: '/health',
+      logFile: join(dir, 'socketio.log'),
+      nodeArgs: [],
+    });
+    const { io: ioClient } = await import('socket.io-client');
+    let ioCount = counter(deliveries);
+    const ioSockets: ReturnType<typeof ioClient>[] = [];
+    for (let i = 0; i < FANOUT_SOCKETS; i += 100) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(100, FANOUT_SOCKETS - i) }, async () => {
+          const socket = ioClient(ioServer.url, {
+            transports: ['websocket'],
+            forceNew: true,
+            reconnection: false,
+          });
+          await new Promise((resolve, reject) => {
+            socket.once('connect', () => resolve(undefined));
+            socket.once('connect_error', reject);
+          });
+          socket.on('message.new', () => ioCount.tick());
+          return socket;
+        }),
+      );
+      ioSockets.push(...batch);
+    }
+    const ioRounds: number[] = [];
+    for (let round = 0; round <= FANOUT_ROUNDS; round++) {
+      ioCount = counter(deliveries);
+      const begun = performance.now();
+      await fetch(`${ioServer.url}/broadcast?n=${FANOUT_MESSAGES}&size=${frameBytes}`, { method: 'POST' });
+      await within(ioCount.reached, 60_000, 'socket.io fan-out');
+      if (round > 0) ioRounds.push(deliveries / ((performance.now() - begun) / 1000));
+    }
+    for (const socket of ioSockets) socket.disconnect();
+    const socketIoFanout = percentile(ioRounds, 50);
+
     const kithFanout = percentile(kithRounds, 50);
     // the headline baseline is ws's classic broadcast: every message to every client in one loop
     const rawFanout = percentile(rawBurstRounds, 50);
@@ -667,6 +736,9 @@ async function driver() {
         ratio: round(kithFanout / rawFanout, 2),
         kithRounds: kithRounds.map((n) => round(n)),
         rawWsRounds: rawBurstRounds.map((n) => round(n)),
+        socketIoPerSecond: round(socketIoFanout),
+        ratioToSocketIo: round(kithFanout / socketIoFanout, 2),
+        socketIoRounds: ioRounds.map((n) => round(n)),
         rawWsOneEventPerTurnPerSecond: round(rawOneByOne),
         ratioToOneEventPerTurn: round(kithFanout / rawOneByOne, 2),
       },
@@ -681,6 +753,12 @@ async function driver() {
           result.fanout.kithPerSecond,
           result.fanout.rawWsPerSecond,
           result.fanout.ratio,
+        ],
+        [
+          '  … socket.io io.emit (goal ≥ 2×)',
+          '',
+          result.fanout.socketIoPerSecond,
+          result.fanout.ratioToSocketIo,
         ],
         [
           '  … bare ws, one message per turn',

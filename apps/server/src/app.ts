@@ -58,10 +58,7 @@ export async function buildApp(platform: Platform, options: BuildOptions = {}): 
   });
 
   registerObservability(app, platform);
-  await registerAuthentication(app, platform);
-  registerRateLimits(app, platform);
-  registerIdempotency(app, platform);
-
+  // Shed load before any other work (token checks, rate-limit counters, body parsing).
   await app.register(underPressure, {
     maxEventLoopDelay: config.pressure.maxEventLoopDelayMs,
     maxHeapUsedBytes: config.pressure.maxHeapUsedBytes,
@@ -73,6 +70,9 @@ export async function buildApp(platform: Platform, options: BuildOptions = {}): 
       reply.code(503).header('Retry-After', '10').send(errorBody('OVERLOADED', request.id));
     },
   });
+  await registerAuthentication(app, platform);
+  registerRateLimits(app, platform);
+  registerIdempotency(app, platform);
 
   await app.register(helmet, {
     contentSecurityPolicy: {
