@@ -65,7 +65,6 @@ export function buildSocialServices(platform: Platform, users: UserDirectory, au
     new CollectionsRepository(db.primary),
     posts,
     friends,
-    users,
     config.social.collectionMaxItems,
   );
   return { friends, feed, posts, comments, notifications, collections, media };

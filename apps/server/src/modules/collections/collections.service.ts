@@ -6,7 +6,7 @@ import type { Visibility } from '../../platform/db/schema-social.ts';
 import { AppError } from '../../platform/errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
 import { visibleText } from '../../platform/http/text.ts';
-import type { FriendsService, UserDirectory } from '../friends/friends.service.ts';
+import type { FriendsService } from '../friends/friends.service.ts';
 import { presentPost } from '../posts/posts.schema.ts';
 import type { PostsService } from '../posts/posts.service.ts';
 import type { CollectionRow, CollectionsRepository, OwnedCollectionRow } from './collections.repository.ts';
@@ -20,7 +20,7 @@ import {
 /** What collections need from the posts module. */
 export type CollectionPosts = Pick<PostsService, 'requireVisible' | 'hydrate' | 'visibleTo'>;
 /** What collections need from the friends module. */
-export type CollectionFriends = Pick<FriendsService, 'areFriends' | 'isBlockedEitherWay'>;
+export type CollectionFriends = Pick<FriendsService, 'areFriends' | 'isBlockedEitherWay' | 'audienceOf'>;
 
 export interface NewCollectionInput {
   title: string;
@@ -49,7 +49,6 @@ export class CollectionsService {
     private readonly repo: CollectionsRepository,
     private readonly posts: CollectionPosts,
     private readonly friends: CollectionFriends,
-    private readonly users: UserDirectory,
     private readonly maxItems: number,
   ) {}
 
@@ -146,16 +145,7 @@ export class CollectionsService {
 
   /** A user's collections the viewer may see, newest first: all for the owner, public (+ friends for friends). */
   async listByUser(viewerId: string, username: string, cursor: string | undefined, limit: number) {
-    const owner = await this.users.findActiveByUsername(username);
-    if (!owner || (owner.id !== viewerId && (await this.friends.isBlockedEitherWay(viewerId, owner.id)))) {
-      throw new AppError('NOT_FOUND', 'No such user.');
-    }
-    const visibilities: Visibility[] =
-      owner.id === viewerId
-        ? ['public', 'friends', 'private']
-        : (await this.friends.areFriends(viewerId, owner.id))
-          ? ['public', 'friends']
-          : ['public'];
+    const { owner, visibilities } = await this.friends.audienceOf(viewerId, username);
     const list = `user-collections:${owner.id}`;
     let before: string | undefined;
     if (cursor) {

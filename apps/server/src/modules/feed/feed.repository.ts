@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Db } from '../../platform/db/database.ts';
 import type { DB } from '../../platform/db/schema.ts';
+import { notBlockedWith } from '../friends/block-filter.ts';
 
 /** SQL for feed entries: one row per (reader, post), written by fan-out jobs. */
 export class FeedRepository {
@@ -79,20 +80,7 @@ export class FeedRepository {
       .selectFrom('feed_entries as e')
       .select('e.post_id')
       .where('e.user_id', '=', userId)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('blocks as b')
-              .select('b.blocker_id')
-              .where((eb) =>
-                eb.or([
-                  eb.and([eb('b.blocker_id', '=', userId), eb('b.blocked_id', '=', eb.ref('e.author_id'))]),
-                  eb.and([eb('b.blocker_id', '=', eb.ref('e.author_id')), eb('b.blocked_id', '=', userId)]),
-                ]),
-              ),
-          ),
-        ),
-      );
+      .where(notBlockedWith(userId, 'e.author_id'));
     if (before) query = query.where('e.post_id', '<', before);
     const rows = await query
       .orderBy('e.post_id', 'desc')

@@ -1,5 +1,6 @@
 import { uuidv7 } from 'uuidv7';
 import type { Database } from '../../platform/db/database.ts';
+import type { Visibility } from '../../platform/db/schema-social.ts';
 import { AppError } from '../../platform/errors.ts';
 import { decodeCursor, encodeCursor, page } from '../../platform/http/cursor.ts';
 import { enqueue } from '../../platform/queue/queue.ts';
@@ -52,6 +53,24 @@ export class FriendsService {
       throw new AppError('NOT_FOUND', 'No such user.');
     }
     return user;
+  }
+
+  /**
+   * A user's content as `viewerId` may see it: the owner (404 when unknown, hidden or blocked either
+   * way) and the visibilities open to the viewer — all for the owner, friends-only too for friends.
+   */
+  async audienceOf(
+    viewerId: string,
+    username: string,
+  ): Promise<{ owner: UserSummary; visibilities: Visibility[] }> {
+    const owner = await this.visibleUser(viewerId, username);
+    const visibilities: Visibility[] =
+      owner.id === viewerId
+        ? ['public', 'friends', 'private']
+        : (await this.repo.areFriends(viewerId, owner.id))
+          ? ['public', 'friends']
+          : ['public'];
+    return { owner, visibilities };
   }
 
   async relationship(viewerId: string, otherId: string): Promise<Relationship> {

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Db } from '../../platform/db/database.ts';
 import type { DB } from '../../platform/db/schema.ts';
+import { notBlockedWith } from '../friends/block-filter.ts';
 
 export interface CommentRow {
   id: string;
@@ -64,20 +65,7 @@ export class CommentsRepository {
       .where('c.deleted_at', 'is', null)
       .where('u.banned_at', 'is', null)
       .where('u.deactivated_at', 'is', null)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('blocks as b')
-              .select('b.blocker_id')
-              .where((eb) =>
-                eb.or([
-                  eb.and([eb('b.blocker_id', '=', viewerId), eb('b.blocked_id', '=', eb.ref('c.author_id'))]),
-                  eb.and([eb('b.blocker_id', '=', eb.ref('c.author_id')), eb('b.blocked_id', '=', viewerId)]),
-                ]),
-              ),
-          ),
-        ),
-      );
+      .where(notBlockedWith(viewerId, 'c.author_id'));
     if (after) query = query.where('c.id', '>', after);
     return (await query
       .orderBy('c.id')

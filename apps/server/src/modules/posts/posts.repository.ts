@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Db } from '../../platform/db/database.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import type { Visibility } from '../../platform/db/schema-social.ts';
+import { notBlockedWith } from '../friends/block-filter.ts';
 import { type AttachedMediaRow, attachedMediaJson } from '../media/media.repository.ts';
 import type { MediaAttachmentView } from '../media/media.schema.ts';
 
@@ -163,20 +164,7 @@ export class PostsRepository {
       .where('t.tag', '=', tag)
       .where('t.public', '=', true)
       .where('p.deleted_at', 'is', null)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('blocks as b')
-              .select('b.blocker_id')
-              .where((eb) =>
-                eb.or([
-                  eb.and([eb('b.blocker_id', '=', viewerId), eb('b.blocked_id', '=', eb.ref('p.author_id'))]),
-                  eb.and([eb('b.blocker_id', '=', eb.ref('p.author_id')), eb('b.blocked_id', '=', viewerId)]),
-                ]),
-              ),
-          ),
-        ),
-      );
+      .where(notBlockedWith(viewerId, 'p.author_id'));
     if (before) query = query.where('t.post_id', '<', before);
     const rows = await query
       .orderBy('t.post_id', 'desc')

@@ -141,16 +141,7 @@ export class PostsService {
 
   /** A user's posts the viewer may see, newest first. */
   async listByUser(viewerId: string, username: string, cursor: string | undefined, limit: number) {
-    const owner = await this.users.findActiveByUsername(username);
-    if (!owner || (owner.id !== viewerId && (await this.friends.isBlockedEitherWay(viewerId, owner.id)))) {
-      throw new AppError('NOT_FOUND', 'No such user.');
-    }
-    const visibilities: Visibility[] =
-      owner.id === viewerId
-        ? ['public', 'friends', 'private']
-        : (await this.friends.areFriends(viewerId, owner.id))
-          ? ['public', 'friends']
-          : ['public'];
+    const { owner, visibilities } = await this.friends.audienceOf(viewerId, username);
     const list = `user-posts:${owner.id}`;
     const before = cursor ? String(decodeCursor(list, cursor, ['uuid'])[0]) : undefined;
     const ids = await this.repo.idsByAuthor(owner.id, visibilities, before, limit);
