@@ -46,8 +46,9 @@ const subject = {} as {
   session: string;
 };
 
+const t = await buildTestApp();
+
 beforeAll(async () => {
-  const t = await buildTestApp();
   pool = new pg.Pool({ connectionString: t.databaseUrl, max: 2 });
   const client = await pool.connect();
   try {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll } from 'vitest';
+import { afterAll, expect, onTestFinished } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/platform/observability/logger.ts';
@@ -61,11 +61,18 @@ export async function buildTestApp(
   const close = async () => {
     if (closed) return;
     closed = true;
-    await app.close();
-    await platform.close();
-    await database.drop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    try {
+      await app.close();
+      await platform.close();
+    } finally {
+      // whatever closing the app met (a Redis a test killed), its database and files go
+      await database.drop();
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    }
   };
-  afterAll(close);
+  // Built inside a test: cleaned up when that test ends. At the top of a file: after the file.
+  // (Built inside beforeAll: the caller must close it, as vitest ignores afterAll registered there.)
+  if (expect.getState().currentTestName) onTestFinished(close);
+  else afterAll(close);
   return { app, platform, databaseUrl: database.url, close };
 }
