@@ -50,6 +50,8 @@ const t = await buildTestApp();
 
 beforeAll(async () => {
   pool = new pg.Pool({ connectionString: t.databaseUrl, max: 2 });
+  // the test app's teardown drops the database WITH (FORCE), which may end these idle connections first
+  pool.on('error', () => {});
   const client = await pool.connect();
   try {
     await seedDatabase(client, {
