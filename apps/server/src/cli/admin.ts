@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { AuditService } from '../modules/audit/audit.service.ts';
 import { UsersService } from '../modules/users/users.service.ts';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '../platform/db/embedded.ts';
+import { attachOrStartEmbedded } from '../platform/db/embedded.ts';
 import { AppError } from '../platform/errors.ts';
 import { createLogger } from '../platform/observability/logger.ts';
 import { createPlatform } from '../platform/platform.ts';
@@ -39,32 +38,6 @@ async function readPassword(file: string | undefined): Promise<string> {
   return password;
 }
 
-/**
- * The URL of the embedded PostgreSQL under `dataDir`: the one a running Kith started (its port is in
- * postmaster.pid), or a fresh start that the caller must stop.
- */
-async function embeddedDatabase(dataDir: string): Promise<{ url: string; started?: EmbeddedDatabase }> {
-  const dir = join(dataDir, 'postgres');
-  const pidFile = join(dir, 'postmaster.pid');
-  if (existsSync(pidFile)) {
-    const [pidLine, , , portLine] = readFileSync(pidFile, 'utf8').split('\n');
-    const pid = Number(pidLine);
-    let alive = false;
-    try {
-      process.kill(pid, 0);
-      alive = true;
-    } catch (err) {
-      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
-    if (alive && Number(portLine) > 0) {
-      const password = readFileSync(join(dataDir, 'postgres.password'), 'utf8').trim();
-      return { url: `postgres://kith:${password}@127.0.0.1:${Number(portLine)}/kith` };
-    }
-  }
-  const started = await startEmbeddedPostgres(dir);
-  return { url: started.url, started };
-}
-
 async function createAdmin(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -86,7 +59,7 @@ async function createAdmin(args: string[]): Promise<void> {
 
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const embedded = config.database.url ? undefined : await embeddedDatabase(config.dataDir);
+  const embedded = config.database.url ? undefined : await attachOrStartEmbedded(config.dataDir);
   const databaseUrl = config.database.url ?? embedded!.url;
   try {
     await prepareDatabase(databaseUrl, config.database.migrateOnStart, logger);

@@ -1,9 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ConfigError, loadConfig } from '../config.ts';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '../platform/db/embedded.ts';
+import { attachOrStartEmbedded } from '../platform/db/embedded.ts';
 import { seedDatabase } from '../platform/db/seed/seed.ts';
 import { createLogger } from '../platform/observability/logger.ts';
 import { createPasswordHasher } from '../platform/security/passwords.ts';
@@ -26,28 +24,6 @@ function count(value: string | undefined, name: string, fallback: number, max: n
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > max) throw new UsageError(`--${name} must be an integer 0–${max}`);
   return n;
-}
-
-/** The embedded PostgreSQL under `dataDir`: the one a running Kith started, or a fresh start to stop. */
-async function embeddedDatabase(dataDir: string): Promise<{ url: string; started?: EmbeddedDatabase }> {
-  const dir = join(dataDir, 'postgres');
-  const pidFile = join(dir, 'postmaster.pid');
-  if (existsSync(pidFile)) {
-    const [pidLine, , , portLine] = readFileSync(pidFile, 'utf8').split('\n');
-    let alive = false;
-    try {
-      process.kill(Number(pidLine), 0);
-      alive = true;
-    } catch (err) {
-      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
-    if (alive && Number(portLine) > 0) {
-      const password = readFileSync(join(dataDir, 'postgres.password'), 'utf8').trim();
-      return { url: `postgres://kith:${password}@127.0.0.1:${Number(portLine)}/kith` };
-    }
-  }
-  const started = await startEmbeddedPostgres(dir);
-  return { url: started.url, started };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -106,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const embedded = config.database.url ? undefined : await embeddedDatabase(config.dataDir);
+  const embedded = config.database.url ? undefined : await attachOrStartEmbedded(config.dataDir);
   const databaseUrl = config.database.url ?? embedded!.url;
   const started = performance.now();
   try {

@@ -203,3 +203,23 @@ export async function startEmbeddedPostgres(
     },
   };
 }
+
+/**
+ * For CLIs next to a running Kith: the embedded PostgreSQL under `dataDir` that is already running
+ * (its port is in postmaster.pid), or a fresh start that the caller must stop (`started`).
+ */
+export async function attachOrStartEmbedded(
+  dataDir: string,
+): Promise<{ url: string; started?: EmbeddedDatabase }> {
+  const dir = join(dataDir, 'postgres');
+  const pidFile = join(dir, 'postmaster.pid');
+  if (existsSync(pidFile)) {
+    const [pidLine, , , portLine] = (await readFile(pidFile, 'utf8')).split('\n');
+    if (alive(Number(pidLine)) && Number(portLine) > 0) {
+      const password = (await readFile(join(dataDir, 'postgres.password'), 'utf8')).trim();
+      return { url: `postgres://kith:${password}@127.0.0.1:${Number(portLine)}/kith` };
+    }
+  }
+  const started = await startEmbeddedPostgres(dir);
+  return { url: started.url, started };
+}
