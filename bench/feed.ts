@@ -24,6 +24,7 @@ import { createLogger } from '../apps/server/src/platform/observability/logger.t
 import { createPasswordHasher } from '../apps/server/src/platform/security/passwords.ts';
 import { prepareDatabase } from '../apps/server/src/server.ts';
 import { type BenchDatabase, createBenchDatabase } from './lib/database.ts';
+import { collect, type LoadResult } from './lib/load.ts';
 import {
   BARE_SERVER,
   freePort,
@@ -62,15 +63,7 @@ interface Target {
   duration?: number;
 }
 
-interface Figures {
-  requestsPerSecond: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  requests: number;
-  non2xx: number;
-  errors: number;
-}
+type Figures = LoadResult;
 
 /** autocannon with a different reader on every request, and every latency kept (exact percentiles). */
 async function measure(target: Target): Promise<Figures> {
@@ -82,20 +75,7 @@ async function measure(target: Target): Promise<Figures> {
     ...(target.overallRate ? { overallRate: target.overallRate } : {}),
     requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, ...target.next() }) }],
   });
-  const latencies: number[] = [];
-  instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
-    latencies.push(ms);
-  });
-  const result = await instance;
-  return {
-    requestsPerSecond: round(result.requests.total / result.duration),
-    p50Ms: round(percentile(latencies, 50), 2),
-    p95Ms: round(percentile(latencies, 95), 2),
-    p99Ms: round(percentile(latencies, 99), 2),
-    requests: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
+  return collect(instance);
 }
 
 const warmUp = (target: Target) => measure({ ...target, duration: WARM_UP_S });

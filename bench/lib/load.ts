@@ -52,6 +52,11 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
       },
     ],
   });
+  return collect(instance);
+}
+
+/** Runs an autocannon instance to its end, keeping every latency (exact percentiles). */
+export async function collect(instance: ReturnType<typeof autocannon>): Promise<LoadResult> {
   const latencies: number[] = [];
   instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
     latencies.push(ms);
