@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { userChannel } from '../src/modules/notifications/notifications.service.ts';
 import { buildTestApp } from './helpers/app.ts';
@@ -164,6 +165,47 @@ describe('sending', () => {
     expect((await bus.waitFor(a, 1)).map((e) => e.message?.id)).toEqual([sent.id]);
     expect(bus.of(outsider)).toEqual([]);
     await bus.close();
+  });
+
+  it('a removal that commits while the send waits for the conversation lock wins: 404, no seq taken', async () => {
+    const [a, b] = [await createUser(t), await createUser(t)];
+    const c = await createUser(t);
+    await befriend(t, a, b);
+    await befriend(t, a, c);
+    const { id } = await openConversation(t, a, [b, c], 'race');
+    await db
+      .transaction()
+      .execute(async (trx) => {
+        // what a removal does: the conversation lock first, then the member row
+        await sql`SELECT 1 FROM conversations WHERE id = ${id} FOR UPDATE`.execute(trx);
+        await sql`UPDATE conversation_members SET left_at = now() WHERE conversation_id = ${id} AND user_id = ${b.id}`.execute(
+          trx,
+        );
+        const sending = call(t, b, 'POST', `/conversations/${id}/messages`, {
+          clientMessageId: 'r',
+          body: 'late',
+        });
+        // the send is queued behind the lock before the removal commits
+        await expect
+          .poll(
+            async () =>
+              (
+                await sql<{ n: number }>`
+                SELECT count(*)::int AS n FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(db)
+              ).rows[0]!.n,
+            { timeout: 5_000 },
+          )
+          .toBe(1);
+        // not awaited here: the send finishes only once this transaction commits
+        return { sending };
+      })
+      .then(async ({ sending }) => {
+        const res = await sending;
+        expect(res.statusCode, res.body).toBe(404);
+      });
+    expect(await storedSeqs(id)).toEqual([]);
+    expect((await sendMessage(t, a, id, 'after')).seq).toBe(1);
   });
 
   it('honours Idempotency-Key like every retryable POST', async () => {

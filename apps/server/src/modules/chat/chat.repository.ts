@@ -1,7 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Db } from '../../platform/db/database.ts';
 import type { DB } from '../../platform/db/schema.ts';
-import type { ConversationKind } from '../../platform/db/schema-chat.ts';
 
 export interface MessageRow {
   id: string;
@@ -21,6 +20,10 @@ export interface Position {
   last_seq: number;
   last_read_seq: number;
 }
+
+export type SendOutcome =
+  | { status: 'sent'; message: MessageRow; memberIds: string[] }
+  | { status: 'not_found' | 'blocked' | 'duplicate' };
 
 export interface SeqRange {
   before?: number | undefined;
@@ -46,54 +49,32 @@ type RawMessage = Omit<MessageRow, 'seq'> & { seq: string | number };
 const toMessage = (row: RawMessage): MessageRow => ({ ...row, seq: Number(row.seq) });
 
 /**
- * SQL for messages, sequence numbers and read markers. A send runs `bumpSeq` first in its
- * transaction: the conversation row's lock serializes senders, so seqs are gapless and unique.
+ * SQL for messages, sequence numbers and read markers. A send takes the conversation row's lock
+ * first: it serializes senders, so seqs are gapless and unique.
  */
 export class ChatRepository {
   constructor(private readonly db: Db) {}
 
   /**
-   * Takes the next seq of a conversation the sender is a current member of (locking its row until
-   * the transaction ends); undefined when there is no such conversation or membership.
+   * Sends a message in one round trip (`chat_send_message`, migration 0018): locks the
+   * conversation, checks membership, blocks and retries under the lock, takes the next seq, inserts,
+   * and moves the sender's read marker. Run it in a transaction to write more before the commit.
    */
-  async bumpSeq(
-    trx: Kysely<DB>,
-    conversationId: string,
-    senderId: string,
-  ): Promise<{ seq: number; kind: ConversationKind } | undefined> {
-    const { rows } = await sql<{ last_seq: string; kind: ConversationKind }>`
-      UPDATE conversations SET last_seq = last_seq + 1, last_message_at = now()
-       WHERE id = ${conversationId}
-         AND EXISTS (SELECT 1 FROM conversation_members
-                      WHERE conversation_id = ${conversationId} AND user_id = ${senderId} AND left_at IS NULL)
-      RETURNING last_seq, kind`.execute(trx);
-    const row = rows[0];
-    return row && { seq: Number(row.last_seq), kind: row.kind };
-  }
-
-  /**
-   * Whether the user is a current member, with the conversation's kind and, for a direct one, the
-   * other member; undefined when not a member.
-   */
-  async senderContext(
-    conversationId: string,
-    userId: string,
-  ): Promise<{ kind: ConversationKind; peer_id: string | null } | undefined> {
-    const { rows } = await sql<{ kind: ConversationKind; peer_id: string | null }>`
-      SELECT c.kind,
-             CASE WHEN c.kind = 'direct' THEN (
-               SELECT o.user_id FROM conversation_members o
-                WHERE o.conversation_id = c.id AND o.user_id <> ${userId} LIMIT 1) END AS peer_id
-        FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
-       WHERE cm.conversation_id = ${conversationId} AND cm.user_id = ${userId} AND cm.left_at IS NULL`.execute(
-      this.db,
+  async send(
+    db: Kysely<DB>,
+    m: { id: string; conversationId: string; senderId: string; clientMessageId: string; body: string },
+  ): Promise<SendOutcome> {
+    const { rows } = await sql<RawMessage & { status: SendOutcome['status']; member_ids: string[] | null }>`
+      SELECT * FROM chat_send_message(${m.id}, ${m.conversationId}, ${m.senderId}, ${m.clientMessageId}, ${m.body})`.execute(
+      db,
     );
-    return rows[0];
+    const { status, member_ids, ...message } = rows[0]!;
+    return status === 'sent' ? { status, message: toMessage(message), memberIds: member_ids! } : { status };
   }
 
-  /** The current members' ids (in a send, read under the conversation lock: membership writes take it too). */
-  async memberIds(conversationId: string, trx: Kysely<DB> = this.db): Promise<string[]> {
-    const rows = await trx
+  /** The current members' ids. */
+  async memberIds(conversationId: string): Promise<string[]> {
+    const rows = await this.db
       .selectFrom('conversation_members')
       .select('user_id')
       .where('conversation_id', '=', conversationId)
@@ -102,40 +83,11 @@ export class ChatRepository {
     return rows.map((r) => r.user_id);
   }
 
-  /** Inserts the message; undefined when this sender already used this client id here. */
-  async insertMessage(
-    trx: Kysely<DB>,
-    m: {
-      id: string;
-      conversationId: string;
-      seq: number;
-      senderId: string;
-      clientMessageId: string;
-      body: string;
-    },
-  ): Promise<MessageRow | undefined> {
-    const row = await trx
-      .insertInto('messages')
-      .values({
-        id: m.id,
-        conversation_id: m.conversationId,
-        seq: m.seq,
-        sender_id: m.senderId,
-        client_message_id: m.clientMessageId,
-        body: m.body,
-      })
-      .onConflict((oc) => oc.columns(['conversation_id', 'sender_id', 'client_message_id']).doNothing())
-      .returning(MESSAGE_COLUMNS)
-      .executeTakeFirst();
-    return row && toMessage(row);
-  }
-
   /** Moves a member's read marker forward to `seq` (never back, never past the conversation's last seq). */
   async advanceReadMarker(
     conversationId: string,
     userId: string,
     seq: number,
-    trx: Kysely<DB> = this.db,
   ): Promise<{ last_read_seq: number; moved: boolean } | undefined> {
     const { rows } = await sql<{ last_read_seq: string; moved: boolean }>`
       WITH target AS (
@@ -149,7 +101,7 @@ export class ChatRepository {
       )
       SELECT coalesce((SELECT last_read_seq FROM updated), target.old) AS last_read_seq,
              EXISTS (SELECT 1 FROM updated) AS moved
-        FROM target`.execute(trx);
+        FROM target`.execute(this.db);
     const row = rows[0];
     return row && { last_read_seq: Number(row.last_read_seq), moved: row.moved };
   }

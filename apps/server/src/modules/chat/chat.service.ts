@@ -18,11 +18,6 @@ import {
 
 export type { MessageView } from './chat.schema.ts';
 
-/** What chat needs from the friends module. */
-export interface ChatBlocks {
-  isBlockedEitherWay(a: string, b: string): Promise<boolean>;
-}
-
 /**
  * What chat needs from the media module: claiming media in a send's transaction, releasing them in
  * a delete's, and presenting them (signed URLs) for a page of messages in one query.
@@ -65,9 +60,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CLIENT_ID = /^[\x21-\x7E]+$/;
 // half of a UTF-16 pair (a JSON "\ud800" escape) cannot be stored as UTF-8
 const LONE_SURROGATE = /\p{Cs}/u;
-
-/** Thrown inside a send's transaction to roll it back when the client id was used before. */
-class DuplicateSend extends Error {}
 
 const messageNotFound = () => new AppError('NOT_FOUND', 'No such message.');
 const notFound = () => new AppError('NOT_FOUND', 'No such conversation.');
@@ -129,7 +121,6 @@ export class ChatService {
   constructor(
     private readonly db: Database,
     private readonly repo: ChatRepository,
-    private readonly blocks: ChatBlocks,
     private readonly broker: Broker,
     private readonly logger: Logger,
     private readonly media: ChatMedia,
@@ -158,52 +149,27 @@ export class ChatService {
       );
     }
 
-    // Checked before the transaction, which must not wait for a second pooled connection while it
-    // holds the conversation's lock (concurrent senders would exhaust the pool).
-    const context = await this.repo.senderContext(conversationId, userId);
-    if (!context) throw notFound();
-    if (context.peer_id && (await this.blocks.isBlockedEitherWay(userId, context.peer_id))) {
-      throw new AppError('FORBIDDEN', 'You cannot message this user.');
-    }
-
-    const stored = await this.db.primary
-      .transaction()
-      .execute(async (trx) => {
-        // The row lock taken here is held to commit: concurrent senders queue, seqs stay gapless.
-        const next = await this.repo.bumpSeq(trx, conversationId, userId);
-        if (!next) throw notFound();
-        const members = await this.repo.memberIds(conversationId, trx);
-        // a removal that committed while this send waited for the lock wins
-        if (!members.includes(userId)) throw notFound();
-        const message = await this.repo.insertMessage(trx, {
-          id: uuidv7(),
-          conversationId,
-          seq: next.seq,
-          senderId: userId,
-          clientMessageId,
-          body,
-        });
-        // A retry: roll back (the seq is given back) and answer with the stored message.
-        if (!message) throw new DuplicateSend();
-        // After the insert, so that a retry is recognized before its (already claimed) media are.
-        await this.media.claimForMessage(trx, userId, message.id, mediaIds);
-        // Sending implies having read everything before it.
-        await this.repo.advanceReadMarker(conversationId, userId, next.seq, trx);
-        return { message, members };
-      })
-      .catch((err) => {
-        if (err instanceof DuplicateSend) return undefined;
-        throw err;
-      });
-
-    if (!stored) {
+    const draft = { id: uuidv7(), conversationId, senderId: userId, clientMessageId, body };
+    // Without media a send is one statement; with media, their claim commits with the message.
+    const outcome =
+      mediaIds.length === 0
+        ? await this.repo.send(this.db.primary, draft)
+        : await this.db.primary.transaction().execute(async (trx) => {
+            const sent = await this.repo.send(trx, draft);
+            if (sent.status === 'sent')
+              await this.media.claimForMessage(trx, userId, sent.message.id, mediaIds);
+            return sent;
+          });
+    if (outcome.status !== 'sent') {
+      if (outcome.status === 'not_found') throw notFound();
+      if (outcome.status === 'blocked') throw new AppError('FORBIDDEN', 'You cannot message this user.');
       const original = await this.original(conversationId, userId, clientMessageId, body, mediaIds);
       return { message: original, duplicate: true };
     }
     // a message sent without media needs no query for them
-    const media = mediaIds.length > 0 ? await this.mediaOf([stored.message]) : NO_MEDIA;
-    const message = presentMessage(stored.message, media);
-    await this.publish(stored.members, { type: 'message.new', message });
+    const media = mediaIds.length > 0 ? await this.mediaOf([outcome.message]) : NO_MEDIA;
+    const message = presentMessage(outcome.message, media);
+    await this.publish(outcome.memberIds, { type: 'message.new', message });
     return { message, duplicate: false };
   }
 

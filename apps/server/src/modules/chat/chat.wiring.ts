@@ -18,14 +18,7 @@ export function buildChatServices(
   media: MediaService,
 ) {
   const db = platform.db.primary;
-  const chat = new ChatService(
-    platform.db,
-    new ChatRepository(db),
-    friends,
-    platform.broker,
-    platform.logger,
-    media,
-  );
+  const chat = new ChatService(platform.db, new ChatRepository(db), platform.broker, platform.logger, media);
   media.messages = { canSeeMessage: (viewerId, messageId) => chat.canSeeMessage(viewerId, messageId) };
   const conversations = new ConversationsService(
     platform.db,
