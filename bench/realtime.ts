@@ -1,11 +1,12 @@
 /**
  * Realtime gateway figures, each next to a bare baseline measured in the same run:
  * - fan-out (also next to socket.io's `io.emit` to as many clients, websocket transport):
- *   1,000 sockets (4 members × 250 sockets) receiving 50 messages sent at once by 5 senders
- *   into 5 groups of those members (commit, publish, fan-out), deliveries/s from the first send to
- *   the last delivery, next to a bare `ws` server sending frames of the same size to 1,000 sockets
- *   (one prebuilt Buffer per message): every message to every client in one loop (the headline), and
- *   one message per turn of the event loop; rounds alternate, after a warm-up round; medians compared;
+ *   1,000 users with one socket each, in 4 groups of 250; each group's creator sends 50 messages,
+ *   all 200 at once (commit, publish to each member's channel, fan-out), deliveries/s from the
+ *   first send to the last delivery (50,000), next to a bare `ws` server sending 50 frames of the
+ *   same size to all 1,000 sockets (one prebuilt Buffer per message): every message to every client
+ *   in one loop (the headline), and one message per turn of the event loop; rounds alternate, after
+ *   a warm-up round; medians compared;
  * - latency: chat send on instance 1 → `message.new` on instance 2 (Redis between them), open loop at
  *   each rate of RT_RATES spread over RT_PAIRS direct conversations (stopping after the first rate the
  *   machine does not keep up with), p50/p99 from the moment each frame was written, with send → ack,
@@ -154,9 +155,11 @@ async function driver() {
 
   const SELF = fileURLToPath(import.meta.url);
   const FANOUT_SOCKETS = 1000;
-  const FANOUT_MESSAGES = 50;
   const FANOUT_ROUNDS = Number(process.env.RT_FANOUT_ROUNDS ?? 3);
-  const FANOUT_GROUPS = 5;
+  const FANOUT_GROUPS = 4;
+  const GROUP_SIZE = FANOUT_SOCKETS / FANOUT_GROUPS;
+  const MESSAGES_PER_GROUP = 50;
+  const FANOUT_MESSAGES = FANOUT_GROUPS * MESSAGES_PER_GROUP;
   const IDLE_CONNECTIONS = Number(process.env.RT_CONNECTIONS ?? 10_000);
   const IDLE_USERS = Number(process.env.RT_IDLE_USERS ?? 100);
   const RATES = (process.env.RT_RATES ?? '250,500,750,1000').split(',').map(Number);
@@ -432,43 +435,54 @@ async function driver() {
     });
 
     // ---- fan-out --------------------------------------------------------------------------------
-    // FANOUT_GROUPS senders, each with a group of the same 4 members (250 sockets each): every message
-    // reaches all 1,000 sockets, and the groups' sends commit side by side as a busy gateway sees them
-    const members = await signups(one.url, 4);
-    const fanoutSenders = await signups(one.url, FANOUT_GROUPS);
+    // FANOUT_GROUPS groups of GROUP_SIZE members each (1,000 users, one socket each); every group's
+    // creator sends MESSAGES_PER_GROUP messages, all at once, so the groups' sends commit side by
+    // side as a busy gateway sees them. Each message reaches its group's GROUP_SIZE sockets (the
+    // sender's own included), published once per member channel.
+    const fanoutUsers = await signups(one.url, FANOUT_SOCKETS);
+    const groupMembers = Array.from({ length: FANOUT_GROUPS }, (_, g) =>
+      fanoutUsers.slice(g * GROUP_SIZE, (g + 1) * GROUP_SIZE),
+    );
     const groups = await Promise.all(
-      fanoutSenders.map(
-        async (sender) =>
-          (await post(`${one.url}/api/v1/conversations`, sender.token, {
-            usernames: members.map((m) => m.username),
+      groupMembers.map(
+        async ([creator, ...others]) =>
+          (await post(`${one.url}/api/v1/conversations`, creator!.token, {
+            usernames: others.map((m) => m.username),
             title: 'fan-out',
           })) as { id: string },
       ),
     );
-    const deliveries = FANOUT_SOCKETS * FANOUT_MESSAGES;
+    const deliveries = FANOUT_MESSAGES * GROUP_SIZE;
+    // the baselines broadcast to all 1,000 sockets: as many deliveries from fewer messages
+    const BASELINE_MESSAGES = deliveries / FANOUT_SOCKETS;
     let kithCount = counter(deliveries);
     let frameBytes = 0;
     const NEW = Buffer.from('{"type":"message.new"');
     // every event must arrive as a text frame whose JSON starts with its type
     const isNew = (d: Buffer, isBinary: boolean) => !isBinary && d.subarray(0, NEW.length).equals(NEW);
     const receivers: Socket[] = [];
-    for (const m of members) {
+    for (let i = 0; i < fanoutUsers.length; i += 50) {
       receivers.push(
-        ...(await openSockets(one.url, m.token, FANOUT_SOCKETS / members.length, (d, isBinary) => {
-          if (isNew(d, isBinary)) {
-            frameBytes = d.length;
-            kithCount.tick();
-          }
-        })),
+        ...(
+          await Promise.all(
+            fanoutUsers.slice(i, i + 50).map((u) =>
+              openSockets(one.url, u.token, 1, (d, isBinary) => {
+                if (isNew(d, isBinary)) {
+                  frameBytes = d.length;
+                  kithCount.tick();
+                }
+              }),
+            ),
+          )
+        ).flat(),
       );
     }
+    // each group's creator (its first member) sends
+    const senderSockets = groupMembers.map((_, g) => receivers[g * GROUP_SIZE]!);
     let rawCount = counter(deliveries);
     const rawSockets = await openRaw(raw.url, FANOUT_SOCKETS, (d, isBinary) => {
       if (isNew(d, isBinary)) rawCount.tick();
     });
-    const senderSockets = (
-      await Promise.all(fanoutSenders.map((s) => openSockets(one.url, s.token, 1)))
-    ).flat();
     const kithRounds: number[] = [];
     const rawRounds: number[] = [];
     const rawBurstRounds: number[] = [];
@@ -498,7 +512,7 @@ async function driver() {
       const bare = async (query: string) => {
         rawCount = counter(deliveries);
         const begun = performance.now();
-        await fetch(`${raw.url}/broadcast?n=${FANOUT_MESSAGES}&size=${frameBytes}${query}`, {
+        await fetch(`${raw.url}/broadcast?n=${BASELINE_MESSAGES}&size=${frameBytes}${query}`, {
           method: 'POST',
         });
         await within(rawCount.reached, 60_000, 'bare ws fan-out');
@@ -512,7 +526,7 @@ async function driver() {
         rawBurstRounds.push(rawBurst);
       }
     }
-    await closeAll([...receivers, ...rawSockets, ...senderSockets]);
+    await closeAll([...receivers, ...rawSockets]);
 
     // socket.io, the broadcaster most Node apps use: the same frames to the same number of clients
     const pIo = await freePort();
@@ -550,7 +564,7 @@ async function driver() {
     for (let round = 0; round <= FANOUT_ROUNDS; round++) {
       ioCount = counter(deliveries);
       const begun = performance.now();
-      await fetch(`${ioServer.url}/broadcast?n=${FANOUT_MESSAGES}&size=${frameBytes}`, { method: 'POST' });
+      await fetch(`${ioServer.url}/broadcast?n=${BASELINE_MESSAGES}&size=${frameBytes}`, { method: 'POST' });
       await within(ioCount.reached, 60_000, 'socket.io fan-out');
       if (round > 0) ioRounds.push(deliveries / ((performance.now() - begun) / 1000));
     }
@@ -729,6 +743,7 @@ async function driver() {
         sockets: FANOUT_SOCKETS,
         messages: FANOUT_MESSAGES,
         groups: FANOUT_GROUPS,
+        groupSize: GROUP_SIZE,
         frameBytes,
         rounds: FANOUT_ROUNDS,
         kithPerSecond: round(kithFanout),

@@ -39,6 +39,49 @@ async function nextMessage(adapters: RedisAdapters, channel: string, timeoutMs =
   };
 }
 
+/** Subscribes to each channel; `received` resolves once every one has had a message, with them in order. */
+async function oneOnEach(adapters: RedisAdapters, channels: string[], timeoutMs = 10_000) {
+  const got = new Map<string, { message: unknown; json: string }>();
+  let resolve!: () => void;
+  const all = new Promise<void>((r) => {
+    resolve = r;
+  });
+  const offs = await Promise.all(
+    channels.map((channel) =>
+      adapters.broker.subscribe(channel, (message, json) => {
+        got.set(channel, { message, json });
+        if (got.size === channels.length) resolve();
+      }),
+    ),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not every one of ${channels} had a message`)), timeoutMs);
+  });
+  return {
+    received: Promise.race([all, timeout])
+      .then(() => channels.map((c) => got.get(c)!))
+      .finally(async () => {
+        clearTimeout(timer);
+        await Promise.all(offs.map((off) => off()));
+      }),
+  };
+}
+
+/** One message published to several channels reaches each once, parsed once for all of them. */
+async function expectPublishedToEach(from: RedisAdapters, to: RedisAdapters, channels: string[]) {
+  const { received } = await oneOnEach(to, channels);
+  await from.broker.publish(channels, { to: channels.length, nested: { a: [1] } });
+  const each = await received;
+  for (const { message, json } of each) {
+    expect(message).toEqual({ to: channels.length, nested: { a: [1] } });
+    expect(JSON.parse(json)).toEqual(message);
+    // shared by every subscriber, so nobody may change it
+    expect(message).toBe(each[0]!.message);
+    expect(Object.isFrozen((message as { nested: { a: unknown } }).nested.a)).toBe(true);
+  }
+}
+
 async function errorCount(metrics: Metrics, adapter: string): Promise<number> {
   const { values } = await metrics.redisErrors.get();
   return values.find((v) => v.labels.adapter === adapter)?.value ?? 0;
@@ -60,6 +103,8 @@ describe('Redis adapters across two instances, through a Redis outage', () => {
     const { received } = await nextMessage(b, 'session.revoked');
     await a.broker.publish('session.revoked', { sessionId: 's1' });
     expect(await received).toEqual({ sessionId: 's1' });
+    // one command for many channels (a group message to each member's channel)
+    await expectPublishedToEach(a, b, ['up.1', 'up.2', 'up.3']);
 
     const first = await a.rateLimitStore.hit('login:ip:1.2.3.4', 60_000);
     const second = await b.rateLimitStore.hit('login:ip:1.2.3.4', 60_000);
@@ -85,6 +130,7 @@ describe('Redis adapters across two instances, through a Redis outage', () => {
     const local = await nextMessage(a, 'local');
     await a.broker.publish('local', { n: 1 });
     expect(await local.received).toEqual({ n: 1 });
+    await expectPublishedToEach(a, a, ['local.1', 'local.2']);
 
     // rate limits: per-instance counters, still counting
     expect((await a.rateLimitStore.hit('k', 60_000)).count).toBe(1);
@@ -111,6 +157,8 @@ describe('Redis adapters across two instances, through a Redis outage', () => {
     await a.broker.publish('before', 'again');
     expect(await before.received).toBe('again');
     expect(beforeOutage).toEqual(['again']);
+    // the restarted Redis has forgotten the many-channel script: it is loaded again by itself
+    await expectPublishedToEach(a, b, ['back.1', 'back.2']);
 
     expect((await a.rateLimitStore.hit('after', 60_000)).count).toBe(1);
     expect((await b.rateLimitStore.hit('after', 60_000)).count).toBe(2);

@@ -1,5 +1,6 @@
 import { CLIENT_MESSAGES, type ClientMessage, type ServerMessage } from '@kith/contract';
 import { Compile } from 'typebox/compile';
+import { userChannel } from '../modules/notifications/notifications.service.ts';
 import { AppError } from '../platform/errors.ts';
 import type { Connection } from './connection.ts';
 import type { GatewayDeps } from './gateway.ts';
@@ -147,13 +148,9 @@ export class ClientMessages {
     if (last.size > 100) last.delete(last.keys().next().value as string);
     const members = await this.deps.chat.typing(conn.userId, conversationId);
     const event = { type: 'typing', conversationId, userId: conn.userId };
-    await Promise.all(
-      members.map((id) =>
-        this.deps.broker.publish(`user.${id}`, event).catch(() => {
-          this.deps.metrics.realtime.brokerErrors.inc({ operation: 'publish' });
-        }),
-      ),
-    );
+    await this.deps.broker.publish(members.map(userChannel), event).catch(() => {
+      this.deps.metrics.realtime.brokerErrors.inc({ operation: 'publish' });
+    });
   }
 }
 

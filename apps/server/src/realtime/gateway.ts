@@ -3,6 +3,7 @@ import { type ChatMessage, REALTIME_PROTOCOL } from '@kith/contract';
 import { type RawData, WebSocket } from 'ws';
 import type { Config } from '../config.ts';
 import { SESSION_REVOKED_CHANNEL, USER_CHANGED_CHANNEL } from '../modules/auth/session-cache.ts';
+import { userChannel } from '../modules/notifications/notifications.service.ts';
 import type { Broker } from '../platform/broker/broker.ts';
 import type { Logger } from '../platform/observability/logger.ts';
 import type { Metrics } from '../platform/observability/metrics.ts';
@@ -74,6 +75,9 @@ export class Gateway {
   };
   private closing = false;
   private isDegraded = false;
+  /** The last event dispatched and its frame (see dispatch). */
+  private lastEvent: unknown = undefined;
+  private lastFrame = Buffer.alloc(0);
 
   constructor(private readonly deps: GatewayDeps) {
     this.handlers = new ClientMessages(deps, (conn, status) => this.statusChanged(conn, status));
@@ -199,7 +203,7 @@ export class Gateway {
       const created: UserEntry = {
         connections: new Set(),
         subscription: this.deps.broker
-          .subscribe(`user.${conn.userId}`, (event) => this.dispatch(created, event))
+          .subscribe(userChannel(conn.userId), (event, json) => this.dispatch(created, event, json))
           .catch((err) => {
             this.deps.metrics.realtime.brokerErrors.inc({ operation: 'subscribe' });
             this.deps.logger.warn({ err }, 'realtime subscribe failed');
@@ -228,10 +232,11 @@ export class Gateway {
   }
 
   /**
-   * A broker event on a user's channel: to each of the user's sockets here, once. It is serialized
-   * once into one Buffer that ws writes to every socket as is, and counted once.
+   * A broker event on a user's channel: to each of the user's sockets here, once, as the JSON it
+   * was published as. Its frame is one Buffer that ws writes to every socket as is, made once for
+   * all the users here it was published to (the broker hands them the same event, back to back).
    */
-  private dispatch(entry: UserEntry, event: unknown) {
+  private dispatch(entry: UserEntry, event: unknown, json: string) {
     const type = (event as { type?: unknown } | null)?.type;
     if (typeof type !== 'string' || entry.connections.size === 0) return;
     const { metrics } = this.deps;
@@ -240,12 +245,12 @@ export class Gateway {
       const message = (event as { message?: ChatMessage }).message;
       if (!message || typeof message.conversationId !== 'string' || !Number.isSafeInteger(message.seq))
         return;
-      const frame = Buffer.from(JSON.stringify(event));
+      const frame = this.frameOf(event, json);
       for (const conn of entry.connections) if (conn.sync.live(message, frame)) sent += 1;
     } else {
       const droppable = DROPPABLE.has(type);
       if (!droppable && !FORWARDED.has(type)) return;
-      const frame = Buffer.from(JSON.stringify(event));
+      const frame = this.frameOf(event, json);
       let dropped = 0;
       for (const conn of entry.connections) {
         if (conn.sendFrame(frame, droppable)) sent += 1;
@@ -254,6 +259,14 @@ export class Gateway {
       if (dropped > 0) metrics.realtime.dropped.inc({ type }, dropped);
     }
     if (sent > 0) metrics.realtime.messagesOut.inc({ type }, sent);
+  }
+
+  private frameOf(event: unknown, json: string): Buffer {
+    if (event !== this.lastEvent) {
+      this.lastEvent = event;
+      this.lastFrame = Buffer.from(json);
+    }
+    return this.lastFrame;
   }
 
   private closed(conn: Connection, code: number) {

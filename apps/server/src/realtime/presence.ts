@@ -1,11 +1,11 @@
 import type { PresenceStatus } from '@kith/contract';
+import { userChannel } from '../modules/notifications/notifications.service.ts';
 import type { Broker } from '../platform/broker/broker.ts';
 import type { Cache } from '../platform/cache/cache.ts';
 import type { Logger } from '../platform/observability/logger.ts';
 import type { FriendsPort } from './ports.ts';
 
 const key = (userId: string) => `presence:${userId}`;
-const channel = (userId: string) => `user.${userId}`;
 
 /**
  * Presence of friends: an entry per connected user in the cache (Redis when scaled) with a TTL,
@@ -47,12 +47,8 @@ export class Presence {
   private async announce(userId: string, status: PresenceStatus) {
     const ids = await this.friends.friendIds(userId);
     const event = { type: 'presence', userId, status };
-    await Promise.all(
-      ids.map((id) =>
-        this.broker
-          .publish(channel(id), event)
-          .catch((err) => this.logger.debug({ err }, 'presence publish failed')),
-      ),
-    );
+    await this.broker
+      .publish(ids.map(userChannel), event)
+      .catch((err) => this.logger.debug({ err }, 'presence publish failed'));
   }
 }

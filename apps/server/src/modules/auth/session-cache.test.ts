@@ -11,9 +11,11 @@ import {
 class FakeBroker implements Broker {
   healthy = true;
   readonly handlers = new Map<string, BrokerHandler[]>();
-  async publish(channel: string, message: unknown) {
+  async publish(channels: string | readonly string[], message: unknown) {
     if (!this.healthy) return;
-    for (const h of this.handlers.get(channel) ?? []) h(message);
+    for (const channel of [channels].flat()) {
+      for (const h of this.handlers.get(channel) ?? []) h(message, JSON.stringify(message));
+    }
   }
   async subscribe(channel: string, handler: BrokerHandler) {
     this.handlers.set(channel, [...(this.handlers.get(channel) ?? []), handler]);

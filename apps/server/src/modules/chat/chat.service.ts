@@ -347,13 +347,9 @@ export class ChatService {
 
   /** Publishes one event to each user's channel; failures are logged (clients catch up by seq). */
   async publish(userIds: readonly string[], event: ChatEvent): Promise<void> {
-    await Promise.all(
-      userIds.map((id) =>
-        this.broker
-          .publish(userChannel(id), event)
-          .catch((err) => this.logger.warn({ err, event: event.type }, 'chat publish failed')),
-      ),
-    );
+    await this.broker
+      .publish(userIds.map(userChannel), event)
+      .catch((err) => this.logger.warn({ err, event: event.type }, 'chat publish failed'));
   }
 
   /** The message a retried send names; a different body or other media mean the client reused its id. */

@@ -23,4 +23,17 @@ describe('MemoryBroker', () => {
     expect(b).toEqual([{ n: 1 }, { n: 2 }]);
     expect(broker.healthy).toBe(true);
   });
+
+  it('publishes one message to several channels: parsed once, shared frozen, with its JSON', async () => {
+    const broker = new MemoryBroker();
+    const got: [unknown, string][] = [];
+    for (const ch of ['u.1', 'u.2', 'u.3']) await broker.subscribe(ch, (m, json) => got.push([m, json]));
+    await broker.publish(['u.1', 'u.3', 'nobody'], { text: 'hi', tags: ['a'] });
+    await Promise.resolve();
+    expect(got).toHaveLength(2);
+    expect(got[0]![0]).toBe(got[1]![0]);
+    expect(got[0]![0]).toEqual({ text: 'hi', tags: ['a'] });
+    expect(got[0]![1]).toBe('{"text":"hi","tags":["a"]}');
+    expect(() => (got[0]![0] as { tags: string[] }).tags.push('b')).toThrow(TypeError);
+  });
 });

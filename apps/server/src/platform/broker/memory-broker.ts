@@ -1,16 +1,20 @@
-import type { Broker, BrokerHandler } from './broker.ts';
+import { type Broker, type BrokerHandler, deepFreeze } from './broker.ts';
 
 /** In-process broker: the embedded shape has a single instance, so local delivery is complete. */
 export class MemoryBroker implements Broker {
   readonly healthy = true;
   private readonly channels = new Map<string, Set<BrokerHandler>>();
 
-  async publish(channel: string, message: unknown): Promise<void> {
-    const handlers = this.channels.get(channel);
-    if (!handlers) return;
-    // Round-trip through JSON so subscribers never share objects with the publisher, as with Redis.
-    const copy = JSON.stringify(message);
-    for (const handler of handlers) queueMicrotask(() => handler(JSON.parse(copy)));
+  async publish(channels: string | readonly string[], message: unknown): Promise<void> {
+    // Through JSON, as with Redis: subscribers never share objects with the publisher.
+    const json = JSON.stringify(message);
+    let parsed: unknown;
+    for (const channel of typeof channels === 'string' ? [channels] : channels) {
+      const handlers = this.channels.get(channel);
+      if (!handlers) continue;
+      parsed ??= deepFreeze(JSON.parse(json));
+      for (const handler of handlers) queueMicrotask(() => handler(parsed, json));
+    }
   }
 
   async subscribe(channel: string, handler: BrokerHandler): Promise<() => Promise<void>> {

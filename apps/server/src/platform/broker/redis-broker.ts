@@ -1,10 +1,15 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.ts';
 import type { RedisFailures } from '../redis/redis-failures.ts';
-import type { Broker, BrokerHandler } from './broker.ts';
+import { type Broker, type BrokerHandler, SharedParse } from './broker.ts';
 
 const PREFIX = 'kith:bus:';
 const RETRY_SUBSCRIBE_MS = 1_000;
+
+/** PUBLISH of one message (ARGV[1]) to each channel named after it: the payload crosses the wire once. */
+const PUBLISH_MANY = `for i = 2, #ARGV do redis.call('PUBLISH', ARGV[i], ARGV[1]) end
+return #ARGV - 1`;
+type PublishMany = { kithPublishMany(json: string, ...channels: string[]): Promise<number> };
 
 /**
  * Pub/sub across instances over one Redis subscriber connection, with handlers per channel.
@@ -18,6 +23,7 @@ export class RedisBroker implements Broker {
   private synced = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly parser = new SharedParse();
 
   constructor(
     private readonly publisher: Redis,
@@ -27,6 +33,8 @@ export class RedisBroker implements Broker {
     /** Called whenever `healthy` may have changed. */
     private readonly onChange: () => void,
   ) {
+    // EVALSHA, and EVAL again by itself when a restarted Redis has forgotten the script
+    publisher.defineCommand('kithPublishMany', { numberOfKeys: 0, lua: PUBLISH_MANY });
     subscriber.on('message', (channel: string, message: string) => {
       if (channel.startsWith(PREFIX)) this.deliver(channel.slice(PREFIX.length), message);
     });
@@ -43,17 +51,25 @@ export class RedisBroker implements Broker {
     return this.subscriber.status === 'ready' && this.synced;
   }
 
-  async publish(channel: string, message: unknown): Promise<void> {
+  async publish(channels: string | readonly string[], message: unknown): Promise<void> {
+    const list = typeof channels === 'string' ? [channels] : channels;
+    if (list.length === 0) return;
     const json = JSON.stringify(message);
     try {
-      await this.publisher.publish(PREFIX + channel, json);
+      if (list.length === 1) await this.publisher.publish(PREFIX + list[0], json);
+      else {
+        await (this.publisher as unknown as PublishMany).kithPublishMany(
+          json,
+          ...list.map((c) => PREFIX + c),
+        );
+      }
     } catch (err) {
       this.failures.record('broker', err);
-      this.deliver(channel, json);
+      for (const channel of list) this.deliver(channel, json);
       return;
     }
     // Published, but our own subscription is down: Redis cannot hand it back to local subscribers.
-    if (!this.receiving) this.deliver(channel, json);
+    if (!this.receiving) for (const channel of list) this.deliver(channel, json);
   }
 
   async subscribe(channel: string, handler: BrokerHandler): Promise<() => Promise<void>> {
@@ -116,11 +132,17 @@ export class RedisBroker implements Broker {
   private deliver(channel: string, json: string) {
     const handlers = this.channels.get(channel);
     if (!handlers) return;
+    let message: unknown;
+    try {
+      message = this.parser.parse(json);
+    } catch (err) {
+      this.logger.error({ err, channel, component: 'broker' }, 'broker message is not JSON');
+      return;
+    }
     for (const handler of handlers) {
-      // each handler gets its own copy, as with the in-process broker
       queueMicrotask(() => {
         try {
-          handler(JSON.parse(json));
+          handler(message, json);
         } catch (err) {
           this.logger.error({ err, channel, component: 'broker' }, 'broker handler failed');
         }
