@@ -381,7 +381,7 @@ async function driver() {
     ];
     const env = {
       ...productionEnv(db.url, p1, dir),
-      REDIS_URL: redis.url,
+      ...(process.env.RT_NO_REDIS ? {} : { REDIS_URL: redis.url }),
       MEDIA_SIGNING_SECRET: randomBytes(32).toString('hex'),
       CHAT_FRIENDS_ONLY: 'false',
       RATE_LIMIT_SIGNUP_IP: '1000000',
@@ -479,6 +479,15 @@ async function driver() {
     }
     // each group's creator (its first member) sends
     const senderSockets = groupMembers.map((_, g) => receivers[g * GROUP_SIZE]!);
+    // when the last send of a round was acknowledged (committed and published)
+    const ACK = Buffer.from('{"type":"message.ack"');
+    let lastAckAt = 0;
+    for (const ws of senderSockets) {
+      ws.on('message', (d: Buffer) => {
+        if (d.subarray(0, ACK.length).equals(ACK)) lastAckAt = performance.now();
+      });
+    }
+    const ackedWithinMs: number[] = [];
     let rawCount = counter(deliveries);
     const rawSockets = await openRaw(raw.url, FANOUT_SOCKETS, (d, isBinary) => {
       if (isNew(d, isBinary)) rawCount.tick();
@@ -488,6 +497,7 @@ async function driver() {
     const rawBurstRounds: number[] = [];
     // a first untimed round warms both up (JIT, pools)
     for (let round = 0; round <= FANOUT_ROUNDS; round++) {
+      if (process.env.RT_MARK) console.error(`kith fan-out from ${process.hrtime.bigint() / 1000n}`);
       kithCount = counter(deliveries);
       const started = performance.now();
       for (let i = 0; i < FANOUT_MESSAGES; i++) {
@@ -508,6 +518,8 @@ async function driver() {
         throw err;
       });
       const kith = deliveries / ((performance.now() - started) / 1000);
+      if (round > 0) ackedWithinMs.push(lastAckAt - started);
+      if (process.env.RT_MARK) console.error(`kith fan-out to ${process.hrtime.bigint() / 1000n}`);
 
       const bare = async (query: string) => {
         rawCount = counter(deliveries);
@@ -591,7 +603,6 @@ async function driver() {
     let latencies: number[] = [];
     let ackLatencies: number[] = [];
     let acked = counter(0);
-    const ACK = Buffer.from('{"type":"message.ack"');
     const onAck = (d: Buffer) => {
       const at = performance.now();
       if (!d.subarray(0, ACK.length).equals(ACK)) return;
@@ -750,6 +761,9 @@ async function driver() {
         rawWsPerSecond: round(rawFanout),
         ratio: round(kithFanout / rawFanout, 2),
         kithRounds: kithRounds.map((n) => round(n)),
+        // how long the 200 sends took to be committed, published and acknowledged, per round
+        kithLastAckMs: ackedWithinMs.map((n) => round(n)),
+        kithLastDeliveryMs: kithRounds.map((n) => round((deliveries / n) * 1000)),
         rawWsRounds: rawBurstRounds.map((n) => round(n)),
         socketIoPerSecond: round(socketIoFanout),
         ratioToSocketIo: round(kithFanout / socketIoFanout, 2),

@@ -8,12 +8,13 @@
 --   4. a client id this sender already used here is a retry: nothing is written, no seq is taken;
 --   5. take the next seq, insert the message, move the sender's read marker to it.
 -- `status` says which: 'sent' (the message columns and the members are set), 'not_found' (no such
--- conversation, or the sender is not a current member), 'blocked', 'duplicate'.
+-- conversation, or the sender is not a current member), 'blocked', 'duplicate'. The members come
+-- as one comma-separated text: a client splits it far faster than it parses a uuid[] literal.
 CREATE FUNCTION chat_send_message(
   p_id uuid, p_conversation_id uuid, p_sender_id uuid, p_client_message_id text, p_body text
 ) RETURNS TABLE (
   status text, id uuid, conversation_id uuid, seq bigint, sender_id uuid, client_message_id text,
-  body text, created_at timestamptz, edited_at timestamptz, deleted_at timestamptz, member_ids uuid[]
+  body text, created_at timestamptz, edited_at timestamptz, deleted_at timestamptz, member_ids text
 ) LANGUAGE plpgsql AS $$
 -- the result columns are variables here: every column in the queries below is qualified
 #variable_conflict use_column
@@ -55,5 +56,5 @@ BEGIN
     INSERT INTO messages AS m (id, conversation_id, seq, sender_id, client_message_id, body)
     VALUES (p_id, p_conversation_id, v_seq, p_sender_id, p_client_message_id, p_body)
     RETURNING 'sent'::text, m.id, m.conversation_id, m.seq, m.sender_id, m.client_message_id, m.body,
-              m.created_at, m.edited_at, m.deleted_at, v_members;
+              m.created_at, m.edited_at, m.deleted_at, array_to_string(v_members, ',');
 END $$;

@@ -69,28 +69,31 @@ export class ClientMessages {
     const valid = message as ClientMessage;
     conn.enqueue(async () => {
       if (!conn.open) return;
-      try {
-        await this.handle(conn, valid);
-      } catch (err) {
-        if (!(err instanceof AppError)) this.deps.logger.error({ err, type }, 'realtime message failed');
-        conn.send({
-          ...errorEvent(err, type),
-          ...('clientMessageId' in valid ? { clientMessageId: valid.clientMessageId } : {}),
-        });
+      if (valid.type === 'message.send') {
+        this.pipelineSend(conn, valid);
+        return;
       }
+      // anything after sends (a read marker, a resume) sees them committed and acknowledged
+      await conn.sends;
+      await this.handle(conn, valid).catch((err) => this.fail(conn, valid, err));
     });
   }
 
-  private async handle(conn: Connection, message: ClientMessage): Promise<void> {
-    const { chat } = this.deps;
-    switch (message.type) {
-      case 'message.send': {
-        const { message: stored, duplicate } = await chat.send(conn.userId, {
-          conversationId: message.conversationId,
-          clientMessageId: message.clientMessageId,
-          body: message.body,
-          mediaIds: message.mediaIds,
-        });
+  /**
+   * A send does not hold up the client's next message: it joins the chat service's next round trip
+   * now (so a burst from one socket commits together) and its ack follows the acks of the sends
+   * before it, so acks still come back in the order sent.
+   */
+  private pipelineSend(conn: Connection, message: Extract<ClientMessage, { type: 'message.send' }>) {
+    const result = this.deps.chat.send(conn.userId, {
+      conversationId: message.conversationId,
+      clientMessageId: message.clientMessageId,
+      body: message.body,
+      mediaIds: message.mediaIds,
+    });
+    conn.afterSends(async () => {
+      try {
+        const { message: stored, duplicate } = await result;
         conn.send({
           type: 'message.ack',
           clientMessageId: message.clientMessageId,
@@ -98,8 +101,25 @@ export class ClientMessages {
           seq: stored.seq,
           duplicate,
         });
-        return;
+      } catch (err) {
+        this.fail(conn, message, err);
       }
+    });
+  }
+
+  private fail(conn: Connection, message: ClientMessage, err: unknown) {
+    if (!(err instanceof AppError)) {
+      this.deps.logger.error({ err, type: message.type }, 'realtime message failed');
+    }
+    conn.send({
+      ...errorEvent(err, message.type),
+      ...('clientMessageId' in message ? { clientMessageId: message.clientMessageId } : {}),
+    });
+  }
+
+  private async handle(conn: Connection, message: ClientMessage): Promise<void> {
+    const { chat } = this.deps;
+    switch (message.type) {
       case 'conversation.read':
         await chat.markRead(conn.userId, message.conversationId, message.seq);
         return;

@@ -43,6 +43,8 @@ export class Connection {
   closeCode: number | undefined = undefined;
   /** Client messages are handled one at a time, in order: the tail of that chain while one runs. */
   queue: Promise<void> | undefined = undefined;
+  /** The acks of pipelined sends, in order: the tail of that chain while one is outstanding. */
+  sends: Promise<void> | undefined = undefined;
   /** Exactly-once, in-order delivery of `message.new` (set by the gateway on accept). */
   sync!: MessageSync;
   private windowStart = Date.now();
@@ -129,6 +131,15 @@ export class Connection {
     }
     this.windowCount += 1;
     return this.windowCount <= this.limits.maxMessagesPer10s;
+  }
+
+  /** Runs `task` (which handles its own errors) after the acks of the pipelined sends before it. */
+  afterSends(task: () => Promise<void>): void {
+    const tail = (this.sends ?? Promise.resolve()).then(task);
+    this.sends = tail;
+    void tail.finally(() => {
+      if (this.sends === tail) this.sends = undefined;
+    });
   }
 
   /** Runs `task` (which handles its own errors) after the client messages before it, in order. */

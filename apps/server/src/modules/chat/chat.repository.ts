@@ -21,6 +21,14 @@ export interface Position {
   last_read_seq: number;
 }
 
+export interface SendDraft {
+  id: string;
+  conversationId: string;
+  senderId: string;
+  clientMessageId: string;
+  body: string;
+}
+
 export type SendOutcome =
   | { status: 'sent'; message: MessageRow; memberIds: string[] }
   | { status: 'not_found' | 'blocked' | 'duplicate' };
@@ -56,20 +64,24 @@ export class ChatRepository {
   constructor(private readonly db: Db) {}
 
   /**
-   * Sends a message in one round trip (`chat_send_message`, migration 0018): locks the
-   * conversation, checks membership, blocks and retries under the lock, takes the next seq, inserts,
-   * and moves the sender's read marker. Run it in a transaction to write more before the commit.
+   * Sends messages in one round trip (`chat_send_message`, migration 0018, once per draft, in the
+   * order given): each locks its conversation, checks membership, blocks and retries under the
+   * lock, takes the next seq, inserts, and moves the sender's read marker. The outcomes come back
+   * in the same order. Run in a transaction to write more before the commit.
    */
-  async send(
-    db: Kysely<DB>,
-    m: { id: string; conversationId: string; senderId: string; clientMessageId: string; body: string },
-  ): Promise<SendOutcome> {
-    const { rows } = await sql<RawMessage & { status: SendOutcome['status']; member_ids: string[] | null }>`
-      SELECT * FROM chat_send_message(${m.id}, ${m.conversationId}, ${m.senderId}, ${m.clientMessageId}, ${m.body})`.execute(
-      db,
+  async send(db: Kysely<DB>, drafts: readonly SendDraft[]): Promise<SendOutcome[]> {
+    const column = <K extends keyof SendDraft>(key: K) => drafts.map((d) => d[key]);
+    const { rows } = await sql<RawMessage & { status: SendOutcome['status']; member_ids: string | null }>`
+      SELECT r.* FROM unnest(${column('id')}::uuid[], ${column('conversationId')}::uuid[],
+                             ${column('senderId')}::uuid[], ${column('clientMessageId')}::text[],
+                             ${column('body')}::text[]) WITH ORDINALITY AS d(id, cid, sid, client_id, body, n)
+        CROSS JOIN LATERAL chat_send_message(d.id, d.cid, d.sid, d.client_id, d.body) r
+       ORDER BY d.n`.execute(db);
+    return rows.map(({ status, member_ids, ...message }) =>
+      status === 'sent'
+        ? { status, message: toMessage(message), memberIds: member_ids!.split(',') }
+        : { status },
     );
-    const { status, member_ids, ...message } = rows[0]!;
-    return status === 'sent' ? { status, message: toMessage(message), memberIds: member_ids! } : { status };
   }
 
   /** The current members' ids. */

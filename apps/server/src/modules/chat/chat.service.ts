@@ -7,6 +7,7 @@ import type { Logger } from '../../platform/observability/logger.ts';
 import { MAX_ATTACHMENTS, type MediaAttachmentView } from '../media/media.schema.ts';
 import type { MediaService } from '../media/media.service.ts';
 import { userChannel } from '../notifications/notifications.service.ts';
+import { SendBatcher } from './chat.batcher.ts';
 import type { ChatRepository, MessageRow } from './chat.repository.ts';
 import {
   MAX_BODY_LENGTH,
@@ -124,7 +125,11 @@ export class ChatService {
     private readonly broker: Broker,
     private readonly logger: Logger,
     private readonly media: ChatMedia,
-  ) {}
+  ) {
+    this.batcher = new SendBatcher((drafts) => this.repo.send(this.db.primary, drafts));
+  }
+
+  private readonly batcher: SendBatcher;
 
   /**
    * Stores a message with the conversation's next seq, claims its media in the same transaction,
@@ -150,15 +155,17 @@ export class ChatService {
     }
 
     const draft = { id: uuidv7(), conversationId, senderId: userId, clientMessageId, body };
-    // Without media a send is one statement; with media, their claim commits with the message.
+    // Without media a send goes with the others of its round trip; with media, their claim commits
+    // with the message.
     const outcome =
       mediaIds.length === 0
-        ? await this.repo.send(this.db.primary, draft)
+        ? await this.batcher.send(draft)
         : await this.db.primary.transaction().execute(async (trx) => {
-            const sent = await this.repo.send(trx, draft);
-            if (sent.status === 'sent')
-              await this.media.claimForMessage(trx, userId, sent.message.id, mediaIds);
-            return sent;
+            const [sent] = await this.repo.send(trx, [draft]);
+            if (sent!.status === 'sent') {
+              await this.media.claimForMessage(trx, userId, sent!.message.id, mediaIds);
+            }
+            return sent!;
           });
     if (outcome.status !== 'sent') {
       if (outcome.status === 'not_found') throw notFound();
@@ -169,7 +176,7 @@ export class ChatService {
     // a message sent without media needs no query for them
     const media = mediaIds.length > 0 ? await this.mediaOf([outcome.message]) : NO_MEDIA;
     const message = presentMessage(outcome.message, media);
-    await this.publish(outcome.memberIds, { type: 'message.new', message });
+    void this.publish(outcome.memberIds, { type: 'message.new', message });
     return { message, duplicate: false };
   }
 

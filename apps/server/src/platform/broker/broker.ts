@@ -27,19 +27,33 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** One message as its subscribers get it. */
+export interface Delivery {
+  message: unknown;
+  json: string;
+}
+
 /**
- * Parses what a broker receives, once per distinct message: a message published to many channels
+ * Messages travel between instances as their JSON, several in one payload separated by newlines
+ * (JSON.stringify never writes a raw newline).
+ */
+export const SEPARATOR = '\n';
+
+/**
+ * Parses what a broker receives, once per distinct payload: a payload published to many channels
  * arrives once per channel, back to back, and all of them share the first parse.
  */
 export class SharedParse {
-  private lastJson: string | undefined;
-  private lastMessage: unknown;
+  private lastPayload: string | undefined;
+  private lastDeliveries: readonly Delivery[] = [];
 
-  parse(json: string): unknown {
-    if (json !== this.lastJson) {
-      this.lastMessage = deepFreeze(JSON.parse(json));
-      this.lastJson = json;
+  parse(payload: string): readonly Delivery[] {
+    if (payload !== this.lastPayload) {
+      this.lastDeliveries = payload
+        .split(SEPARATOR)
+        .map((json) => ({ message: deepFreeze(JSON.parse(json)), json }));
+      this.lastPayload = payload;
     }
-    return this.lastMessage;
+    return this.lastDeliveries;
   }
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.ts';
 import type { RedisFailures } from '../redis/redis-failures.ts';
-import { type Broker, type BrokerHandler, SharedParse } from './broker.ts';
+import { type Broker, type BrokerHandler, type Delivery, SEPARATOR, SharedParse } from './broker.ts';
 
 const PREFIX = 'kith:bus:';
 const RETRY_SUBSCRIBE_MS = 1_000;
@@ -10,6 +10,15 @@ const RETRY_SUBSCRIBE_MS = 1_000;
 const PUBLISH_MANY = `for i = 2, #ARGV do redis.call('PUBLISH', ARGV[i], ARGV[1]) end
 return #ARGV - 1`;
 type PublishMany = { kithPublishMany(json: string, ...channels: string[]): Promise<number> };
+
+/** Messages published one after another to the same channels in one turn, not sent yet. */
+interface Outgoing {
+  key: string;
+  channels: readonly string[];
+  jsons: string[];
+  sent: Promise<void>;
+  resolve: () => void;
+}
 
 /**
  * Pub/sub across instances over one Redis subscriber connection, with handlers per channel.
@@ -24,6 +33,7 @@ export class RedisBroker implements Broker {
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly parser = new SharedParse();
+  private outgoing: Outgoing | undefined;
 
   constructor(
     private readonly publisher: Redis,
@@ -51,25 +61,56 @@ export class RedisBroker implements Broker {
     return this.subscriber.status === 'ready' && this.synced;
   }
 
-  async publish(channels: string | readonly string[], message: unknown): Promise<void> {
+  /**
+   * Publishes one message to each of `channels`. Messages published one after another to the same
+   * channels within one turn of the event loop (a batch of chat sends to a group's members) travel
+   * as one Redis message: fewer commands, and subscribers get them together. Order is kept: a
+   * publish to other channels sends what was gathered first.
+   */
+  publish(channels: string | readonly string[], message: unknown): Promise<void> {
     const list = typeof channels === 'string' ? [channels] : channels;
-    if (list.length === 0) return;
+    if (list.length === 0) return Promise.resolve();
     const json = JSON.stringify(message);
+    const key = list.join(' ');
+    let batch = this.outgoing;
+    if (batch?.key !== key) {
+      this.flushOutgoing();
+      let resolve!: () => void;
+      const sent = new Promise<void>((r) => {
+        resolve = r;
+      });
+      const started: Outgoing = { key, channels: list, jsons: [], sent, resolve };
+      batch = started;
+      this.outgoing = started;
+      queueMicrotask(() => {
+        if (this.outgoing === started) this.flushOutgoing();
+      });
+    }
+    batch.jsons.push(json);
+    return batch.sent;
+  }
+
+  private flushOutgoing() {
+    const batch = this.outgoing;
+    if (!batch) return;
+    this.outgoing = undefined;
+    void this.send(batch.channels, batch.jsons.join(SEPARATOR)).then(batch.resolve);
+  }
+
+  private async send(channels: readonly string[], payload: string): Promise<void> {
     try {
-      if (list.length === 1) await this.publisher.publish(PREFIX + list[0], json);
+      if (channels.length === 1) await this.publisher.publish(PREFIX + channels[0], payload);
       else {
-        await (this.publisher as unknown as PublishMany).kithPublishMany(
-          json,
-          ...list.map((c) => PREFIX + c),
-        );
+        const publisher = this.publisher as unknown as PublishMany;
+        await publisher.kithPublishMany(payload, ...channels.map((c) => PREFIX + c));
       }
     } catch (err) {
       this.failures.record('broker', err);
-      for (const channel of list) this.deliver(channel, json);
+      for (const channel of channels) this.deliver(channel, payload);
       return;
     }
     // Published, but our own subscription is down: Redis cannot hand it back to local subscribers.
-    if (!this.receiving) for (const channel of list) this.deliver(channel, json);
+    if (!this.receiving) for (const channel of channels) this.deliver(channel, payload);
   }
 
   async subscribe(channel: string, handler: BrokerHandler): Promise<() => Promise<void>> {
@@ -129,22 +170,24 @@ export class RedisBroker implements Broker {
     this.onChange();
   }
 
-  private deliver(channel: string, json: string) {
+  private deliver(channel: string, payload: string) {
     const handlers = this.channels.get(channel);
     if (!handlers) return;
-    let message: unknown;
+    let deliveries: readonly Delivery[];
     try {
-      message = this.parser.parse(json);
+      deliveries = this.parser.parse(payload);
     } catch (err) {
-      this.logger.error({ err, channel, component: 'broker' }, 'broker message is not JSON');
+      this.logger.error({ err, channel, component: 'broker' }, 'broker payload is not JSON');
       return;
     }
     for (const handler of handlers) {
       queueMicrotask(() => {
-        try {
-          handler(message, json);
-        } catch (err) {
-          this.logger.error({ err, channel, component: 'broker' }, 'broker handler failed');
+        for (const { message, json } of deliveries) {
+          try {
+            handler(message, json);
+          } catch (err) {
+            this.logger.error({ err, channel, component: 'broker' }, 'broker handler failed');
+          }
         }
       });
     }
