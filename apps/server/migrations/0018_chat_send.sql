@@ -1,17 +1,21 @@
--- A chat send in one round trip. It used to be eight statements from the server (context, block
--- check, BEGIN, seq bump, members, insert, read marker, COMMIT); on a busy gateway the round trips,
--- not the work, bounded messages per second. The steps and their order are the same:
+-- A chat send without a round trip per step. It used to be eight statements from the server
+-- (context, block check, BEGIN, seq bump, members, insert, read marker, COMMIT); on a busy gateway
+-- the round trips, not the work, bounded messages per second. Now one statement carries a batch
+-- of sends (the server calls this once per send, in order), with the same steps in the same order:
 --   1. lock the conversation row (held to commit: concurrent senders queue, seqs stay gapless);
---   2. read the members after the lock — each statement of a VOLATILE function takes a fresh
+--   2. check membership after the lock — each statement of a VOLATILE function takes a fresh
 --      snapshot, so a removal that committed while this send waited for the lock wins;
 --   3. refuse a direct conversation across a block (the blocks table is the friends module's);
 --   4. a client id this sender already used here is a retry: nothing is written, no seq is taken;
 --   5. take the next seq, insert the message, move the sender's read marker to it.
--- `status` says which: 'sent' (the message columns and the members are set), 'not_found' (no such
--- conversation, or the sender is not a current member), 'blocked', 'duplicate'. The members come
--- as one comma-separated text: a client splits it far faster than it parses a uuid[] literal.
+-- `status` says which: 'sent' (the message columns are set), 'not_found' (no such conversation, or
+-- the sender is not a current member), 'blocked', 'duplicate'. With `p_with_members`, a sent
+-- message also carries the current members' ids, comma-separated (a client splits that far faster
+-- than it parses a uuid[]); the later sends of a batch to the same conversation need not ask again:
+-- the lock held to commit keeps membership as it is.
 CREATE FUNCTION chat_send_message(
-  p_id uuid, p_conversation_id uuid, p_sender_id uuid, p_client_message_id text, p_body text
+  p_id uuid, p_conversation_id uuid, p_sender_id uuid, p_client_message_id text, p_body text,
+  p_with_members boolean
 ) RETURNS TABLE (
   status text, id uuid, conversation_id uuid, seq bigint, sender_id uuid, client_message_id text,
   body text, created_at timestamptz, edited_at timestamptz, deleted_at timestamptz, member_ids text
@@ -20,21 +24,21 @@ CREATE FUNCTION chat_send_message(
 #variable_conflict use_column
 DECLARE
   v_kind text;
-  v_members uuid[];
   v_seq bigint;
 BEGIN
   SELECT c.kind INTO v_kind FROM conversations c WHERE c.id = p_conversation_id FOR UPDATE;
-  SELECT array_agg(cm.user_id) INTO v_members FROM conversation_members cm
-   WHERE cm.conversation_id = p_conversation_id AND cm.left_at IS NULL;
-  IF v_kind IS NULL OR NOT (p_sender_id = ANY (coalesce(v_members, '{}'))) THEN
+  IF v_kind IS NULL OR NOT EXISTS (
+    SELECT 1 FROM conversation_members cm
+     WHERE cm.conversation_id = p_conversation_id AND cm.user_id = p_sender_id AND cm.left_at IS NULL) THEN
     status := 'not_found';
     RETURN NEXT;
     RETURN;
   END IF;
   IF v_kind = 'direct' AND EXISTS (
-    SELECT 1 FROM blocks b
-     WHERE (b.blocker_id = p_sender_id AND b.blocked_id = ANY (v_members))
-        OR (b.blocked_id = p_sender_id AND b.blocker_id = ANY (v_members))) THEN
+    SELECT 1 FROM conversation_members o JOIN blocks b
+        ON (b.blocker_id = p_sender_id AND b.blocked_id = o.user_id)
+        OR (b.blocker_id = o.user_id AND b.blocked_id = p_sender_id)
+     WHERE o.conversation_id = p_conversation_id AND o.user_id <> p_sender_id) THEN
     status := 'blocked';
     RETURN NEXT;
     RETURN;
@@ -56,5 +60,8 @@ BEGIN
     INSERT INTO messages AS m (id, conversation_id, seq, sender_id, client_message_id, body)
     VALUES (p_id, p_conversation_id, v_seq, p_sender_id, p_client_message_id, p_body)
     RETURNING 'sent'::text, m.id, m.conversation_id, m.seq, m.sender_id, m.client_message_id, m.body,
-              m.created_at, m.edited_at, m.deleted_at, array_to_string(v_members, ',');
+              m.created_at, m.edited_at, m.deleted_at,
+              CASE WHEN p_with_members THEN (
+                SELECT string_agg(cm.user_id::text, ',') FROM conversation_members cm
+                 WHERE cm.conversation_id = p_conversation_id AND cm.left_at IS NULL) END;
 END $$;

@@ -75,9 +75,8 @@ export class Gateway {
   };
   private closing = false;
   private isDegraded = false;
-  /** The last event dispatched and its frame (see dispatch). */
-  private lastEvent: unknown = undefined;
-  private lastFrame = Buffer.alloc(0);
+  /** Frames of the events the broker handed out (shared objects, see dispatch), while they live. */
+  private readonly frames = new WeakMap<object, Buffer>();
 
   constructor(private readonly deps: GatewayDeps) {
     this.handlers = new ClientMessages(deps, (conn, status) => this.statusChanged(conn, status));
@@ -234,10 +233,11 @@ export class Gateway {
   /**
    * A broker event on a user's channel: to each of the user's sockets here, once, as the JSON it
    * was published as. Its frame is one Buffer that ws writes to every socket as is, made once for
-   * all the users here it was published to (the broker hands them the same event, back to back).
+   * all the users here it was published to (the broker hands each of them the same object).
    */
   private dispatch(entry: UserEntry, event: unknown, json: string) {
-    const type = (event as { type?: unknown } | null)?.type;
+    if (typeof event !== 'object' || event === null) return;
+    const type = (event as { type?: unknown }).type;
     if (typeof type !== 'string' || entry.connections.size === 0) return;
     const { metrics } = this.deps;
     let sent = 0;
@@ -261,12 +261,13 @@ export class Gateway {
     if (sent > 0) metrics.realtime.messagesOut.inc({ type }, sent);
   }
 
-  private frameOf(event: unknown, json: string): Buffer {
-    if (event !== this.lastEvent) {
-      this.lastEvent = event;
-      this.lastFrame = Buffer.from(json);
+  private frameOf(event: object, json: string): Buffer {
+    let frame = this.frames.get(event);
+    if (!frame) {
+      frame = Buffer.from(json);
+      this.frames.set(event, frame);
     }
-    return this.lastFrame;
+    return frame;
   }
 
   private closed(conn: Connection, code: number) {

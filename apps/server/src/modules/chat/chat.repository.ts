@@ -67,19 +67,31 @@ export class ChatRepository {
    * Sends messages in one round trip (`chat_send_message`, migration 0018, once per draft, in the
    * order given): each locks its conversation, checks membership, blocks and retries under the
    * lock, takes the next seq, inserts, and moves the sender's read marker. The outcomes come back
-   * in the same order. Run in a transaction to write more before the commit.
+   * in the same order, each sent one with the members to tell. Run in a transaction to write more
+   * before the commit.
    */
   async send(db: Kysely<DB>, drafts: readonly SendDraft[]): Promise<SendOutcome[]> {
     const column = <K extends keyof SendDraft>(key: K) => drafts.map((d) => d[key]);
+    // the members are read (and sent back) for the first send to each conversation only
+    const firsts = drafts.map((d, i) => drafts.findIndex((o) => o.conversationId === d.conversationId) === i);
     const { rows } = await sql<RawMessage & { status: SendOutcome['status']; member_ids: string | null }>`
       SELECT r.* FROM unnest(${column('id')}::uuid[], ${column('conversationId')}::uuid[],
                              ${column('senderId')}::uuid[], ${column('clientMessageId')}::text[],
-                             ${column('body')}::text[]) WITH ORDINALITY AS d(id, cid, sid, client_id, body, n)
-        CROSS JOIN LATERAL chat_send_message(d.id, d.cid, d.sid, d.client_id, d.body) r
+                             ${column('body')}::text[], ${firsts}::boolean[])
+                      WITH ORDINALITY AS d(id, cid, sid, client_id, body, with_members, n)
+        CROSS JOIN LATERAL chat_send_message(d.id, d.cid, d.sid, d.client_id, d.body, d.with_members) r
        ORDER BY d.n`.execute(db);
-    return rows.map(({ status, member_ids, ...message }) =>
+    const members = new Map<string, string[]>();
+    for (const [i, row] of rows.entries()) {
+      if (row.member_ids !== null) members.set(drafts[i]!.conversationId, row.member_ids.split(','));
+    }
+    // the first send to a conversation was not sent (a retry, say) but a later one was: ask now
+    const missing = rows.filter((r) => r.status === 'sent' && !members.has(r.conversation_id));
+    for (const id of new Set(missing.map((r) => r.conversation_id)))
+      members.set(id, await this.memberIds(id));
+    return rows.map(({ status, member_ids: _, ...message }) =>
       status === 'sent'
-        ? { status, message: toMessage(message), memberIds: member_ids!.split(',') }
+        ? { status, message: toMessage(message), memberIds: members.get(message.conversation_id)! }
         : { status },
     );
   }
