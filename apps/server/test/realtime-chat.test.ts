@@ -62,6 +62,45 @@ describe('chat over the socket', () => {
     expect(seqs(sb.events, id)).toEqual([1]);
   });
 
+  it('a burst of sends from one socket, into two conversations, commits together and keeps every order', async () => {
+    const [a, b, c, stranger] = [
+      await createUser(t),
+      await createUser(t),
+      await createUser(t),
+      await createUser(t),
+    ];
+    const [ab, ac] = [await conversation(a, [b]), await conversation(a, [c])];
+    const theirs = await conversation(stranger, [b]);
+    const [sa, sb] = [await connect(base, a.accessToken), await connect(base, b.accessToken)];
+    // 60 sends written at once (they join the same round trips), with a send to a conversation
+    // a is not in and a retry among them, then a ping that is answered only after all of them
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const id = `burst-${i}`;
+      ids.push(id);
+      sa.send(send(i % 3 === 2 ? ac : ab, `message ${i}`, id));
+      if (i === 30) sa.send(send(theirs, 'not mine', 'stray'));
+      if (i === 40) sa.send(send(ab, 'message 0', 'burst-0'));
+    }
+    sa.send({ type: 'ping' });
+    const answers = await sa.waitForCount('message.ack', 61, undefined, 30_000);
+    // acks in the order sent (the retry's in its place), each conversation's seqs in send order
+    expect(answers.map((e) => e.clientMessageId)).toEqual([...ids.slice(0, 41), 'burst-0', ...ids.slice(41)]);
+    expect(answers[41]).toMatchObject({ duplicate: true, seq: 1 });
+    const fresh = answers.filter((e) => !e.duplicate);
+    const seqsOf = (n: number) => fresh.filter((_, i) => (i % 3 === 2) === (n === 1)).map((e) => e.seq);
+    expect(seqsOf(0)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(seqsOf(1)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(await sa.waitFor('error')).toMatchObject({ code: 'NOT_FOUND', clientMessageId: 'stray' });
+    await sa.waitFor('pong');
+    const types = sa.events.map((e) => e.type);
+    expect(types.indexOf('pong')).toBeGreaterThan(types.lastIndexOf('message.ack'));
+    // b gets the 40 of its conversation once each, in order
+    await sb.waitForCount('message.new', 40, (e) => e.message.conversationId === ab, 30_000);
+    expect(seqs(sb.events, ab)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(seqs(sb.events, theirs)).toEqual([]);
+  });
+
   it('answers a send to a conversation one is not in with an error, storing and delivering nothing', async () => {
     const [a, b, stranger] = [await createUser(t), await createUser(t), await createUser(t)];
     const id = await conversation(a, [b]);
