@@ -1,10 +1,10 @@
 /**
  * Realtime gateway figures, each next to a bare baseline measured in the same run:
  * - fan-out (also next to socket.io's `io.emit` to as many clients, websocket transport):
- *   1,000 users with one socket each, in 4 groups of 250; each group's creator sends 50 messages,
- *   all 200 at once (commit, publish to each member's channel, fan-out), deliveries/s from the
- *   first send to the last delivery (50,000), next to a bare `ws` server sending 50 frames of the
- *   same size to all 1,000 sockets (one prebuilt Buffer per message): every message to every client
+ *   1,000 users with one socket each, in 4 groups of 250; each group's creator sends 50 messages
+ *   (RT_FANOUT_MESSAGES), all 200 at once (commit, publish to each member's channel, fan-out),
+ *   deliveries/s from the first send to the last delivery (50,000), next to a bare `ws` server
+ *   sending 50 frames of the same size to all 1,000 sockets (one prebuilt Buffer per message): every message to every client
  *   in one loop (the headline), and one message per turn of the event loop; rounds alternate, after
  *   a warm-up round; medians compared;
  * - latency: chat send on instance 1 → `message.new` on instance 2 (Redis between them), open loop at
@@ -19,6 +19,8 @@
  *   RT_CONNECTIONS=2000 RT_RATES=200,500 npm run bench:realtime    (smaller, on a busy machine)
  *   RT_HEAP_SNAPSHOT=/tmp/dir …  also writes heap snapshots before/after the idle sockets (RSS then inflated)
  *   RT_CPU_PROF=/tmp/dir …       and CPU profiles of both Kith instances
+ *   RT_MARK=1 …                  prints each Kith fan-out round's start and end (µs, CLOCK_MONOTONIC,
+ *                                the profiles' clock) to stderr, to cut the profiles to those windows
  *   RT_POOL=20 …                 DATABASE_POOL_SIZE of the Kith instances (default: Kith's)
  *
  * The same file is the helper processes it starts (RT_ROLE=kith | raw | relay): the server under
@@ -155,10 +157,10 @@ async function driver() {
 
   const SELF = fileURLToPath(import.meta.url);
   const FANOUT_SOCKETS = 1000;
-  const FANOUT_ROUNDS = Number(process.env.RT_FANOUT_ROUNDS ?? 3);
+  const FANOUT_ROUNDS = Number(process.env.RT_FANOUT_ROUNDS ?? 5);
   const FANOUT_GROUPS = 4;
   const GROUP_SIZE = FANOUT_SOCKETS / FANOUT_GROUPS;
-  const MESSAGES_PER_GROUP = 50;
+  const MESSAGES_PER_GROUP = Number(process.env.RT_FANOUT_MESSAGES ?? 50);
   const FANOUT_MESSAGES = FANOUT_GROUPS * MESSAGES_PER_GROUP;
   const IDLE_CONNECTIONS = Number(process.env.RT_CONNECTIONS ?? 10_000);
   const IDLE_USERS = Number(process.env.RT_IDLE_USERS ?? 100);
@@ -381,7 +383,7 @@ async function driver() {
     ];
     const env = {
       ...productionEnv(db.url, p1, dir),
-      ...(process.env.RT_NO_REDIS ? {} : { REDIS_URL: redis.url }),
+      REDIS_URL: redis.url,
       MEDIA_SIGNING_SECRET: randomBytes(32).toString('hex'),
       CHAT_FRIENDS_ONLY: 'false',
       RATE_LIMIT_SIGNUP_IP: '1000000',

@@ -115,10 +115,14 @@ function checkConversationId(id: unknown): string {
 
 /**
  * Chat messaging: the API the REST routes and the realtime gateway share. Every write commits
- * before it returns and then publishes its event on each member's `user.<id>` channel; a failed
- * publish is logged, never fails the write (clients catch up from Postgres by seq).
+ * before it returns and publishes its event on each member's `user.<id>` channel; a failed
+ * publish is logged, never fails the write (clients catch up from Postgres by seq). A send does
+ * not wait for its publish: the ack needs only the commit.
  */
 export class ChatService {
+  /** Sends without media, committed together when they arrive together (group commit). */
+  private readonly batcher: SendBatcher;
+
   constructor(
     private readonly db: Database,
     private readonly repo: ChatRepository,
@@ -128,8 +132,6 @@ export class ChatService {
   ) {
     this.batcher = new SendBatcher((drafts) => this.repo.send(this.db.primary, drafts));
   }
-
-  private readonly batcher: SendBatcher;
 
   /**
    * Stores a message with the conversation's next seq, claims its media in the same transaction,
