@@ -135,20 +135,20 @@ export class Connection {
 
   /** Runs `task` (which handles its own errors) after the acks of the pipelined sends before it. */
   afterSends(task: () => Promise<void>): void {
-    const tail = (this.sends ?? Promise.resolve()).then(task);
-    this.sends = tail;
-    void tail.finally(() => {
-      if (this.sends === tail) this.sends = undefined;
-    });
+    this.chain('sends', task);
   }
 
   /** Runs `task` (which handles its own errors) after the client messages before it, in order. */
   enqueue(task: () => Promise<void>): void {
-    const tail = (this.queue ?? Promise.resolve()).then(task);
-    this.queue = tail;
-    // the chain is dropped once it is idle: an idle connection holds no promise
+    this.chain('queue', task);
+  }
+
+  /** Appends `task` to a chain; the chain is dropped once idle (an idle connection holds no promise). */
+  private chain(key: 'queue' | 'sends', task: () => Promise<void>): void {
+    const tail = (this[key] ?? Promise.resolve()).then(task);
+    this[key] = tail;
     void tail.finally(() => {
-      if (this.queue === tail) this.queue = undefined;
+      if (this[key] === tail) this[key] = undefined;
     });
   }
 

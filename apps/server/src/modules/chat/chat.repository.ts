@@ -73,7 +73,8 @@ export class ChatRepository {
   async send(db: Kysely<DB>, drafts: readonly SendDraft[]): Promise<SendOutcome[]> {
     const column = <K extends keyof SendDraft>(key: K) => drafts.map((d) => d[key]);
     // the members are read (and sent back) for the first send to each conversation only
-    const firsts = drafts.map((d, i) => drafts.findIndex((o) => o.conversationId === d.conversationId) === i);
+    const seen = new Set<string>();
+    const firsts = drafts.map((d) => !seen.has(d.conversationId) && seen.add(d.conversationId) !== undefined);
     const { rows } = await sql<RawMessage & { status: SendOutcome['status']; member_ids: string | null }>`
       SELECT r.* FROM unnest(${column('id')}::uuid[], ${column('conversationId')}::uuid[],
                              ${column('senderId')}::uuid[], ${column('clientMessageId')}::text[],
