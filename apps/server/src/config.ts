@@ -92,6 +92,24 @@ export const EnvSchema = Type.Object({
   ACCOUNT_RETENTION_DAYS: Int(0, 3650, 30, 'Days between account deletion and erasure of its data.'),
   COLLECTION_MAX_ITEMS: Int(1, 10_000, 1000, 'Most posts one collection may hold.'),
   IDEMPOTENCY_TTL_HOURS: Int(1, 720, 24, 'How long Idempotency-Key records are kept.'),
+  BACKUP_TARGET: Str(
+    'Where backups go: a directory, or s3://bucket/prefix (with the S3_* credentials). Unset: `npm run backup` writes under DATA_DIR/backups and the worker schedules none.',
+  ),
+  BACKUP_KEEP_DAILY: Int(1, 366, 7, 'Backups kept: the newest of each of this many days.'),
+  BACKUP_KEEP_WEEKLY: Int(
+    0,
+    520,
+    4,
+    'Backups kept beyond the daily ones: the newest of each of this many ISO weeks.',
+  ),
+  BACKUP_SCHEDULE: Str("Cron schedule of the worker's backup job (when BACKUP_TARGET is set).", '30 3 * * *'),
+  BACKUP_VERIFY_SCHEDULE: Str(
+    "Cron schedule of the worker's restore drill (restore the latest backup into a scratch database and compare).",
+    '30 5 * * *',
+  ),
+  PG_BIN_DIR: Str(
+    "Directory of pg_dump/pg_restore (their major version must be at least the server's). Unset: PATH, then /usr/lib/postgresql/<newest>/bin.",
+  ),
   S3_ENDPOINT: Str('S3-compatible endpoint URL (MinIO, R2, s3rver…); unset with S3_BUCKET set: AWS S3.'),
   S3_BUCKET: Str('Bucket for media; set: media is stored in S3 instead of DATA_DIR/media.'),
   S3_REGION: Str('S3 region.', 'us-east-1'),
@@ -244,6 +262,14 @@ export interface Config {
   rateLimit: { defaultPerMinute: number; loginAccount: number; loginIp: number; signupIp: number };
   workerConcurrency: number;
   idempotencyTtlHours: number;
+  backup: {
+    target: string | undefined;
+    keepDaily: number;
+    keepWeekly: number;
+    schedule: string;
+    verifySchedule: string;
+    pgBinDir: string | undefined;
+  };
   /** Set when media is stored in S3 (S3_BUCKET); otherwise on disk under dataDir/media. */
   s3:
     | {
@@ -441,6 +467,14 @@ export function loadConfig(
     },
     workerConcurrency: env.WORKER_CONCURRENCY,
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
+    backup: {
+      target: env.BACKUP_TARGET,
+      keepDaily: env.BACKUP_KEEP_DAILY,
+      keepWeekly: env.BACKUP_KEEP_WEEKLY,
+      schedule: env.BACKUP_SCHEDULE,
+      verifySchedule: env.BACKUP_VERIFY_SCHEDULE,
+      pgBinDir: env.PG_BIN_DIR,
+    },
     s3: env.S3_BUCKET
       ? {
           endpoint: env.S3_ENDPOINT,

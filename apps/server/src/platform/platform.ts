@@ -3,6 +3,7 @@ import type { Broker } from './broker/broker.ts';
 import { MemoryBroker } from './broker/memory-broker.ts';
 import type { Cache } from './cache/cache.ts';
 import { MemoryCache } from './cache/memory-cache.ts';
+import { registerBackupMetrics } from './backup/backup-runs.ts';
 import { Database } from './db/database.ts';
 import { readMigrations } from './db/migrate.ts';
 import type { ErrorReporter } from './http/error-handler.ts';
@@ -53,6 +54,10 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
     },
     metrics,
   );
+  // backups are recorded in Postgres, so every instance reports them (once per registry)
+  if (!metrics.registry.getSingleMetric('kith_backup_last_success_timestamp_seconds')) {
+    registerBackupMetrics(metrics.registry, db);
+  }
   const migrationFiles = await readMigrations();
   const latest = Math.max(0, ...migrationFiles.map((m) => m.version));
 
