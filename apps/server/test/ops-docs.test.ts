@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createMetrics } from '../src/platform/observability/metrics.ts';
+import { buildTestApp } from './helpers/app.ts';
 
 const root = new URL('../../../', import.meta.url);
 const read = (path: string) => readFile(new URL(path, root), 'utf8');
@@ -20,10 +20,7 @@ const anchor = (heading: string) =>
     .replace(/ /g, '-');
 
 describe('alerts and runbooks', async () => {
-  const rules = (
-    parse(await read('deploy/prometheus/alerts.yml')) as { groups: { rules: Rule[] }[] }
-  )// recording rules (the SLO ratios) have no runbook; alerts do
-  .groups
+  const rules = (parse(await read('deploy/prometheus/alerts.yml')) as { groups: { rules: Rule[] }[] }).groups // recording rules (the SLO ratios) have no runbook; alerts do
     .flatMap((g) => g.rules)
     .filter((r) => r.alert);
   const runbook = await read('docs/runbooks.md');
@@ -39,7 +36,9 @@ describe('alerts and runbooks', async () => {
   });
 
   it('uses only metric names Kith exports', async () => {
-    const exported = new Set((await createMetrics().registry.getMetricsAsJSON()).map((m) => m.name));
+    // a built app's registry: the process metrics plus those the platform adds (backups)
+    const { platform } = await buildTestApp();
+    const exported = new Set((await platform.metrics.registry.getMetricsAsJSON()).map((m) => m.name));
     for (const rule of rules) {
       for (const [name] of rule.expr.matchAll(/\bkith_[a-z_]+/g)) {
         const base = name.replace(/_(bucket|sum|count)$/, '');
