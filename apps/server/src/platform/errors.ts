@@ -57,9 +57,23 @@ export const ERRORS = {
   INTERNAL: [500, 'Something went wrong on our side.'],
   OVERLOADED: [503, 'The server is overloaded; retry later.'],
   UNAVAILABLE: [503, 'The service is temporarily unavailable.'],
+  DATABASE_UNAVAILABLE: [503, 'The database is not answering; retry shortly.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ErrorCode = keyof typeof ERRORS;
+
+/**
+ * Codes a client may retry unchanged after a while (`Retry-After`, or `retryAfterMs` on a realtime
+ * error event): the request was refused before it did anything, or its retry is idempotent (a chat
+ * send resent with the same clientMessageId is stored once).
+ */
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'IDEMPOTENCY_IN_PROGRESS',
+  'RATE_LIMITED',
+  'OVERLOADED',
+  'UNAVAILABLE',
+  'DATABASE_UNAVAILABLE',
+]);
 
 /** A failure the client should see, with a catalogue code. Services throw it; the error handler renders it. */
 export class AppError extends Error {
@@ -69,11 +83,27 @@ export class AppError extends Error {
     message?: string,
     readonly details?: unknown,
     readonly headers?: Record<string, string>,
+    /** For a retryable code: how long the client should wait before retrying. */
+    readonly retryAfterMs?: number,
   ) {
     super(message ?? ERRORS[code][1]);
     this.name = 'AppError';
     this.statusCode = ERRORS[code][0];
   }
+
+  /** Whether the client may retry this unchanged (see RETRYABLE_CODES). */
+  get retryable(): boolean {
+    return RETRYABLE_CODES.has(this.code);
+  }
+}
+
+/**
+ * A retryable refusal: HTTP answers with `Retry-After` (whole seconds, at least 1), the realtime
+ * gateway puts `retryable: true` and `retryAfterMs` in its error event.
+ */
+export function retryLater(code: ErrorCode, retryAfterMs: number, message?: string): AppError {
+  const ms = Math.max(1, Math.ceil(retryAfterMs));
+  return new AppError(code, message, undefined, { 'retry-after': String(Math.ceil(ms / 1000)) }, ms);
 }
 
 export const appError = (code: ErrorCode, message?: string, details?: unknown) =>
