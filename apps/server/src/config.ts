@@ -55,6 +55,42 @@ export const EnvSchema = Type.Object({
   TRUST_PROXY: Str('Comma list of proxy addresses/CIDRs whose X-Forwarded-* headers are trusted.', ''),
   BODY_LIMIT_BYTES: Int(1024, 64 * 1024 * 1024, 65_536, 'Default JSON body limit.'),
   JSON_MAX_DEPTH: Int(2, 256, 32, 'Deepest nesting accepted in a JSON body.'),
+  HTTP_HEADERS_TIMEOUT_MS: Int(
+    100,
+    300_000,
+    15_000,
+    'A client must send its complete request headers within this; a slower one (a slow-header attack) is answered 408 and cut.',
+  ),
+  HTTP_REQUEST_TIMEOUT_MS: Int(
+    1000,
+    3_600_000,
+    300_000,
+    'A client must send its whole request, body included, within this (408 otherwise): bounds slow uploads. At least HTTP_HEADERS_TIMEOUT_MS.',
+  ),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Int(
+    1000,
+    600_000,
+    75_000,
+    'An idle keep-alive connection is closed after this. Longer than the idle timeout of the proxy in front (nginx upstream keepalive_timeout and AWS ALB: 60 s), so that the proxy, never Kith, closes an idle pooled connection: otherwise a request the proxy sends just as Kith closes fails as a 502.',
+  ),
+  HTTP_IDLE_TIMEOUT_MS: Int(
+    1000,
+    3_600_000,
+    120_000,
+    'A connection on which no byte moves either way for this long while a request is open (a stalled reader or writer) is closed.',
+  ),
+  HTTP_LINGER_TIMEOUT_MS: Int(
+    0,
+    60_000,
+    5000,
+    'After an early answer that closes the connection (413, or a 4xx before the body is read), Kith keeps reading and discarding the body for at most this long, so that the client (fetch, browsers) reads the answer instead of a connection reset.',
+  ),
+  HTTP_LINGER_MAX_BYTES: Int(
+    0,
+    1024 ** 3,
+    64 * 1024 * 1024,
+    'The most bytes of such a body Kith reads and discards before closing the connection anyway.',
+  ),
   MAX_EVENT_LOOP_DELAY_MS: Int(0, 60_000, 1000, 'Shed load (503) above this event-loop delay; 0 disables.'),
   MAX_HEAP_USED_BYTES: Int(0, 64 * 1024 ** 3, 0, 'Shed load above this heap usage; 0 disables.'),
   MAX_EVENT_LOOP_UTILIZATION: Type.Number({
@@ -193,6 +229,12 @@ export const EnvSchema = Type.Object({
     500,
     'Messages read from Postgres per query when a connection resumes or catches up.',
   ),
+  REALTIME_RESUME_WAIT_MS: Int(
+    0,
+    30_000,
+    2000,
+    'How long a new socket holds live chat messages for the first `resume` frame from its client (unless the ticket carried the positions, or another frame came first).',
+  ),
   REALTIME_PRESENCE_TTL_SECONDS: Int(
     10,
     3600,
@@ -204,6 +246,30 @@ export const EnvSchema = Type.Object({
     default: true,
     description: 'Conversations only with friends (members are added by a friend of theirs).',
   }),
+  CHAT_SEND_QUEUE_MAX: Int(
+    1,
+    100_000,
+    1000,
+    'Chat sends that may wait for their database round trip per process; more are refused at once with a retryable error.',
+  ),
+  CHAT_SEND_TIMEOUT_MS: Int(
+    100,
+    60_000,
+    3000,
+    'A chat send round trip the database has not answered by then is given up (its connection closed) and its sends refused as retryable.',
+  ),
+  CHAT_SEND_BREAKER_FAILURES: Int(
+    1,
+    100,
+    3,
+    'Consecutive chat send round trips failing for want of a database (connection, timeout) that open the circuit: sends are then refused at once.',
+  ),
+  CHAT_SEND_BREAKER_RESET_MS: Int(
+    100,
+    600_000,
+    2000,
+    'How long the chat send circuit stays open before one round trip probes the database again.',
+  ),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -252,6 +318,15 @@ export interface Config {
   trustProxy: readonly string[];
   bodyLimit: number;
   jsonMaxDepth: number;
+  /** Socket-level limits: slow clients are cut, early answers are read (see HTTP_* variables). */
+  http: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    idleTimeoutMs: number;
+    lingerTimeoutMs: number;
+    lingerMaxBytes: number;
+  };
   pressure: { maxEventLoopDelayMs: number; maxHeapUsedBytes: number; maxEventLoopUtilization: number };
   metrics: { token: string | undefined; port: number | undefined };
   otel: { endpoint: string | undefined; serviceName: string };
@@ -301,6 +376,7 @@ export interface Config {
     ticketTtlSeconds: number;
     typingThrottleMs: number;
     replayBatch: number;
+    resumeWaitMs: number;
     presenceTtlSeconds: number;
   };
   social: {
@@ -310,7 +386,12 @@ export interface Config {
     accountRetentionDays: number;
     collectionMaxItems: number;
   };
-  chat: { groupMaxMembers: number; friendsOnly: boolean };
+  chat: {
+    groupMaxMembers: number;
+    friendsOnly: boolean;
+    /** The chat send path under database trouble (SendBatcher). */
+    send: { queueMax: number; timeoutMs: number; breakerFailures: number; breakerResetMs: number };
+  };
 }
 
 export class ConfigError extends Error {
@@ -405,6 +486,9 @@ export function loadConfig(
   ] as const) {
     if (value && !URL.canParse(value)) problems.push(`${key}: not a valid URL`);
   }
+  // Node refuses to start a server whose headers may take longer than the whole request
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS)
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
   if (env.REALTIME_SEND_BUFFER_SOFT_BYTES > env.REALTIME_SEND_BUFFER_HARD_BYTES)
     problems.push('REALTIME_SEND_BUFFER_SOFT_BYTES: must not exceed REALTIME_SEND_BUFFER_HARD_BYTES');
   if (problems.length > 0) throw new ConfigError(problems);
@@ -444,6 +528,14 @@ export function loadConfig(
     trustProxy: list(env.TRUST_PROXY),
     bodyLimit: env.BODY_LIMIT_BYTES,
     jsonMaxDepth: env.JSON_MAX_DEPTH,
+    http: {
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      idleTimeoutMs: env.HTTP_IDLE_TIMEOUT_MS,
+      lingerTimeoutMs: env.HTTP_LINGER_TIMEOUT_MS,
+      lingerMaxBytes: env.HTTP_LINGER_MAX_BYTES,
+    },
     pressure: {
       maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
       maxHeapUsedBytes: env.MAX_HEAP_USED_BYTES,
@@ -505,6 +597,7 @@ export function loadConfig(
       ticketTtlSeconds: env.REALTIME_TICKET_TTL_SECONDS,
       typingThrottleMs: env.REALTIME_TYPING_THROTTLE_MS,
       replayBatch: env.REALTIME_REPLAY_BATCH,
+      resumeWaitMs: env.REALTIME_RESUME_WAIT_MS,
       presenceTtlSeconds: env.REALTIME_PRESENCE_TTL_SECONDS,
     },
     social: {
@@ -514,6 +607,15 @@ export function loadConfig(
       accountRetentionDays: env.ACCOUNT_RETENTION_DAYS,
       collectionMaxItems: env.COLLECTION_MAX_ITEMS,
     },
-    chat: { groupMaxMembers: env.CHAT_GROUP_MAX_MEMBERS, friendsOnly: env.CHAT_FRIENDS_ONLY },
+    chat: {
+      groupMaxMembers: env.CHAT_GROUP_MAX_MEMBERS,
+      friendsOnly: env.CHAT_FRIENDS_ONLY,
+      send: {
+        queueMax: env.CHAT_SEND_QUEUE_MAX,
+        timeoutMs: env.CHAT_SEND_TIMEOUT_MS,
+        breakerFailures: env.CHAT_SEND_BREAKER_FAILURES,
+        breakerResetMs: env.CHAT_SEND_BREAKER_RESET_MS,
+      },
+    },
   } satisfies Config);
 }

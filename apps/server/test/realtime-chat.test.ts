@@ -127,7 +127,7 @@ describe('chat over the socket', () => {
     expect(sa.ws.readyState).toBe(sa.ws.OPEN);
   });
 
-  it('resumes: replays what was missed in order, then live, with no gap and no duplicate', async () => {
+  it('resumes: replays what was missed in order, then live, with no gap and no duplicate, also when a live message comes first', async () => {
     const [a, b] = [await createUser(t), await createUser(t)];
     const id = await conversation(a, [b], 'resume');
     const sa = await connect(base, a.accessToken);
@@ -135,16 +135,18 @@ describe('chat over the socket', () => {
     await sa.waitForCount('message.ack', 25);
 
     const sb = await connect(base, b.accessToken);
+    // 26 is committed and handed to b's socket (a's own copy has come back) before b's resume is read
+    sa.send(send(id, 'm26'));
+    await sa.waitFor('message.new', (e) => e.message.seq === 26);
     sb.send({ type: 'resume', conversations: { [id]: 3 } });
-    // Once the replay has begun (it reads 10 at a time here), messages sent while it runs arrive
-    // live and are merged in order. (One committed before the server reads the resume frame is
-    // delivered from the connection's baseline first: the protocol's known race, see issue notes.)
-    await sb.waitFor('message.new');
-    for (let i = 26; i <= 40; i++) sa.send(send(id, `m${i}`));
+    // messages sent while the replay runs (it reads 10 at a time here) arrive live and are merged in order
+    for (let i = 27; i <= 40; i++) sa.send(send(id, `m${i}`));
     await sa.waitForCount('message.ack', 40);
     const done = await sb.waitFor('resume.done');
     expect(done.replayed).toBeGreaterThanOrEqual(22);
     await sb.waitForCount('message.new', 37);
+    sb.send({ type: 'ping' });
+    await sb.waitFor('pong');
     expect(seqs(sb.events, id)).toEqual(Array.from({ length: 37 }, (_, i) => i + 4));
   });
 

@@ -67,6 +67,7 @@ export class ClientMessages {
       return;
     }
     const valid = message as ClientMessage;
+    conn.sync.clientFrame(valid.type); // a resume first: live chat messages stay held until it runs
     conn.enqueue(async () => {
       if (!conn.open) return;
       if (valid.type === 'message.send') {
@@ -129,28 +130,37 @@ export class ClientMessages {
         conn.status = message.status;
         this.statusChanged(conn, message.status);
         return;
-      case 'resume': {
-        const { replayed, unknown } = await conn.sync.resume(message.conversations);
-        if (unknown.length > 0) {
-          conn.send({
-            ...errorEvent(
-              new AppError('NOT_FOUND', 'Not a conversation of yours.', { conversations: unknown }),
-              'resume',
-            ),
-          });
-        }
-        const { sync } = conn;
-        const conversations: Record<string, number> = {};
-        for (const id of Object.keys(message.conversations)) {
-          const seq = sync.position(id);
-          if (seq !== undefined) conversations[id] = seq;
-        }
-        conn.send({ type: 'resume.done', conversations, replayed });
-        return;
-      }
+      case 'resume':
+        return this.resume(conn, message.conversations);
       case 'ping':
         conn.send({ type: 'pong' });
         return;
+    }
+  }
+
+  /**
+   * Replays from the client's positions (a `resume` frame, or the positions given with the ticket)
+   * and answers with `resume.done`; a failure is answered with an `error` event.
+   */
+  async resume(conn: Connection, positions: Record<string, number>): Promise<void> {
+    try {
+      const { replayed, unknown } = await conn.sync.resume(positions);
+      if (unknown.length > 0) {
+        conn.send({
+          ...errorEvent(
+            new AppError('NOT_FOUND', 'Not a conversation of yours.', { conversations: unknown }),
+            'resume',
+          ),
+        });
+      }
+      const conversations: Record<string, number> = {};
+      for (const id of Object.keys(positions)) {
+        const seq = conn.sync.position(id);
+        if (seq !== undefined) conversations[id] = seq;
+      }
+      conn.send({ type: 'resume.done', conversations, replayed });
+    } catch (err) {
+      this.fail(conn, { type: 'resume', conversations: positions }, err);
     }
   }
 

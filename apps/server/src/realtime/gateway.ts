@@ -10,7 +10,7 @@ import type { Metrics } from '../platform/observability/metrics.ts';
 import { ClientMessages } from './client-messages.ts';
 import { Connection } from './connection.ts';
 import { DegradedPoller } from './degraded.ts';
-import { MessageSync } from './message-sync.ts';
+import { MessageSync, type SyncDeps } from './message-sync.ts';
 import type { ChatPort, SessionsPort } from './ports.ts';
 import type { Presence } from './presence.ts';
 
@@ -77,8 +77,16 @@ export class Gateway {
   private isDegraded = false;
   /** Frames of the events the broker handed out (shared objects, see dispatch), while they live. */
   private readonly frames = new WeakMap<object, Buffer>();
+  /** What every socket's MessageSync shares. */
+  private readonly sync: SyncDeps;
 
   constructor(private readonly deps: GatewayDeps) {
+    this.sync = {
+      chat: deps.chat,
+      batch: deps.config.replayBatch,
+      metrics: deps.metrics.realtime,
+      logger: deps.logger,
+    };
     this.handlers = new ClientMessages(deps, (conn, status) => this.statusChanged(conn, status));
     this.poller = new DegradedPoller(deps, () => this.users.entries());
     const gateway = this;
@@ -130,15 +138,25 @@ export class Gateway {
     return this.isDegraded;
   }
 
-  /** Takes over an upgraded socket (over `tcp`) authenticated as `userId`/`sessionId`. */
-  accept(socket: WebSocket, tcp: Socket, userId: string, sessionId: string): void {
+  /**
+   * Takes over an upgraded socket (over `tcp`) authenticated as `userId`/`sessionId`; `resume`: the
+   * positions the client gave with its ticket (replayed at once, no `resume` frame needed).
+   */
+  accept(
+    socket: WebSocket,
+    tcp: Socket,
+    userId: string,
+    sessionId: string,
+    resume?: Record<string, number>,
+  ): void {
     const { config, metrics } = this.deps;
     if (this.closing) {
       socket.close(1012, 'server restarting');
       return;
     }
     const conn = new Connection(socket, tcp, userId, sessionId, config, metrics.realtime);
-    conn.sync = new MessageSync(conn, this.deps.chat, config.replayBatch, metrics.realtime);
+    conn.sync = new MessageSync(conn, this.sync);
+    if (resume) conn.sync.expectResume();
     (socket as GatewaySocket).connection = conn;
     metrics.realtime.openSockets.inc();
     // the same listener functions for every socket: nothing per socket but the Connection
@@ -150,15 +168,16 @@ export class Gateway {
     const entry = this.register(conn);
     // Client messages wait until the user's channel is subscribed and the baseline read: a resume's
     // replay then cannot miss a message committed meanwhile (it is either replayed or live).
-    conn.enqueue(() => this.setUp(conn, entry));
+    conn.enqueue(() => this.setUp(conn, entry, resume));
   }
 
-  private async setUp(conn: Connection, entry: UserEntry): Promise<void> {
+  private async setUp(conn: Connection, entry: UserEntry, resume?: Record<string, number>): Promise<void> {
     const { config, presence, logger } = this.deps;
     const { userId } = conn;
     try {
       await entry.subscription;
-      await conn.sync.init();
+      // live chat messages are held from here until the client says where it stands
+      await conn.sync.init(config.resumeWaitMs);
       conn.send({
         type: 'hello',
         protocol: REALTIME_PROTOCOL,
@@ -166,12 +185,15 @@ export class Gateway {
         degraded: this.isDegraded,
         heartbeatMs: config.pingIntervalMs,
       });
+      // the replay and its `resume.done` (answers errors itself); client frames wait for it
+      const resumed = resume ? this.handlers.resume(conn, resume) : undefined;
       if (entry.connections.size === 1 && entry.connections.has(conn)) {
         await presence.set(userId, 'online', true);
       }
       for (const friend of await presence.friendsOnline(userId)) {
         conn.send({ type: 'presence', userId: friend.userId, status: friend.status }, true);
       }
+      await resumed;
     } catch (err) {
       logger.error({ err, user_id: userId }, 'realtime connection set-up failed');
       conn.close(1011, 'server error');
@@ -276,6 +298,7 @@ export class Gateway {
     metrics.realtime.closes.inc({ code: String(conn.closeCode ?? code) });
     conn.closeCode ??= code;
     conn.releaseWaiters();
+    conn.sync.close();
     const entry = this.users.get(conn.userId);
     if (entry) this.forget(entry, conn);
   }

@@ -60,6 +60,7 @@ export function createMetrics() {
     registers: [registry],
   });
   const realtime = realtimeMetrics(registry);
+  const chatSend = chatSendMetrics(registry);
   const mediaUploads = new Counter({
     name: 'kith_media_uploads_total',
     help: 'Media uploads by outcome (accepted, too_large, unsupported, quota, invalid)',
@@ -96,6 +97,7 @@ export function createMetrics() {
   return {
     registry,
     realtime,
+    chatSend,
     httpRequests,
     httpDuration,
     dbQueries,
@@ -162,9 +164,48 @@ function realtimeMetrics(registry: Registry) {
       buckets: [0, 1, 5, 10, 50, 100, 500, 1000, 5000],
       registers: [registry],
     }),
+    catchUpErrors: new Counter({
+      name: 'kith_ws_catchup_errors_total',
+      help: 'Catch-ups of a socket from Postgres (past a gap, or a resume) that failed; the next event retries',
+      registers: [registry],
+    }),
     degraded: new Gauge({
       name: 'kith_ws_degraded',
       help: '1 while live delivery is replaced by polling Postgres (broker unhealthy)',
+      registers: [registry],
+    }),
+  };
+}
+
+/** Chat sends waiting for the database, refusals, and the send path's circuit breaker. */
+function chatSendMetrics(registry: Registry) {
+  return {
+    queueLength: new Gauge({
+      name: 'kith_chat_send_queue_length',
+      help: 'Chat sends waiting for their database round trip (the batch in flight not counted)',
+      registers: [registry],
+    }),
+    queueHighWater: new Gauge({
+      name: 'kith_chat_send_queue_high_water',
+      help: 'Most chat sends waiting at once since start (CHAT_SEND_QUEUE_MAX bounds it)',
+      registers: [registry],
+    }),
+    refused: new Counter({
+      name: 'kith_chat_send_refused_total',
+      help: 'Chat sends refused with a retryable error, by reason (queue_full, circuit_open, unavailable, timeout, contention)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    circuitState: new Gauge({
+      name: 'kith_db_circuit_state',
+      help: 'Database circuit breaker state by circuit: 0 closed, 1 half-open (one probe), 2 open (calls refused at once)',
+      labelNames: ['circuit'] as const,
+      registers: [registry],
+    }),
+    circuitTransitions: new Counter({
+      name: 'kith_db_circuit_transitions_total',
+      help: 'Database circuit breaker state changes by circuit and new state',
+      labelNames: ['circuit', 'to'] as const,
       registers: [registry],
     }),
   };
