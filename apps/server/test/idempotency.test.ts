@@ -71,8 +71,8 @@ const runs = async (item: string) => {
   return rows[0]!.n;
 };
 
-/** How the record of a key sent from the default test address is stored (hashed). */
-const stored = (key: string, ip = '192.0.2.1') => storageKey(`ip:${ip}`, key);
+/** How the record of an anonymous key is stored (hashed; anonymous keys are scoped to the route). */
+const stored = (key: string) => storageKey('anon:POST /test/orders', key);
 
 const record = async (key: string) => {
   const { rows } = await platform.db.primaryPool.query(
@@ -85,14 +85,14 @@ const record = async (key: string) => {
 
 describe('Idempotency-Key', () => {
   it('stores neither the raw key nor the response body in clear', async () => {
-    const res = await order({ item: 'secret-item' }, 'key-sealed');
+    const res = await order({ item: 'secret-item' }, 'key-sealed-0123456789');
     expect(res.statusCode).toBe(201);
     const { rows } = await platform.db.primaryPool.query('SELECT key, response_body FROM idempotency_keys');
     const dump = JSON.stringify(rows);
-    expect(dump).not.toContain('key-sealed');
+    expect(dump).not.toContain('key-sealed-0123456789');
     expect(dump).not.toContain('secret-item');
-    expect(rows.some((r) => r.key === stored('key-sealed'))).toBe(true);
-    const replay = await order({ item: 'secret-item' }, 'key-sealed');
+    expect(rows.some((r) => r.key === stored('key-sealed-0123456789'))).toBe(true);
+    const replay = await order({ item: 'secret-item' }, 'key-sealed-0123456789');
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body).toBe(res.body);
   });
@@ -104,13 +104,17 @@ describe('Idempotency-Key', () => {
   });
 
   it('replays the stored response for the same key and body, running the handler once', async () => {
-    const first = await order({ item: 'book', qty: 1 }, 'key-replay');
+    const first = await order({ item: 'book', qty: 1 }, 'key-replay-0123456789');
     expect(first.statusCode).toBe(201);
     expect(first.headers['idempotent-replayed']).toBeUndefined();
-    expect(await record('key-replay')).toEqual({ state: 'done', response_status: 201, ttl_ok: true });
+    expect(await record('key-replay-0123456789')).toEqual({
+      state: 'done',
+      response_status: 201,
+      ttl_ok: true,
+    });
 
     // the same body with its keys in another order and other whitespace is the same request
-    const again = await order('{ "qty": 1,   "item": "book" }', 'key-replay');
+    const again = await order('{ "qty": 1,   "item": "book" }', 'key-replay-0123456789');
     expect(again.statusCode).toBe(201);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json()).toEqual(first.json());
@@ -121,19 +125,19 @@ describe('Idempotency-Key', () => {
   });
 
   it('answers 422 for the same key with another body, without running the handler', async () => {
-    expect((await order({ item: 'pen' }, 'key-reuse')).statusCode).toBe(201);
-    const reused = await order({ item: 'pencil' }, 'key-reuse');
+    expect((await order({ item: 'pen' }, 'key-reuse-0123456789')).statusCode).toBe(201);
+    const reused = await order({ item: 'pencil' }, 'key-reuse-0123456789');
     expect(reused.statusCode).toBe(422);
     expect(reused.json().error.code).toBe('IDEMPOTENCY_KEY_REUSED');
     expect(await runs('pencil')).toBe(0);
   });
 
-  it('keeps keys apart per client', async () => {
-    expect((await order({ item: 'lamp' }, 'shared-key', '192.0.2.1')).statusCode).toBe(201);
-    const other = await order({ item: 'lamp' }, 'shared-key', '192.0.2.2');
+  it('replays an anonymous key whatever the client address (a phone that changed networks)', async () => {
+    expect((await order({ item: 'lamp' }, 'shared-key-0123456789', '192.0.2.1')).statusCode).toBe(201);
+    const other = await order({ item: 'lamp' }, 'shared-key-0123456789', '192.0.2.2');
     expect(other.statusCode).toBe(201);
-    expect(other.headers['idempotent-replayed']).toBeUndefined();
-    expect(await runs('lamp')).toBe(2);
+    expect(other.headers['idempotent-replayed']).toBe('true');
+    expect(await runs('lamp')).toBe(1);
   });
 
   it('answers 409 to a concurrent request with the same key while the first is running', async () => {
@@ -145,7 +149,7 @@ describe('Idempotency-Key', () => {
     const send = () =>
       fetch(`${url}/test/orders`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': 'key-race' },
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'key-race-0123456789' },
         body: JSON.stringify({ item: 'race', wait: true }),
       });
     // two requests on the wire at the same time: one claims the key, the other finds it running
@@ -159,7 +163,7 @@ describe('Idempotency-Key', () => {
     const [ra, rb] = await Promise.all([a, b]);
     expect([ra.status, rb.status].sort()).toEqual([201, 409]);
 
-    const replay = await order({ item: 'race', wait: true }, 'key-race', '127.0.0.1');
+    const replay = await order({ item: 'race', wait: true }, 'key-race-0123456789', '127.0.0.1');
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(await runs('race')).toBe(1);
     expect(slow.entered).toBe(1);
@@ -176,18 +180,18 @@ describe('Idempotency-Key', () => {
   });
 
   it('does not store a 5xx: the key is released and a retry runs again', async () => {
-    expect((await order({ item: 'boom', fail: 'server' }, 'key-5xx')).statusCode).toBe(500);
-    expect(await record('key-5xx')).toBeUndefined();
-    const retry = await order({ item: 'boom', fail: 'server' }, 'key-5xx');
+    expect((await order({ item: 'boom', fail: 'server' }, 'key-5xx-0123456789')).statusCode).toBe(500);
+    expect(await record('key-5xx-0123456789')).toBeUndefined();
+    const retry = await order({ item: 'boom', fail: 'server' }, 'key-5xx-0123456789');
     expect(retry.statusCode).toBe(500);
     expect(retry.headers['idempotent-replayed']).toBeUndefined();
     expect(await runs('boom')).toBe(2);
   });
 
   it('stores and replays a 4xx', async () => {
-    const first = await order({ item: 'sold-out', fail: 'client' }, 'key-4xx');
+    const first = await order({ item: 'sold-out', fail: 'client' }, 'key-4xx-0123456789');
     expect(first.statusCode).toBe(409);
-    const again = await order({ item: 'sold-out', fail: 'client' }, 'key-4xx');
+    const again = await order({ item: 'sold-out', fail: 'client' }, 'key-4xx-0123456789');
     expect(again.statusCode).toBe(409);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json().error).toEqual(first.json().error);
@@ -195,37 +199,37 @@ describe('Idempotency-Key', () => {
   });
 
   it('takes over a key whose run died holding the lock', async () => {
-    expect((await order({ item: 'crash' }, 'key-stale')).statusCode).toBe(201);
+    expect((await order({ item: 'crash' }, 'key-stale-0123456789')).statusCode).toBe(201);
     // as if the instance had been killed mid-request: still running, lock passed
     await platform.db.primaryPool.query(
       `UPDATE idempotency_keys SET state = 'running', response_status = NULL, locked_until = now() - interval '1 second'
         WHERE key = $1`,
-      [stored('key-stale')],
+      [stored('key-stale-0123456789')],
     );
-    const retry = await order({ item: 'crash' }, 'key-stale');
+    const retry = await order({ item: 'crash' }, 'key-stale-0123456789');
     expect(retry.statusCode).toBe(201);
     expect(retry.headers['idempotent-replayed']).toBeUndefined();
     expect(await runs('crash')).toBe(2);
   });
 
   it('forgets records after the TTL; the cleanup job removes them', async () => {
-    expect((await order({ item: 'old' }, 'key-expiry')).statusCode).toBe(201);
+    expect((await order({ item: 'old' }, 'key-expiry-0123456789')).statusCode).toBe(201);
     const expire = () =>
       platform.db.primaryPool.query(
         `UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1`,
-        [stored('key-expiry')],
+        [stored('key-expiry-0123456789')],
       );
     await expire();
     // an expired record is not replayed, even before the job has run
-    const fresh = await order({ item: 'old' }, 'key-expiry');
+    const fresh = await order({ item: 'old' }, 'key-expiry-0123456789');
     expect(fresh.statusCode).toBe(201);
     expect(fresh.headers['idempotent-replayed']).toBeUndefined();
     expect(await runs('old')).toBe(2);
-    expect(await record('key-expiry')).toMatchObject({ state: 'done', ttl_ok: true });
+    expect(await record('key-expiry-0123456789')).toMatchObject({ state: 'done', ttl_ok: true });
 
     await expire();
     await jobHandlers(platform)['idempotency.cleanup']({}, { jobId: '1', attempts: 1 });
-    expect(await record('key-expiry')).toBeUndefined();
+    expect(await record('key-expiry-0123456789')).toBeUndefined();
   });
 
   it('documents the header in the OpenAPI document', async () => {

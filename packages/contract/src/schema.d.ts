@@ -821,7 +821,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A single-use ticket (30 s) that opens the realtime WebSocket on any instance */
+        /**
+         * A single-use ticket (30 s) that opens the realtime WebSocket on any instance
+         * @description Give `conversations` (conversation id → the last seq you hold) and the socket the ticket opens replays every chat message after them once, in order, as it opens (then `resume.done`), with live messages following: no `resume` frame and no window. `{ "conversations": {} }`: nothing to replay. Without a body the socket waits briefly for a `resume` frame (see the realtime protocol).
+         */
         post: operations["createRealtimeTicket"];
         delete?: never;
         options?: never;
@@ -1829,7 +1832,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. Without signing in, keys are shared by every client of the route: send a random UUID (at least 16 characters, else 400). */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -2055,7 +2058,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. Without signing in, keys are shared by every client of the route: send a random UUID (at least 16 characters, else 400). */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -2490,7 +2493,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. Without signing in, keys are shared by every client of the route: send a random UUID (at least 16 characters, else 400). */
                 "idempotency-key"?: string;
             };
             path: {
@@ -2847,7 +2850,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. Without signing in, keys are shared by every client of the route: send a random UUID (at least 16 characters, else 400). */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -3224,7 +3227,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. Without signing in, keys are shared by every client of the route: send a random UUID (at least 16 characters, else 400). */
                 "idempotency-key"?: string;
             };
             path: {
@@ -3542,7 +3545,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. Without signing in, keys are shared by every client of the route: send a random UUID (at least 16 characters, else 400). */
                 "idempotency-key"?: string;
             };
             path: {
@@ -3966,7 +3969,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. Without signing in, keys are shared by every client of the route: send a random UUID (at least 16 characters, else 400). */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -4663,7 +4666,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. Without signing in, keys are shared by every client of the route: send a random UUID (at least 16 characters, else 400). */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -4902,7 +4905,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. Without signing in, keys are shared by every client of the route: send a random UUID (at least 16 characters, else 400). */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -5002,7 +5005,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. Without signing in, keys are shared by every client of the route: send a random UUID (at least 16 characters, else 400). */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -5945,7 +5948,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. Without signing in, keys are shared by every client of the route: send a random UUID (at least 16 characters, else 400). */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -6309,7 +6312,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. */
+                /** @description Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); another body answers 422, a retry while the first still runs 409. Kept 24 h. Without signing in, keys are shared by every client of the route: send a random UUID (at least 16 characters, else 400). */
                 "idempotency-key"?: string;
             };
             path: {
@@ -6538,7 +6541,15 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    conversations?: {
+                        [key: string]: number;
+                    };
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -6565,6 +6576,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

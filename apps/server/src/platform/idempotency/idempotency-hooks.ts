@@ -6,6 +6,7 @@ import { IdempotencyRepository, type StoredResponse } from './idempotency.reposi
 import {
   IDEMPOTENCY_KEY_PATTERN,
   idempotencyScope,
+  invalidKeyMessage,
   readIdempotencyKey,
   requestHash,
 } from './idempotency-key.ts';
@@ -40,7 +41,8 @@ const KeyHeader = Type.String({
   pattern: IDEMPOTENCY_KEY_PATTERN,
   description:
     'Makes a retry safe: the same key and body replay the first response (`Idempotent-Replayed: true`); ' +
-    'another body answers 422, a retry while the first still runs 409. Kept 24 h.',
+    'another body answers 422, a retry while the first still runs 409. Kept 24 h. Without signing in, ' +
+    'keys are shared by every client of the route: send a random UUID (at least 16 characters, else 400).',
 });
 
 /**
@@ -71,7 +73,9 @@ export function registerIdempotency(app: FastifyInstance, platform: Pick<Platfor
   app.addHook('onRequest', async (request, reply) => {
     if (!request.routeOptions.config?.idempotent) return;
     if (readIdempotencyKey(request) === 'invalid') {
-      return reply.code(400).send(errorBody('INVALID_IDEMPOTENCY_KEY', request.id));
+      return reply
+        .code(400)
+        .send(errorBody('INVALID_IDEMPOTENCY_KEY', request.id, invalidKeyMessage(request)));
     }
   });
 
