@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
+import type pg from 'pg';
 import type { Db } from '../../platform/db/database.ts';
 import type { DB } from '../../platform/db/schema.ts';
 
@@ -68,20 +69,28 @@ export class ChatRepository {
    * order given): each locks its conversation, checks membership, blocks and retries under the
    * lock, takes the next seq, inserts, and moves the sender's read marker. The outcomes come back
    * in the same order, each sent one with the members to tell. Run in a transaction to write more
-   * before the commit.
+   * before the commit, or on a connection of the caller's own (`pg` client: the send batcher's,
+   * which it can close when the database does not answer in time).
    */
-  async send(db: Kysely<DB>, drafts: readonly SendDraft[]): Promise<SendOutcome[]> {
+  async send(db: Kysely<DB> | pg.ClientBase, drafts: readonly SendDraft[]): Promise<SendOutcome[]> {
     const column = <K extends keyof SendDraft>(key: K) => drafts.map((d) => d[key]);
     // the members are read (and sent back) for the first send to each conversation only
     const seen = new Set<string>();
     const firsts = drafts.map((d) => !seen.has(d.conversationId) && seen.add(d.conversationId) !== undefined);
-    const { rows } = await sql<RawMessage & { status: SendOutcome['status']; member_ids: string | null }>`
+    const query = sql<RawMessage & { status: SendOutcome['status']; member_ids: string | null }>`
       SELECT r.* FROM unnest(${column('id')}::uuid[], ${column('conversationId')}::uuid[],
                              ${column('senderId')}::uuid[], ${column('clientMessageId')}::text[],
                              ${column('body')}::text[], ${firsts}::boolean[])
                       WITH ORDINALITY AS d(id, cid, sid, client_id, body, with_members, n)
         CROSS JOIN LATERAL chat_send_message(d.id, d.cid, d.sid, d.client_id, d.body, d.with_members) r
-       ORDER BY d.n`.execute(db);
+       ORDER BY d.n`;
+    let rows: (RawMessage & { status: SendOutcome['status']; member_ids: string | null })[];
+    if (db instanceof Kysely) {
+      rows = (await query.execute(db)).rows;
+    } else {
+      const compiled = query.compile(this.db);
+      rows = (await db.query({ text: compiled.sql, values: [...compiled.parameters] })).rows;
+    }
     const members = new Map<string, string[]>();
     for (const [i, row] of rows.entries()) {
       if (row.member_ids !== null) members.set(drafts[i]!.conversationId, row.member_ids.split(','));

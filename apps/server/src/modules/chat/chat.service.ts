@@ -1,14 +1,17 @@
 import { uuidv7 } from 'uuidv7';
 import type { Broker } from '../../platform/broker/broker.ts';
+import { withAbortableClient } from '../../platform/db/abortable-client.ts';
 import type { Database } from '../../platform/db/database.ts';
-import { AppError } from '../../platform/errors.ts';
+import { classifyDbError } from '../../platform/db/db-errors.ts';
+import { AppError, retryLater } from '../../platform/errors.ts';
 import { isBlank } from '../../platform/http/text.ts';
 import type { Logger } from '../../platform/observability/logger.ts';
+import type { Metrics } from '../../platform/observability/metrics.ts';
 import { MAX_ATTACHMENTS, type MediaAttachmentView } from '../media/media.schema.ts';
 import type { MediaService } from '../media/media.service.ts';
 import { userChannel } from '../notifications/notifications.service.ts';
-import { SendBatcher } from './chat.batcher.ts';
-import type { ChatRepository, MessageRow } from './chat.repository.ts';
+import { SendBatcher, type SendBatcherOptions } from './chat.batcher.ts';
+import type { ChatRepository, MessageRow, SendDraft } from './chat.repository.ts';
 import {
   MAX_BODY_LENGTH,
   MAX_CLIENT_MESSAGE_ID_LENGTH,
@@ -32,6 +35,15 @@ export interface SendInput {
   body?: string | undefined;
   /** The sender's own ready, unattached uploads, in display order (at most MAX_ATTACHMENTS). */
   mediaIds?: readonly string[] | undefined;
+}
+
+/**
+ * How sends behave under database trouble (config.chat.send: CHAT_SEND_*), and where they report.
+ * Without them the configuration's defaults apply and nothing is measured.
+ */
+export interface ChatServiceOptions {
+  send?: Omit<SendBatcherOptions, 'metrics' | 'logger' | 'now'>;
+  metrics?: Pick<Metrics, 'chatSend' | 'dbQueries' | 'dbQueryDuration'>;
 }
 
 type MediaByMessage = ReadonlyMap<string, MediaAttachmentView[]>;
@@ -129,8 +141,18 @@ export class ChatService {
     private readonly broker: Broker,
     private readonly logger: Logger,
     private readonly media: ChatMedia,
+    private readonly options: ChatServiceOptions = {},
   ) {
-    this.batcher = new SendBatcher((drafts) => this.repo.send(this.db.primary, drafts));
+    this.batcher = new SendBatcher((drafts, signal) => this.roundTrip(drafts, signal), {
+      ...options.send,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      logger,
+    });
+  }
+
+  /** The send path's circuit and queue (for health reports and tests). */
+  get sendStats() {
+    return this.batcher.stats;
   }
 
   /**
@@ -162,24 +184,49 @@ export class ChatService {
     const outcome =
       mediaIds.length === 0
         ? await this.batcher.send(draft)
-        : await this.db.primary.transaction().execute(async (trx) => {
-            const [sent] = await this.repo.send(trx, [draft]);
-            if (sent!.status === 'sent') {
-              await this.media.claimForMessage(trx, userId, sent!.message.id, mediaIds);
-            }
-            return sent!;
-          });
+        : await this.batcher.guard(() =>
+            this.db.primary.transaction().execute(async (trx) => {
+              const [sent] = await this.repo.send(trx, [draft]);
+              if (sent!.status === 'sent') {
+                await this.media.claimForMessage(trx, userId, sent!.message.id, mediaIds);
+              }
+              return sent!;
+            }),
+          );
     if (outcome.status !== 'sent') {
       if (outcome.status === 'not_found') throw notFound();
       if (outcome.status === 'blocked') throw new AppError('FORBIDDEN', 'You cannot message this user.');
-      const original = await this.original(conversationId, userId, clientMessageId, body, mediaIds);
+      const original = await retryableOnOutage(
+        this.original(conversationId, userId, clientMessageId, body, mediaIds),
+      );
       return { message: original, duplicate: true };
     }
     // a message sent without media needs no query for them
-    const media = mediaIds.length > 0 ? await this.mediaOf([outcome.message]) : NO_MEDIA;
+    const media = mediaIds.length > 0 ? await retryableOnOutage(this.mediaOf([outcome.message])) : NO_MEDIA;
     const message = presentMessage(outcome.message, media);
     void this.publish(outcome.memberIds, { type: 'message.new', message });
     return { message, duplicate: false };
+  }
+
+  /**
+   * One batcher round trip on a connection of its own, closed if the deadline passes first (a
+   * statement a paused or unreachable server never answers must not hold a pool slot). Counted like
+   * every other primary statement.
+   */
+  private async roundTrip(drafts: readonly SendDraft[], signal: AbortSignal) {
+    const started = performance.now();
+    let outcome = 'error';
+    try {
+      const result = await withAbortableClient(this.db.primaryPool, signal, (client) =>
+        this.repo.send(client, drafts),
+      );
+      outcome = 'ok';
+      return result;
+    } finally {
+      const metrics = this.options.metrics;
+      metrics?.dbQueries.inc({ pool: 'primary', outcome });
+      metrics?.dbQueryDuration.observe({ pool: 'primary' }, (performance.now() - started) / 1000);
+    }
   }
 
   /**
@@ -407,5 +454,15 @@ export class ChatService {
     const message = presentMessage(row, media);
     await this.publish(await this.repo.memberIds(row.conversation_id), { type, message });
     return message;
+  }
+}
+
+/** A read after a stored send that fails for want of a database: retryable (the resend is recognised). */
+async function retryableOnOutage<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (classifyDbError(err) === 'unavailable') throw retryLater('DATABASE_UNAVAILABLE', 1000);
+    throw err;
   }
 }
