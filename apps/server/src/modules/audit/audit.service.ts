@@ -24,7 +24,10 @@ export type AuditAction =
   | 'moderation.post_remove'
   | 'account.delete'
   | 'account.erase'
-  | 'account.export';
+  | 'account.export'
+  | 'flag.create'
+  | 'flag.update'
+  | 'flag.delete';
 
 export interface AuditEvent {
   action: AuditAction;

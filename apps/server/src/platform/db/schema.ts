@@ -1,5 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { ChatTables } from './schema-chat.ts';
+import type { FlagTables } from './schema-flags.ts';
 import type { MediaTables } from './schema-media.ts';
 import type { SocialTables } from './schema-social.ts';
 
@@ -69,7 +70,7 @@ export interface IdempotencyKeysTable {
   expires_at: Timestamp;
 }
 
-export interface DB extends SocialTables, ChatTables, MediaTables {
+export interface DB extends SocialTables, ChatTables, MediaTables, FlagTables {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
