@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { sqlState } from '../db/db-errors.ts';
 import { AppError, ERRORS, type ErrorCode } from '../errors.ts';
+import type { EdgeHeaders } from './edge-headers.ts';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown; requestId: string };
@@ -30,8 +32,19 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
   FST_ERR_BAD_URL: 'BAD_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
   FST_ERR_ASYNC_CONSTRAINT: 'BAD_REQUEST',
 };
+
+/**
+ * A PostgreSQL data exception (SQLSTATE class 22: numeric or datetime out of range, invalid text
+ * representation, string too long…) means a value from the request was not what the column or
+ * function takes — the caller's input, not a fault of ours. Schemas and decoders should have
+ * refused it; one that slips through is still a 400, never a 500.
+ */
+export function isDataException(err: unknown): boolean {
+  return sqlState(err)?.startsWith('22') ?? false;
+}
 
 export type ErrorReporter = (err: Error, request: FastifyRequest) => void;
 
@@ -70,6 +83,14 @@ export function registerErrorHandling(app: FastifyInstance, report: ErrorReporte
       if (err.headers) reply.headers(err.headers);
       return reply.code(err.statusCode).send(errorBody(err.code, request.id, err.message, err.details));
     }
+    if (isDataException(err)) {
+      // logged with its SQLSTATE (not sent: the database's wording is not part of the API)
+      request.log.warn(
+        { err, sqlstate: sqlState(err) },
+        'data exception from the database: input not validated',
+      );
+      return reply.code(400).send(errorBody('INVALID_PARAMETER', request.id));
+    }
     const fastifyError = err as FastifyError;
     if (fastifyError.validation) {
       const details = fastifyError.validation.map((v) => ({
@@ -90,4 +111,21 @@ export function registerErrorHandling(app: FastifyInstance, report: ErrorReporte
     report(err, request);
     return reply.code(500).send(errorBody('INTERNAL', request.id));
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: what its router refuses before a route is chosen (a URL that does
+ * not decode, a path parameter over `maxParamLength`). These skip the hooks, so the request id,
+ * security and CORS headers are set here; the body is the catalogue's like everywhere else.
+ */
+export function frameworkErrorHandler(edgeHeaders: EdgeHeaders) {
+  return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    const code = FASTIFY_CODES[err.code] ?? 'BAD_REQUEST';
+    const origin = request.headers.origin;
+    reply
+      .headers(edgeHeaders(typeof origin === 'string' ? origin : undefined))
+      .header('X-Request-Id', request.id)
+      .code(ERRORS[code][0])
+      .send(errorBody(code, request.id));
+  };
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody } from '../http/error-handler.ts';
+import { AppError } from '../errors.ts';
 import type { Platform } from '../platform.ts';
 import { limitHeader, type PolicyOutcome, policyHeader } from './rate-limit-headers.ts';
 import { assertValidPolicy, policyKey, type RoutePolicy, UNLIMITED_ROUTES } from './rate-limit-policy.ts';
@@ -57,15 +57,13 @@ export function registerRateLimits(
     // the client may retry once every exceeded window has reset
     const retryAfter = Math.max(1, ...exceeded.map((r) => Math.ceil(r.resetMs / 1000)));
     for (const { policy } of exceeded) metrics.rateLimited.inc({ policy: policy.name });
-    return reply
-      .code(429)
-      .header('Retry-After', String(retryAfter))
-      .send(
-        errorBody('RATE_LIMITED', request.id, undefined, {
-          policies: exceeded.map((r) => r.policy.name),
-          retryAfterSeconds: retryAfter,
-        }),
-      );
+    // through the one error handler, like every other error answer
+    throw new AppError(
+      'RATE_LIMITED',
+      undefined,
+      { policies: exceeded.map((r) => r.policy.name), retryAfterSeconds: retryAfter },
+      { 'Retry-After': String(retryAfter) },
+    );
   };
 
   // ip and user keys need nothing from the body: refuse before it is read
