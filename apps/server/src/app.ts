@@ -17,20 +17,27 @@ import { registerObservability } from './platform/observability/http-observabili
 import type { Platform } from './platform/platform.ts';
 import { registerRateLimits } from './platform/rate-limit/rate-limit-hooks.ts';
 import { registerRealtime } from './realtime/realtime.wiring.ts';
+import { buildServices, type Services } from './services.ts';
 
 registerAjvFormats();
 
 export interface BuildOptions {
   /** Serve Swagger UI at /docs (the JSON document is always at /openapi.json). */
   docs?: boolean;
+  /**
+   * The process's services (`buildServices`), shared with the job runner; when absent, the app
+   * builds its own (once: the REST routes and the gateway still share them).
+   */
+  services?: Services;
 }
 
 /**
  * Builds the HTTP application on a ready platform. Tests call this and use `app.inject()`;
- * `main.ts` listens on it.
+ * `server.ts` listens on it.
  */
 export async function buildApp(platform: Platform, options: BuildOptions = {}): Promise<FastifyInstance> {
   const { config } = platform;
+  const services = options.services ?? (await buildServices(platform));
   const app = Fastify({
     loggerInstance: platform.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
@@ -70,7 +77,7 @@ export async function buildApp(platform: Platform, options: BuildOptions = {}): 
       reply.code(503).header('Retry-After', '10').send(errorBody('OVERLOADED', request.id));
     },
   });
-  await registerAuthentication(app, platform);
+  await registerAuthentication(app, services.kit);
   registerRateLimits(app, platform);
   registerIdempotency(app, platform);
 
@@ -101,8 +108,8 @@ export async function buildApp(platform: Platform, options: BuildOptions = {}): 
   const { roles } = config;
   await app.register(
     async (api) => {
-      if (roles.has('api') || !roles.has('realtime')) await registerModules(api, platform);
-      if (roles.has('realtime')) await registerRealtime(api, platform);
+      if (roles.has('api') || !roles.has('realtime')) await registerModules(api, services, config);
+      if (roles.has('realtime')) await registerRealtime(api, platform, services);
     },
     { prefix: '/api/v1' },
   );

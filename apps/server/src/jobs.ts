@@ -1,19 +1,15 @@
 import { sql } from 'kysely';
-import { buildAccountServices } from './modules/account/account.wiring.ts';
-import { AuditService } from './modules/audit/audit.service.ts';
-import { buildSocialServices } from './modules/social.ts';
-import { UsersService } from './modules/users/users.service.ts';
 import type { Platform } from './platform/platform.ts';
 import type { CronJob, JobHandlers } from './platform/queue/worker.ts';
+import { buildDomainServices, type JobServices } from './services.ts';
 
-/** Every job handler, built from the platform. */
-export function jobHandlers(platform: Platform): JobHandlers {
-  const { db } = platform;
-  const users = new UsersService(db.primary);
-  const social = buildSocialServices(platform, users, new AuditService(db.primary));
-  const account = buildAccountServices(platform, new AuditService(db.primary), (userId) =>
-    social.media.jobs.deleteAllOf(userId),
-  );
+/**
+ * Every job handler, on the process's services (`buildServices`, the same instances the routes and
+ * the gateway use). Given only a platform — a test or benchmark that runs one job — it builds the
+ * services the jobs need for itself.
+ */
+export function jobHandlers(from: JobServices | Platform): JobHandlers {
+  const { db, social, account } = 'social' in from ? from : buildDomainServices(from);
   return {
     'idempotency.cleanup': async () => {
       await db.primary.deleteFrom('idempotency_keys').where('expires_at', '<', sql<Date>`now()`).execute();

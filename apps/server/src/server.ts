@@ -11,6 +11,7 @@ import { createMetrics } from './platform/observability/metrics.ts';
 import { type MetricsServer, startMetricsServer } from './platform/observability/metrics-server.ts';
 import { createPlatform, type Platform } from './platform/platform.ts';
 import { migrateQueue, startWorker } from './platform/queue/worker.ts';
+import { buildServices } from './services.ts';
 
 export interface RunningServer {
   logger: Logger;
@@ -80,14 +81,16 @@ export async function startServer(config: Config, options: { embeddedDir: string
       metrics,
       reportError: errorReporting.report,
     });
-    app = await buildApp(platform);
+    // one composition root: the routes, the gateway and the jobs share these instances
+    const services = await buildServices(platform);
+    app = await buildApp(platform, { services });
     if (config.roles.has('worker')) {
       runner = await startWorker({
         connectionString: databaseUrl,
         logger,
         metrics: platform.metrics,
         concurrency: config.workerConcurrency,
-        handlers: jobHandlers(platform),
+        handlers: jobHandlers(services),
         cron: cronJobs,
       });
     }

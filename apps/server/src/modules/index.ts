@@ -1,18 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import type { Platform } from '../platform/platform.ts';
-import { createPasswordHasher } from '../platform/security/passwords.ts';
+import type { Config } from '../config.ts';
+import type { Services } from '../services.ts';
 import { accountRoutes } from './account/account.routes.ts';
-import { AccountService } from './account/account.service.ts';
-import { buildAccountServices, exportLinks } from './account/account.wiring.ts';
 import { adminRoutes } from './admin/admin.routes.ts';
-import { AdminService } from './admin/admin.service.ts';
-import { AuditService } from './audit/audit.service.ts';
 import { authRoutes } from './auth/auth.routes.ts';
-import { AuthService } from './auth/auth.service.ts';
-import { authKit } from './auth/auth-kit.ts';
-import { SessionsService } from './auth/sessions.service.ts';
 import { chatRoutes } from './chat/chat.routes.ts';
-import { buildChatServices } from './chat/chat.wiring.ts';
 import { conversationsRoutes } from './chat/conversations.routes.ts';
 import { collectionsRoutes } from './collections/collections.routes.ts';
 import { feedRoutes } from './feed/feed.routes.ts';
@@ -24,59 +16,30 @@ import { Notification } from './notifications/notifications.schema.ts';
 import { Comment } from './posts/comments.schema.ts';
 import { postsRoutes } from './posts/posts.routes.ts';
 import { Post, UserSummary } from './posts/posts.schema.ts';
-import { ProfilesRepository } from './profiles/profiles.repository.ts';
 import { profilesRoutes } from './profiles/profiles.routes.ts';
-import { ProfilesService } from './profiles/profiles.service.ts';
-import { buildSocialServices, FEED_PAGE_SIZE } from './social.ts';
+import { FEED_PAGE_SIZE } from './social.ts';
 import { usersRoutes } from './users/users.routes.ts';
-import { UsersService } from './users/users.service.ts';
 
-/**
- * Builds each module's service from the platform (each takes exactly what it uses) and registers
- * its routes under /api/v1.
- */
-export async function registerModules(api: FastifyInstance, platform: Platform): Promise<void> {
-  const { config } = platform;
+/** Registers every module's REST routes under /api/v1, on the process's services (`buildServices`). */
+export async function registerModules(
+  api: FastifyInstance,
+  services: Services,
+  config: Config,
+): Promise<void> {
   // Shared response schemas, referenced by $id from several modules' routes
   for (const schema of [UserSummary, Post, Comment, FriendRequest, Notification]) api.addSchema(schema);
-  const db = platform.db.primary;
-  const kit = await authKit(platform);
-
-  const audit = new AuditService(db);
-  const users = new UsersService(db);
-  const sessions = new SessionsService({
-    db,
-    tokens: kit.tokens,
-    cache: kit.sessions,
-    audit,
-    refreshTtlDays: config.jwt.refreshTtlDays,
-  });
-  const passwords = createPasswordHasher(config.argon2);
-  const auth = new AuthService({
-    db,
-    users,
-    sessions,
-    audit,
-    passwords,
-    tokens: kit.tokens,
-    refreshSecret: kit.keys.refreshSecret,
-    refreshTtlDays: config.jwt.refreshTtlDays,
-    feedInactiveDays: config.social.feedInactiveDays,
-  });
-  const admin = new AdminService({ db, users, sessions, audit });
+  const { social, account, chat } = services;
 
   await api.register(authRoutes, {
     prefix: '/auth',
-    auth,
-    sessions,
+    auth: services.auth,
+    sessions: services.sessions,
     cookieSecure: config.cookieSecure,
     refreshTtlDays: config.jwt.refreshTtlDays,
     limits: config.rateLimit,
   });
-  await api.register(usersRoutes, { users });
-  await api.register(adminRoutes, { prefix: '/admin', admin, audit });
-
-  const social = buildSocialServices(platform, users, audit);
+  await api.register(usersRoutes, { users: services.users });
+  await api.register(adminRoutes, { prefix: '/admin', admin: services.admin, audit: services.audit });
   await api.register(friendsRoutes, { friends: social.friends });
   await api.register(postsRoutes, { posts: social.posts, comments: social.comments });
   await api.register(mediaRoutes, {
@@ -87,31 +50,16 @@ export async function registerModules(api: FastifyInstance, platform: Platform):
   });
   await api.register(feedRoutes, { feed: social.feed, pageSize: FEED_PAGE_SIZE });
   await api.register(notificationsRoutes, { notifications: social.notifications });
-  await api.register(profilesRoutes, {
-    profiles: new ProfilesService(new ProfilesRepository(db), social.friends),
-  });
-  const accountJobs = buildAccountServices(platform, audit);
-  const account = new AccountService({
-    db,
-    repo: accountJobs.repo,
-    users,
-    passwords,
-    sessions,
-    audit,
-    feeds: social.feed,
-    friends: social.friends,
-    retentionDays: config.social.accountRetentionDays,
-  });
+  await api.register(profilesRoutes, { profiles: services.profiles });
   await api.register(accountRoutes, {
-    account,
-    exports: accountJobs.exports,
-    links: exportLinks(kit.keys.privateKey),
+    account: account.account,
+    exports: account.exports,
+    links: account.links,
   });
   await api.register(collectionsRoutes, {
     collections: social.collections,
     maxItems: config.social.collectionMaxItems,
   });
-  const chat = buildChatServices(platform, social.friends, users, social.media.media);
   await api.register(conversationsRoutes, { conversations: chat.conversations });
   await api.register(chatRoutes, { chat: chat.chat });
 }

@@ -15,17 +15,11 @@ import { PostsService, type StaffAudit } from './posts/posts.service.ts';
 
 export const FEED_PAGE_SIZE = 20;
 
-/** The social modules' services, wired once for routes and jobs alike. */
+/** The social modules' services (part of the composition root, `buildServices`). */
 export function buildSocialServices(platform: Platform, users: UserDirectory, audit: StaffAudit) {
   const { db, config } = platform;
-  const friends = new FriendsService(
-    db,
-    new FriendsRepository(db.primary),
-    users,
-    config.social.friendCap,
-    (ids) => feed.invalidate(ids),
-  );
-  // The feed presents posts and posts write feed entries: the feed reaches posts lazily.
+  // The feed presents posts, and posts write feed entries: the one cycle, closed by these two
+  // functions (called only once both services exist).
   const postFacts = {
     findMeta: (id: string) => posts.findMeta(id),
     presentMany: (ids: readonly string[], viewerId: string) => posts.presentMany(ids, viewerId),
@@ -35,6 +29,13 @@ export function buildSocialServices(platform: Platform, users: UserDirectory, au
     cacheTtlSeconds: config.social.feedCacheTtlSeconds,
     defaultLimit: FEED_PAGE_SIZE,
   });
+  const friends = new FriendsService(
+    db,
+    new FriendsRepository(db.primary),
+    users,
+    config.social.friendCap,
+    (ids) => feed.invalidate(ids),
+  );
   // Media ask posts who may see a post; posts attach and present media.
   const media = buildMediaServices(platform, {
     canSeePost: async (viewerId, postId) => {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,11 +8,14 @@ import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/platform/observability/logger.ts';
 import { createPlatform, type Platform } from '../../src/platform/platform.ts';
+import { buildServices, type Services } from '../../src/services.ts';
 import { createTestDatabase } from './database.ts';
 
 export interface TestApp {
   app: FastifyInstance;
   platform: Platform;
+  /** The services the app was built on (the same instances its routes, gateway and jobs use). */
+  services: Services;
   databaseUrl: string;
   close(): Promise<void>;
 }
@@ -21,9 +25,17 @@ export interface TestAppOptions {
   extend?: (app: FastifyInstance, platform: Platform) => void | Promise<void>;
 }
 
+// One token-signing key and one media URL secret per test file (as a deployment has one per
+// cluster): every app and every service graph a test builds signs and verifies alike.
+const TEST_SIGNING_KEY = generateKeyPairSync('ed25519').privateKey.export({
+  format: 'pem',
+  type: 'pkcs8',
+}) as string;
+const TEST_MEDIA_SECRET = randomBytes(32).toString('base64url');
+
 /**
- * The configuration tests run with: quiet, small pools, and no load shedding (a loaded CI machine
- * must not turn test requests into 503s); `env` overrides.
+ * The configuration tests run with: quiet, small pools, no load shedding (a loaded CI machine
+ * must not turn test requests into 503s) and the file's keys; `env` overrides.
  */
 export function testConfig(databaseUrl: string, env: Record<string, string> = {}) {
   return loadConfig({
@@ -33,6 +45,8 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
     DATABASE_POOL_SIZE: '5',
     MAX_EVENT_LOOP_DELAY_MS: '0',
     MAX_EVENT_LOOP_UTILIZATION: '0',
+    JWT_SIGNING_KEY: TEST_SIGNING_KEY,
+    MEDIA_SIGNING_SECRET: TEST_MEDIA_SECRET,
     ...env,
   });
 }
@@ -54,7 +68,8 @@ export async function buildTestApp(
     logger: createLogger(config.logLevel),
     databaseUrl: database.url,
   });
-  const app = await buildApp(platform, { docs: false });
+  const services = await buildServices(platform);
+  const app = await buildApp(platform, { docs: false, services });
   await options.extend?.(app, platform);
   await app.ready();
   let closed = false;
@@ -74,5 +89,5 @@ export async function buildTestApp(
   // (Built inside beforeAll: the caller must close it, as vitest ignores afterAll registered there.)
   if (expect.getState().currentTestName) onTestFinished(close);
   else afterAll(close);
-  return { app, platform, databaseUrl: database.url, close };
+  return { app, platform, services, databaseUrl: database.url, close };
 }

@@ -7,7 +7,7 @@ import type { TestApp } from './app.ts';
  * worker role would; returns once the queue is empty. Deterministic: no waiting on a poll interval.
  */
 export async function runJobs(t: TestApp): Promise<void> {
-  const handlers = jobHandlers(t.platform);
+  const handlers = jobHandlers(t.services);
   const taskList: TaskList = {};
   for (const [name, handler] of Object.entries(handlers)) {
     taskList[name] = (async (payload: unknown) =>

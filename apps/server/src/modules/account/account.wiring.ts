@@ -8,11 +8,14 @@ import { ExportFiles } from './export-files.ts';
 import { ExportLinks } from './export-links.ts';
 import { DataExportsService } from './exports.service.ts';
 
-/** The account module's job-side services, wired once for routes and jobs alike. */
+/**
+ * The account module's export and erasure services (the composition root adds AccountService,
+ * which needs the sessions). `eraseStoredFiles` removes a user's stored media at erasure.
+ */
 export function buildAccountServices(
   platform: Platform,
   audit: Pick<AuditService, 'record'>,
-  eraseStoredFiles?: (userId: string) => Promise<void>,
+  eraseStoredFiles: (userId: string) => Promise<void>,
 ) {
   const db = platform.db.primary;
   const repo = new AccountRepository(db);

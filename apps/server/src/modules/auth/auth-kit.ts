@@ -7,7 +7,7 @@ import { AccessTokens, InvalidTokenError } from '../../platform/security/tokens.
 import { SessionCache } from './session-cache.ts';
 import { SessionsRepository } from './sessions.repository.ts';
 
-/** What both the authentication hook and the auth routes use: one per platform. */
+/** What the authentication hook, the auth routes and the realtime gateway use: one per process. */
 export interface AuthKit {
   keys: KeyRing;
   tokens: AccessTokens;
@@ -16,19 +16,12 @@ export interface AuthKit {
   authenticate(token: string): Promise<AuthContext>;
 }
 
-const kits = new WeakMap<Platform, Promise<AuthKit>>();
-
-/** The platform's AuthKit, built on first use (keys are loaded, or generated in development, once). */
-export function authKit(platform: Platform): Promise<AuthKit> {
-  let kit = kits.get(platform);
-  if (!kit) {
-    kit = buildAuthKit(platform);
-    kits.set(platform, kit);
-  }
-  return kit;
-}
-
-async function buildAuthKit({ config, db, broker, logger }: Platform): Promise<AuthKit> {
+/**
+ * Builds the AuthKit: loads the signing keys (in development, generates them once under
+ * DATA_DIR/keys) and makes the session cache. The composition root (`buildServices`) calls it once
+ * per process; every user of the kit gets that one.
+ */
+export async function authKit({ config, db, broker, logger }: Platform): Promise<AuthKit> {
   const keys = await loadKeyRing({
     signingKey: config.jwt.signingKey,
     verifyKeys: config.jwt.verifyKeys,

@@ -2,8 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { UserRole } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { AuthContext } from '../../platform/http/auth-context.ts';
-import type { Platform } from '../../platform/platform.ts';
-import { authKit } from './auth-kit.ts';
+import type { AuthKit } from './auth-kit.ts';
 
 const BEARER = /^Bearer ([A-Za-z0-9_.~+/-]{1,4096}=*)$/;
 
@@ -12,8 +11,7 @@ const BEARER = /^Bearer ([A-Za-z0-9_.~+/-]{1,4096}=*)$/;
  * on /api routes (other routes, such as /metrics, have tokens of their own). A token that does
  * not verify, or whose session is revoked, expired or banned, answers 401 INVALID_TOKEN.
  */
-export async function registerAuthentication(app: FastifyInstance, platform: Platform): Promise<void> {
-  const kit = await authKit(platform);
+export async function registerAuthentication(app: FastifyInstance, kit: AuthKit): Promise<void> {
   const unsubscribe = await kit.sessions.start();
   app.addHook('onClose', unsubscribe);
   app.addHook('onRequest', async (request) => {

@@ -13,34 +13,20 @@ import { MediaUrls } from './media-urls.ts';
 
 const BYTES_STORED_CACHE_MS = 60_000;
 
-interface Shared {
-  storage: Storage;
-  signer: Promise<UrlSigner>;
-}
-const shared = new WeakMap<Platform, Shared>();
-
-/** One storage client and one signing secret per platform, however many times services are wired. */
-function sharedOf(platform: Platform): Shared {
-  let value = shared.get(platform);
-  if (!value) {
-    const { config } = platform;
-    const secret = loadSigningSecret(
-      config.media.signingSecret,
-      // tests get a secret per process instead of writing under a data directory
-      config.env === 'test' ? undefined : join(config.dataDir, 'keys'),
-    );
-    value = { storage: createStorage(config), signer: secret.then((s) => new UrlSigner(s)) };
-    // an unreadable key file surfaces on first use; do not let it become an unhandled rejection
-    value.signer.catch(() => {});
-    shared.set(platform, value);
-  }
-  return value;
-}
-
-/** The media module's services, wired once for routes and jobs alike. */
+/**
+ * The media module's services, with the process's one storage client and URL-signing secret (built
+ * once, by the composition root, for routes and jobs alike).
+ */
 export function buildMediaServices(platform: Platform, posts: PostAccess) {
   const { config, metrics } = platform;
-  const { storage, signer } = sharedOf(platform);
+  const storage: Storage = createStorage(config);
+  const signer = loadSigningSecret(
+    config.media.signingSecret,
+    // tests get a secret per process instead of writing under a data directory
+    config.env === 'test' ? undefined : join(config.dataDir, 'keys'),
+  ).then((secret) => new UrlSigner(secret));
+  // an unreadable key file surfaces on first use; do not let it become an unhandled rejection
+  signer.catch(() => {});
   const repo = new MediaRepository(platform.db.primary);
   const urls = new MediaUrls(storage, signer, config.media.urlTtlSeconds);
   const media = new MediaService(

@@ -1,0 +1,97 @@
+import { AccountService } from './modules/account/account.service.ts';
+import { buildAccountServices, exportLinks } from './modules/account/account.wiring.ts';
+import { AdminService } from './modules/admin/admin.service.ts';
+import { AuditService } from './modules/audit/audit.service.ts';
+import { AuthService } from './modules/auth/auth.service.ts';
+import { authKit } from './modules/auth/auth-kit.ts';
+import { SessionsService } from './modules/auth/sessions.service.ts';
+import { buildChatServices } from './modules/chat/chat.wiring.ts';
+import { ProfilesRepository } from './modules/profiles/profiles.repository.ts';
+import { ProfilesService } from './modules/profiles/profiles.service.ts';
+import { buildSocialServices } from './modules/social.ts';
+import { UsersService } from './modules/users/users.service.ts';
+import type { Platform } from './platform/platform.ts';
+import { createPasswordHasher } from './platform/security/passwords.ts';
+import { Presence } from './realtime/presence.ts';
+import { TicketsRepository } from './realtime/tickets.repository.ts';
+import { Tickets } from './realtime/tickets.ts';
+
+/**
+ * The services that need no signing key: everything the jobs use. Part of `buildServices`; built
+ * alone only where a caller holds a platform and no process (a test or benchmark running one job).
+ */
+export function buildDomainServices(platform: Platform) {
+  const db = platform.db.primary;
+  const audit = new AuditService(db);
+  const users = new UsersService(db);
+  const social = buildSocialServices(platform, users, audit);
+  const chat = buildChatServices(platform, social.friends, users, social.media.media);
+  const profiles = new ProfilesService(new ProfilesRepository(db), social.friends);
+  const account = buildAccountServices(platform, audit, (userId) => social.media.jobs.deleteAllOf(userId));
+  return { db: platform.db, audit, users, social, chat, profiles, account };
+}
+
+/**
+ * The composition root: every service of the process, built once from the platform (each takes
+ * exactly what it uses). `server.ts` hands the same object to the REST routes and the WebSocket
+ * gateway (`buildApp`) and to the job runner (`jobHandlers`), so a chat message sent over REST and
+ * one sent over a socket go through the same ChatService and its one send batcher.
+ */
+export async function buildServices(platform: Platform) {
+  const { config } = platform;
+  const db = platform.db.primary;
+  // signing keys are loaded (or, in development, generated) here, once
+  const kit = await authKit(platform);
+  const domain = buildDomainServices(platform);
+  const { audit, users, social } = domain;
+  const sessions = new SessionsService({
+    db,
+    tokens: kit.tokens,
+    cache: kit.sessions,
+    audit,
+    refreshTtlDays: config.jwt.refreshTtlDays,
+  });
+  const passwords = createPasswordHasher(config.argon2);
+  const auth = new AuthService({
+    db,
+    users,
+    sessions,
+    audit,
+    passwords,
+    tokens: kit.tokens,
+    refreshSecret: kit.keys.refreshSecret,
+    refreshTtlDays: config.jwt.refreshTtlDays,
+    feedInactiveDays: config.social.feedInactiveDays,
+  });
+  const admin = new AdminService({ db, users, sessions, audit });
+  const account = {
+    ...domain.account,
+    account: new AccountService({
+      db,
+      repo: domain.account.repo,
+      users,
+      passwords,
+      sessions,
+      audit,
+      feeds: social.feed,
+      friends: social.friends,
+      retentionDays: config.social.accountRetentionDays,
+    }),
+    links: exportLinks(kit.keys.privateKey),
+  };
+  const realtime = {
+    presence: new Presence(
+      platform.cache,
+      platform.broker,
+      social.friends,
+      config.realtime.presenceTtlSeconds,
+      platform.logger,
+    ),
+    tickets: new Tickets(new TicketsRepository(db), config.realtime.ticketTtlSeconds),
+  };
+  return { ...domain, kit, sessions, passwords, auth, admin, account, realtime };
+}
+
+export type Services = Awaited<ReturnType<typeof buildServices>>;
+/** What the job handlers use. */
+export type JobServices = Pick<Services, 'db' | 'social' | 'account'>;
