@@ -3,10 +3,23 @@
  * an object with a `type`. The schemas validate what a client sends (the server checks every frame
  * against them) and type what it receives. A new version would be `kith.v2`, served side by side.
  *
+ * **Exactly once, in order.** Each chat message reaches a socket at most once, and per conversation
+ * in seq order, live or replayed. Send `resume` as the first frame after the socket opens, with the
+ * last seq you hold per conversation: until the server has read it, it holds live chat messages
+ * back (for at most REALTIME_RESUME_WAIT_MS, 2 s by default), then replays everything after your
+ * positions, sends `resume.done` and the held messages follow, once each, in order. A client that
+ * has nothing to resume sends `{ "type": "resume", "conversations": {} }` (or any other frame) first,
+ * which ends the wait at once.
+ *
+ * A `resume` that comes later (after another frame, or after the wait) for a conversation whose live
+ * messages this socket has already sent replays only the gap below them: nothing is sent twice, but
+ * those older seqs arrive after newer ones, so keep messages ordered by seq.
+ *
  * @example
  * const { ticket } = await (await fetch('/api/v1/realtime/ticket', { method: 'POST', headers })).json();
  * const ws = new WebSocket(`wss://host/api/v1/realtime?ticket=${ticket}`, REALTIME_PROTOCOL);
  * ws.onopen = () => ws.send(JSON.stringify({ type: 'resume', conversations: { [id]: lastSeq } }));
+ * // hello, the messages after lastSeq, resume.done, then live events
  */
 import { type Static, Type } from 'typebox';
 
@@ -70,14 +83,23 @@ export const PresenceSet = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * conversation id → the last seq the client holds (0: none). A conversation not named starts from
+ * its last seq when the socket opened (or from its first message if joined later).
+ */
+export const ResumePositions = Type.Record(Type.String({ pattern: UUID_PATTERN }), Seq, {
+  additionalProperties: false,
+  maxProperties: 1000,
+});
+
+/**
+ * Send it first thing after the socket opens (live chat messages wait for it); a later one replays
+ * only what this socket has not sent yet.
+ */
 export const Resume = Type.Object(
   {
     type: Type.Literal('resume'),
-    /** conversation id → the last seq the client holds (0: none). */
-    conversations: Type.Record(Type.String({ pattern: UUID_PATTERN }), Seq, {
-      additionalProperties: false,
-      maxProperties: 1000,
-    }),
+    conversations: ResumePositions,
     /** Reserved: notifications are re-read over HTTP (`GET /api/v1/notifications`) after a resume. */
     notificationsCursor: Type.Optional(Type.String({ maxLength: 512 })),
   },
@@ -153,7 +175,7 @@ export type ServerMessage =
   | { type: 'typing'; conversationId: string; userId: string }
   | { type: 'presence'; userId: string; status: PresenceStatus }
   | { type: 'notification.new'; notification: Record<string, unknown>; unreadCount: number }
-  /** Sent once the replay asked for by `resume` is complete (live events follow). */
+  /** Sent once the replay asked for by `resume` is complete; live events (and those held for it) follow. */
   | { type: 'resume.done'; conversations: Record<string, number>; replayed: number }
   | { type: 'system.degraded' }
   | { type: 'system.recovered' }
@@ -166,5 +188,14 @@ export type ServerMessage =
       clientMessageId?: string;
       requestType?: string;
       details?: unknown;
+      /**
+       * true: the request may be sent again unchanged after `retryAfterMs` (e.g. `DATABASE_UNAVAILABLE`
+       * or `OVERLOADED` for a `message.send`: resend the same frame with the same clientMessageId — it
+       * may already have been stored, and then the resend is acknowledged with `duplicate: true`, so a
+       * message is never stored twice). Absent: retrying unchanged would fail the same way.
+       */
+      retryable?: true;
+      /** With `retryable`: how long to wait before sending again, in milliseconds. */
+      retryAfterMs?: number;
     };
 export type ServerMessageType = ServerMessage['type'];

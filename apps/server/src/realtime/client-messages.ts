@@ -138,11 +138,8 @@ export class ClientMessages {
     }
   }
 
-  /**
-   * Replays from the client's positions (a `resume` frame, or the positions given with the ticket)
-   * and answers with `resume.done`; a failure is answered with an `error` event.
-   */
-  async resume(conn: Connection, positions: Record<string, number>): Promise<void> {
+  /** Replays from the client's positions and answers with `resume.done` (a failure: an `error` event). */
+  private async resume(conn: Connection, positions: Record<string, number>): Promise<void> {
     try {
       const { replayed, unknown } = await conn.sync.resume(positions);
       if (unknown.length > 0) {
@@ -192,5 +189,7 @@ function errorEvent(err: unknown, requestType: string | undefined): ErrorEvent {
     message: known.message,
     ...(requestType ? { requestType: requestType.slice(0, 64) } : {}),
     ...(known.details !== undefined ? { details: known.details } : {}),
+    // a send refused for want of a database (or a full queue): the client resends it as it is
+    ...(known.retryable ? { retryable: true, retryAfterMs: known.retryAfterMs ?? 1000 } : {}),
   };
 }
