@@ -138,17 +138,8 @@ export class Gateway {
     return this.isDegraded;
   }
 
-  /**
-   * Takes over an upgraded socket (over `tcp`) authenticated as `userId`/`sessionId`; `resume`: the
-   * positions the client gave with its ticket (replayed at once, no `resume` frame needed).
-   */
-  accept(
-    socket: WebSocket,
-    tcp: Socket,
-    userId: string,
-    sessionId: string,
-    resume?: Record<string, number>,
-  ): void {
+  /** Takes over an upgraded socket (over `tcp`) authenticated as `userId`/`sessionId`. */
+  accept(socket: WebSocket, tcp: Socket, userId: string, sessionId: string): void {
     const { config, metrics } = this.deps;
     if (this.closing) {
       socket.close(1012, 'server restarting');
@@ -156,7 +147,6 @@ export class Gateway {
     }
     const conn = new Connection(socket, tcp, userId, sessionId, config, metrics.realtime);
     conn.sync = new MessageSync(conn, this.sync);
-    if (resume) conn.sync.expectResume();
     (socket as GatewaySocket).connection = conn;
     metrics.realtime.openSockets.inc();
     // the same listener functions for every socket: nothing per socket but the Connection
@@ -168,10 +158,10 @@ export class Gateway {
     const entry = this.register(conn);
     // Client messages wait until the user's channel is subscribed and the baseline read: a resume's
     // replay then cannot miss a message committed meanwhile (it is either replayed or live).
-    conn.enqueue(() => this.setUp(conn, entry, resume));
+    conn.enqueue(() => this.setUp(conn, entry));
   }
 
-  private async setUp(conn: Connection, entry: UserEntry, resume?: Record<string, number>): Promise<void> {
+  private async setUp(conn: Connection, entry: UserEntry): Promise<void> {
     const { config, presence, logger } = this.deps;
     const { userId } = conn;
     try {
@@ -185,15 +175,12 @@ export class Gateway {
         degraded: this.isDegraded,
         heartbeatMs: config.pingIntervalMs,
       });
-      // the replay and its `resume.done` (answers errors itself); client frames wait for it
-      const resumed = resume ? this.handlers.resume(conn, resume) : undefined;
       if (entry.connections.size === 1 && entry.connections.has(conn)) {
         await presence.set(userId, 'online', true);
       }
       for (const friend of await presence.friendsOnline(userId)) {
         conn.send({ type: 'presence', userId: friend.userId, status: friend.status }, true);
       }
-      await resumed;
     } catch (err) {
       logger.error({ err, user_id: userId }, 'realtime connection set-up failed');
       conn.close(1011, 'server error');

@@ -248,17 +248,4 @@ describe('MessageSync', () => {
     sync.live(message('new', 1));
     expect(seqs).toEqual(['new:1']);
   });
-
-  it('positions given with the ticket: held with no deadline until resume() runs with them', async () => {
-    const { chat, commit } = store({ a: 5 });
-    const { conn, seqs } = socket();
-    const sync = new MessageSync(conn, deps(chat, 100));
-    sync.expectResume();
-    sync.clientFrame('ping'); // a frame before the ticket's resume ran does not end the hold
-    await sync.init(1);
-    sync.live(commit('a'));
-    expect(sync.holding).toBe(true);
-    await sync.resume({ a: 3 });
-    expect(seqs).toEqual(range('a', 4, 6));
-  });
 });

@@ -33,10 +33,9 @@ const MAX_BUFFERED = 2000;
  *
  * - **Hold.** From the baseline (each conversation's last seq when the socket opened) until the
  *   client says where it stands, live messages are held, not sent: a `resume` then replays from the
- *   client's positions and the held messages follow, in order, with nothing twice. The positions
- *   come with the ticket (no wait at all) or in the first `resume` frame. A client that sends
- *   another frame first, or nothing within the hold's deadline, is not resuming: the held messages
- *   follow from the baseline.
+ *   client's positions and the held messages follow, in order, with nothing twice. A client that
+ *   sends another frame first, or nothing within the hold's deadline, is not resuming: the held
+ *   messages follow from the baseline.
  * - **Never twice.** The socket remembers, per conversation, where its own deliveries began (the
  *   floor): a `resume` that comes after live delivery has begun (a late one) replays only the gap
  *   below the floor, and never a seq this socket has already sent. That gap is the one case where
@@ -60,7 +59,7 @@ export class MessageSync {
   private ready = false;
   /** Live messages are held until the client says where it stands (see the class comment). */
   private held = true;
-  /** A `resume` is on its way (a frame received, or positions from the ticket): hold until it runs. */
+  /** A `resume` frame has been received: hold, with no deadline, until it runs. */
   private resumeComing = false;
   private holdTimer: NodeJS.Timeout | undefined = undefined;
   /** Callers waiting for the baseline (only before it is known). */
@@ -104,11 +103,6 @@ export class MessageSync {
   /** Whether live messages are still held for the client's resume. */
   get holding(): boolean {
     return this.held;
-  }
-
-  /** The positions came with the ticket: hold, with no deadline, until resume() is called with them. */
-  expectResume(): void {
-    if (this.held) this.resumeComing = true;
   }
 
   /** A valid frame from the client (in the order received): a `resume` keeps the hold until it runs, anything else first ends it. */
