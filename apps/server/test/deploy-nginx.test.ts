@@ -462,9 +462,16 @@ describe.skipIf(!NGINX)('nginx in front of two Kith instances', () => {
         { authorization: `Bearer ${token}` },
       );
       expect(ticket.status, ticket.body.toString()).toBe(200);
+      // ws hands these on to tls.connect
+      const socketOptions: WebSocket.ClientOptions & tls.ConnectionOptions = {
+        ca,
+        servername: HOST,
+        headers: { host: `${HOST}:${httpsPort}` },
+        origin: origin(),
+      };
       const ws = new WebSocket(
         `wss://127.0.0.1:${httpsPort}/api/v1/realtime?ticket=${encodeURIComponent(ticket.json<{ ticket: string }>().ticket)}`,
-        { ca, servername: HOST, headers: { host: `${HOST}:${httpsPort}` }, origin: origin() },
+        socketOptions,
       );
       const events: ServerMessage[] = [];
       ws.on('message', (data) => events.push(JSON.parse(data.toString())));
