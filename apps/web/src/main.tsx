@@ -1,0 +1,36 @@
+import { QueryClientProvider } from '@tanstack/react-query';
+import { RouterProvider } from '@tanstack/react-router';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { session } from './auth/session.ts';
+import { initI18n } from './i18n/index.ts';
+import { createQueryClient } from './query-client.ts';
+import { createAppRouter } from './router.tsx';
+import { applyTheme } from './theme/theme.ts';
+import './styles.css';
+
+applyTheme();
+const queryClient = createQueryClient();
+const router = createAppRouter({ queryClient, session });
+
+// A different user (or none) must never see the previous one's cached data.
+let userId: string | undefined;
+session.subscribe(() => {
+  const state = session.getState();
+  const next = state.status === 'signedIn' ? state.user.id : undefined;
+  if (next !== userId) {
+    if (userId !== undefined) queryClient.clear();
+    userId = next;
+    void router.invalidate();
+  }
+});
+
+await initI18n();
+void session.restore();
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,29 @@
+import { createRouter } from '@tanstack/react-router';
+import type { RouterContext } from './router-context.ts';
+import { homeRoute } from './routes/home/index.ts';
+import { loginRoute } from './routes/login/index.ts';
+import { rootRoute } from './routes/root.tsx';
+import { signupRoute } from './routes/signup/index.ts';
+
+/**
+ * Every screen: one folder under routes/ with an index.ts (path, search params, guard) and a lazy
+ * chunk with the component. A new screen adds its route to this list.
+ */
+const routeTree = rootRoute.addChildren([homeRoute, loginRoute, signupRoute]);
+
+export function createAppRouter(context: RouterContext) {
+  return createRouter({
+    routeTree,
+    context,
+    defaultPreload: 'intent',
+    // the query cache is the loader cache: the router keeps none of its own
+    defaultPreloadStaleTime: 0,
+    scrollRestoration: true,
+  });
+}
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: ReturnType<typeof createAppRouter>;
+  }
+}
