@@ -6,6 +6,7 @@ import { AuthService } from './modules/auth/auth.service.ts';
 import { authKit } from './modules/auth/auth-kit.ts';
 import { SessionsService } from './modules/auth/sessions.service.ts';
 import { buildChatServices } from './modules/chat/chat.wiring.ts';
+import { FlagsService } from './modules/flags/flags.service.ts';
 import { ProfilesRepository } from './modules/profiles/profiles.repository.ts';
 import { ProfilesService } from './modules/profiles/profiles.service.ts';
 import { buildSocialServices } from './modules/social.ts';
@@ -64,6 +65,9 @@ export async function buildServices(platform: Platform) {
     feedInactiveDays: config.social.feedInactiveDays,
   });
   const admin = new AdminService({ db, users, sessions, audit });
+  // feature flags: loaded before the first request, reloaded on every change (see FlagStore)
+  const flags = new FlagsService({ db, broker: platform.broker, audit, logger: platform.logger });
+  await flags.start();
   const account = {
     ...domain.account,
     account: new AccountService({
@@ -89,7 +93,7 @@ export async function buildServices(platform: Platform) {
     ),
     tickets: new Tickets(new TicketsRepository(db), config.realtime.ticketTtlSeconds),
   };
-  return { ...domain, kit, sessions, passwords, auth, admin, account, realtime };
+  return { ...domain, kit, sessions, passwords, auth, admin, account, realtime, flags };
 }
 
 export type Services = Awaited<ReturnType<typeof buildServices>>;

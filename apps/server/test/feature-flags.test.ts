@@ -5,6 +5,7 @@ import { FlagsService } from '../src/modules/flags/flags.service.ts';
 import { createLogger } from '../src/platform/observability/logger.ts';
 import { createPlatform, type Platform } from '../src/platform/platform.ts';
 import { buildTestApp } from './helpers/app.ts';
+import { createUser } from './helpers/factories.ts';
 import { platformHealth, startRedisServer, waitForHealth } from './helpers/redis-server.ts';
 
 const logger = createLogger('silent');
@@ -170,5 +171,76 @@ describe('feature flags across two instances', () => {
         meta,
       ),
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+});
+
+describe('flags over HTTP', () => {
+  it('admins manage flags; clients read the visible ones evaluated for them; others are refused', async () => {
+    const admin = await createUser(t, { role: 'admin' });
+    const user = await createUser(t);
+    const put = (who: { headers: Record<string, string> }, key: string, payload: unknown) =>
+      t.app.inject({
+        method: 'PUT',
+        url: `/api/v1/admin/flags/${key}`,
+        headers: who.headers,
+        payload: payload as object,
+      });
+
+    const created = await put(admin, 'web.compose-v2', {
+      description: 'The new composer',
+      clientVisible: true,
+      roleRules: [{ roles: ['admin'], variant: 'on' }],
+    });
+    expect(created.statusCode, created.body).toBe(200);
+    expect(created.json()).toMatchObject({
+      key: 'web.compose-v2',
+      enabled: true,
+      defaultVariant: 'off',
+      clientVisible: true,
+    });
+    await put(admin, 'server.hidden', { rollout: [{ variant: 'on', percent: 100 }] });
+
+    const mine = await t.app.inject({ method: 'GET', url: '/api/v1/flags', headers: admin.headers });
+    expect(mine.json().flags).toEqual({
+      'web.compose-v2': { value: true, variant: 'on', reason: 'TARGETING_MATCH' },
+    });
+    const theirs = await t.app.inject({ method: 'GET', url: '/api/v1/flags', headers: user.headers });
+    expect(theirs.json().flags['web.compose-v2']).toMatchObject({ value: false, reason: 'DEFAULT' });
+    const anonymous = await t.app.inject({ method: 'GET', url: '/api/v1/flags' });
+    expect(anonymous.statusCode).toBe(200);
+    expect(Object.keys(anonymous.json().flags)).toEqual(['web.compose-v2']);
+
+    const list = await t.app.inject({ method: 'GET', url: '/api/v1/admin/flags', headers: admin.headers });
+    expect(list.json().items.map((f: { key: string }) => f.key)).toEqual(
+      expect.arrayContaining(['web.compose-v2', 'server.hidden']),
+    );
+
+    const forbidden = await put(user, 'web.compose-v2', { enabled: false });
+    expect(forbidden.statusCode).toBe(403);
+    expect(forbidden.json().error).toMatchObject({ code: 'FORBIDDEN', requestId: expect.any(String) });
+    for (const [key, payload] of [
+      ['Not_A_Key', {}],
+      ['web.compose-v2', { rollout: [{ variant: 'on', percent: 101 }] }],
+      ['web.compose-v2', { defaultVariant: 'missing' }],
+      ['web.compose-v2', { variants: {} }],
+      ['web.compose-v2', { surprise: true }],
+    ] as const) {
+      const bad = await put(admin, key, payload);
+      expect(bad.statusCode, `${key} ${JSON.stringify(payload)}`).toBe(400);
+      expect(bad.json().error.requestId).toEqual(expect.any(String));
+    }
+
+    const removed = await t.app.inject({
+      method: 'DELETE',
+      url: '/api/v1/admin/flags/server.hidden',
+      headers: admin.headers,
+    });
+    expect(removed.statusCode).toBe(204);
+    const again = await t.app.inject({
+      method: 'DELETE',
+      url: '/api/v1/admin/flags/server.hidden',
+      headers: admin.headers,
+    });
+    expect(again.statusCode).toBe(404);
   });
 });

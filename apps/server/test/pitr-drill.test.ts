@@ -17,13 +17,13 @@ const run = promisify(execFile);
 const BIN = '/usr/lib/postgresql/15/bin';
 const haveBinaries = existsSync(join(BIN, 'pg_basebackup'));
 // initdb and postgres refuse to run as root: run them as the postgres user then
-const asUser =
+const asUser: { uid: number; gid: number } | undefined =
   userInfo().uid === 0
     ? {
         uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()),
         gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()),
       }
-    : {};
+    : undefined;
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -36,7 +36,7 @@ const freePort = () =>
   });
 
 const pgBin = (name: string, args: string[]) =>
-  run(join(BIN, name), args, { ...asUser, env: { ...process.env, PGUSER: 'postgres' } });
+  run(join(BIN, name), args, { ...(asUser ?? {}), env: { ...process.env, PGUSER: 'postgres' } });
 
 const started: string[] = [];
 let base: string | undefined;
@@ -65,7 +65,7 @@ describe.skipIf(!haveBinaries)('point-in-time recovery (WAL archiving, docs/back
     const sockets = join(base, 'sockets');
     for (const dir of [primary, archive, restored, sockets]) {
       await mkdir(dir, { mode: 0o700 });
-      if ('uid' in asUser) await chown(dir, asUser.uid, asUser.gid);
+      if (asUser) await chown(dir, asUser.uid, asUser.gid);
     }
     const port = await freePort();
     await pgBin('initdb', ['-D', primary, '-U', 'postgres', '-A', 'trust', '--no-sync']);
@@ -137,7 +137,7 @@ describe.skipIf(!haveBinaries)('point-in-time recovery (WAL archiving, docs/back
       ].join('\n'),
     );
     await writeFile(join(restored, 'recovery.signal'), '');
-    if ('uid' in asUser) await chown(join(restored, 'recovery.signal'), asUser.uid, asUser.gid);
+    if (asUser) await chown(join(restored, 'recovery.signal'), asUser.uid, asUser.gid);
     await pgBin('pg_ctl', ['start', '-w', '-D', restored, '-l', join(restored, 'log')]);
     started.push(restored);
     const check = new pg.Client({

@@ -8,6 +8,7 @@ import { chatRoutes } from './chat/chat.routes.ts';
 import { conversationsRoutes } from './chat/conversations.routes.ts';
 import { collectionsRoutes } from './collections/collections.routes.ts';
 import { feedRoutes } from './feed/feed.routes.ts';
+import { flagsRoutes } from './flags/flags.routes.ts';
 import { friendsRoutes } from './friends/friends.routes.ts';
 import { FriendRequest } from './friends/friends.schema.ts';
 import { mediaRoutes } from './media/media.routes.ts';
@@ -40,6 +41,7 @@ export async function registerModules(
   });
   await api.register(usersRoutes, { users: services.users });
   await api.register(adminRoutes, { prefix: '/admin', admin: services.admin, audit: services.audit });
+  await api.register(flagsRoutes, { flags: services.flags });
   await api.register(friendsRoutes, { friends: social.friends });
   await api.register(postsRoutes, { posts: social.posts, comments: social.comments });
   await api.register(mediaRoutes, {
