@@ -4,7 +4,7 @@ import type { Database } from '../../platform/db/database.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import type { Visibility } from '../../platform/db/schema-social.ts';
 import { AppError } from '../../platform/errors.ts';
-import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
+import { cursorPart, decodeCursor, encodeCursor, INT4_MAX } from '../../platform/http/cursor.ts';
 import { visibleText } from '../../platform/http/text.ts';
 import type { FriendsService } from '../friends/friends.service.ts';
 import { presentPost } from '../posts/posts.schema.ts';
@@ -30,7 +30,6 @@ export interface NewCollectionInput {
 
 export type CollectionChangesInput = Partial<NewCollectionInput>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const notFound = () => new AppError('NOT_FOUND', 'No such collection.');
 
 const ownerOf = (row: OwnedCollectionRow) => ({
@@ -68,11 +67,8 @@ export class CollectionsService {
   async get(viewerId: string, id: string, cursor: string | undefined, limit: number) {
     const row = await this.requireReadable(viewerId, id);
     const list = `collection:${id}`;
-    let after = -1;
-    if (cursor) {
-      after = Number(decodeCursor(list, cursor, ['number'])[0]);
-      if (!Number.isSafeInteger(after) || after < 0) throw new AppError('INVALID_CURSOR');
-    }
+    // positions are an `integer` column, never negative
+    const after = cursor ? decodeCursor(list, cursor, [cursorPart.int(0, INT4_MAX)])[0] : -1;
     const page = await this.itemsPage(row, viewerId, after, limit);
     const last = page.items[page.items.length - 1];
     return {
@@ -147,11 +143,7 @@ export class CollectionsService {
   async listByUser(viewerId: string, username: string, cursor: string | undefined, limit: number) {
     const { owner, visibilities } = await this.friends.audienceOf(viewerId, username);
     const list = `user-collections:${owner.id}`;
-    let before: string | undefined;
-    if (cursor) {
-      before = String(decodeCursor(list, cursor, ['uuid'])[0]);
-      if (!UUID.test(before)) throw new AppError('INVALID_CURSOR');
-    }
+    const before = cursor ? decodeCursor(list, cursor, [cursorPart.uuid])[0] : undefined;
     const rows = await this.repo.listByOwner(owner.id, visibilities, before, limit);
     const items = rows.slice(0, limit).map((row) => presentCollection(row, owner));
     const last = items[items.length - 1];

@@ -3,7 +3,7 @@ import type { Database } from '../../platform/db/database.ts';
 import type { ReactionKind } from '../../platform/db/schema-social.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { AuthContext } from '../../platform/http/auth-context.ts';
-import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
+import { cursorPart, decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
 import { visibleText } from '../../platform/http/text.ts';
 import { enqueue } from '../../platform/queue/queue.ts';
 import type { CommentsRepository } from './comments.repository.ts';
@@ -44,7 +44,7 @@ export class CommentsService {
   async list(viewerId: string, postId: string, cursor: string | undefined, limit: number) {
     await this.posts.requireVisible(viewerId, postId);
     const list = `comments:${postId}`;
-    const after = cursor ? String(decodeCursor(list, cursor, ['uuid'])[0]) : undefined;
+    const after = cursor ? decodeCursor(list, cursor, [cursorPart.uuid])[0] : undefined;
     const rows = await this.repo.page(postId, viewerId, after, limit);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];

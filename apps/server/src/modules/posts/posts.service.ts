@@ -4,7 +4,7 @@ import type { UserRole } from '../../platform/db/schema.ts';
 import type { Visibility } from '../../platform/db/schema-social.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { AuthContext } from '../../platform/http/auth-context.ts';
-import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
+import { cursorPart, decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
 import { visibleText } from '../../platform/http/text.ts';
 import { enqueue } from '../../platform/queue/queue.ts';
 import type { AuditService, RequestMeta } from '../audit/audit.service.ts';
@@ -143,7 +143,7 @@ export class PostsService {
   async listByUser(viewerId: string, username: string, cursor: string | undefined, limit: number) {
     const { owner, visibilities } = await this.friends.audienceOf(viewerId, username);
     const list = `user-posts:${owner.id}`;
-    const before = cursor ? String(decodeCursor(list, cursor, ['uuid'])[0]) : undefined;
+    const before = cursor ? decodeCursor(list, cursor, [cursorPart.uuid])[0] : undefined;
     const ids = await this.repo.idsByAuthor(owner.id, visibilities, before, limit);
     return this.pageOf(list, ids, limit, viewerId);
   }
@@ -151,7 +151,7 @@ export class PostsService {
   async listByTag(viewerId: string, tag: string, cursor: string | undefined, limit: number) {
     const normalized = tag.normalize('NFKC').toLowerCase();
     const list = `tag:${normalized}`;
-    const before = cursor ? String(decodeCursor(list, cursor, ['uuid'])[0]) : undefined;
+    const before = cursor ? decodeCursor(list, cursor, [cursorPart.uuid])[0] : undefined;
     const ids = await this.repo.idsByTag(normalized, viewerId, before, limit);
     return this.pageOf(list, ids, limit, viewerId);
   }
