@@ -11,6 +11,7 @@ import { createClientErrorHandler } from './platform/http/client-error.ts';
 import { corsOptions, edgeHeaders, helmetOptions } from './platform/http/edge-headers.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './platform/http/error-handler.ts';
 import { registerHealth } from './platform/http/health.ts';
+import { registerWebApp } from './platform/http/web-app.ts';
 import { registerJsonParser } from './platform/http/json-body.ts';
 import { LingeringClose, registerLingeringClose } from './platform/http/lingering-close.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
@@ -33,6 +34,8 @@ export interface BuildOptions {
    * builds its own (once: the REST routes and the gateway still share them).
    */
   services?: Services;
+  /** The built web app served at `/` by the api role (default: apps/web/dist); false: none. */
+  webRoot?: string | false;
 }
 
 /**
@@ -146,6 +149,9 @@ export async function buildApp(platform: Platform, options: BuildOptions = {}): 
     },
     { prefix: '/api/v1' },
   );
+  if (options.webRoot !== false && (roles.has('api') || !roles.has('realtime'))) {
+    await registerWebApp(app, { root: options.webRoot, config, logger: platform.logger });
+  }
 
   return app;
 }
