@@ -9,6 +9,8 @@ const t = await buildTestApp({
   ...GENEROUS_AUTH_LIMITS,
   CHAT_FRIENDS_ONLY: 'false',
   REALTIME_REPLAY_BATCH: '10',
+  // long: a socket's first frame ends the wait for its resume, never the clock
+  REALTIME_RESUME_WAIT_MS: '30000',
 });
 const base = await t.app.listen({ host: '127.0.0.1', port: 0 });
 
@@ -40,7 +42,7 @@ describe('chat over the socket', () => {
   it('acknowledges a send after it is stored and delivers it to every member, once', async () => {
     const [a, b] = [await createUser(t), await createUser(t)];
     const id = await conversation(a, [b]);
-    const [sa, sb] = [await connect(base, a.accessToken), await connect(base, b.accessToken)];
+    const [sa, sb] = [await connect(base, a.accessToken), await connect(base, b.accessToken, { resume: {} })];
     sa.send(send(id, 'hello', 'c-1'));
     const ack = await sa.waitFor('message.ack');
     expect(ack).toMatchObject({ clientMessageId: 'c-1', seq: 1, duplicate: false });
@@ -71,7 +73,7 @@ describe('chat over the socket', () => {
     ];
     const [ab, ac] = [await conversation(a, [b]), await conversation(a, [c])];
     const theirs = await conversation(stranger, [b]);
-    const [sa, sb] = [await connect(base, a.accessToken), await connect(base, b.accessToken)];
+    const [sa, sb] = [await connect(base, a.accessToken), await connect(base, b.accessToken, { resume: {} })];
     // 60 sends written at once (they join the same round trips), with a send to a conversation
     // a is not in and a retry among them, then a ping that is answered only after all of them
     const ids: string[] = [];

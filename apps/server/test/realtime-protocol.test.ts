@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from './helpers/app.ts';
+import { openConversation, sendMessage } from './helpers/chat.ts';
 import { createUser, GENEROUS_AUTH_LIMITS } from './helpers/factories.ts';
+import { befriend } from './helpers/social.ts';
 import { connect, connectWithTicket, eventually, ticketFor, upgradeStatus } from './helpers/ws-client.ts';
 
 const t = await buildTestApp({
@@ -12,6 +14,7 @@ const t = await buildTestApp({
   REALTIME_MAX_CONNECTIONS_PER_USER: '2',
   REALTIME_PING_INTERVAL_MS: '100',
   REALTIME_PONG_TIMEOUT_MS: '200',
+  REALTIME_RESUME_WAIT_MS: '300',
 });
 const base = await t.app.listen({ host: '127.0.0.1', port: 0 });
 
@@ -205,5 +208,22 @@ describe('realtime connections', () => {
     const b = await connect(base, user.accessToken);
     expect(await metric('kith_ws_open_sockets')).toBeGreaterThanOrEqual(2);
     await Promise.all([a.close(), b.close()]);
+  });
+});
+
+describe('realtime: the wait for a resume', () => {
+  it('a client that sends nothing gets the chat messages held for its resume once the wait is over, in order', async () => {
+    const [a, b] = [await createUser(t), await createUser(t)];
+    await befriend(t, a, b);
+    const { id } = await openConversation(t, a, [b]);
+    await sendMessage(t, a, id, 'one');
+    const sb = await connect(base, b.accessToken);
+    for (const body of ['two', 'three', 'four']) await sendMessage(t, a, id, body);
+    const got = await sb.waitForCount('message.new', 3);
+    expect(got.map((e) => e.message.seq)).toEqual([2, 3, 4]);
+    await sendMessage(t, a, id, 'five');
+    expect((await sb.waitFor('message.new', (e) => e.message.seq === 5)).message.body).toBe('five');
+    expect(sb.events.filter((e) => e.type === 'message.new')).toHaveLength(4);
+    await sb.close();
   });
 });

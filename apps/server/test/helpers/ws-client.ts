@@ -58,6 +58,12 @@ export interface ConnectOptions {
   autoPong?: boolean;
   /** Wait for the server's `hello` (default true). */
   waitHello?: boolean;
+  /**
+   * Sends `resume` with these positions as soon as the socket opens, as a client should (`{}`: nothing
+   * to resume). Without it the server holds live chat messages until REALTIME_RESUME_WAIT_MS passes
+   * or the test sends a first frame.
+   */
+  resume?: Record<string, number>;
 }
 
 /** Opens an authenticated socket (ticket first) and waits for `hello`. */
@@ -100,6 +106,7 @@ export async function connectWithTicket(
     ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
     ws.once('error', reject);
   });
+  if (options.resume) ws.send(JSON.stringify({ type: 'resume', conversations: options.resume }));
 
   const waitForCount: TestSocket['waitForCount'] = (type, count, predicate, timeoutMs = 15_000) =>
     new Promise((resolve, reject) => {
