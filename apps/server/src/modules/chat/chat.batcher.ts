@@ -104,9 +104,14 @@ export class SendBatcher {
     options.metrics?.chatSend.circuitState.set({ circuit: 'chat_send' }, CIRCUIT_STATE_VALUE.closed);
   }
 
-  /** The circuit's state, sends waiting now, and the most that ever waited at once. */
-  get stats(): { circuit: CircuitState; queued: number; highWater: number } {
-    return { circuit: this.breaker.state, queued: this.queue.length, highWater: this.highWater };
+  /** The circuit's state, sends waiting now, the most that ever waited at once, and the bound. */
+  get stats(): { circuit: CircuitState; queued: number; highWater: number; queueMax: number } {
+    return {
+      circuit: this.breaker.state,
+      queued: this.queue.length,
+      highWater: this.highWater,
+      queueMax: this.queueMax,
+    };
   }
 
   /**
