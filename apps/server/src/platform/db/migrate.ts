@@ -91,8 +91,27 @@ export async function checkMigrations(pool: pg.Pool, dir = MIGRATIONS_DIR): Prom
 }
 
 /**
- * Applies pending migrations, each in its own transaction, under a session advisory lock so that
- * instances starting together apply each file exactly once.
+ * Runs `work` in a transaction holding the migration lock. The lock is transaction-scoped, so it
+ * is released by COMMIT/ROLLBACK whatever happens to the client, and it behaves the same through
+ * PgBouncer in transaction mode (a session lock there would stay on a pooled server connection).
+ */
+async function lockedTransaction<T>(client: pg.PoolClient, work: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
+    const result = await work();
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Applies pending migrations, each in its own transaction under the migration lock, so that
+ * instances starting together apply each file exactly once (a file another instance applied while
+ * this one waited for the lock is skipped).
  */
 export async function migrate(
   pool: pg.Pool,
@@ -103,32 +122,35 @@ export async function migrate(
   const client = await pool.connect();
   const appliedNow: string[] = [];
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version integer PRIMARY KEY,
-      name text NOT NULL,
-      checksum text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`);
+    await lockedTransaction(client, () =>
+      client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        checksum text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`),
+    );
     for (const file of pendingAfterCheck(files, await applied(client))) {
-      await client.query('BEGIN');
-      try {
-        await client.query(file.sql);
+      const appliedHere = await lockedTransaction(client, async () => {
+        const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [file.version]);
+        if (done.rowCount) return false;
+        try {
+          await client.query(file.sql);
+        } catch (err) {
+          throw new MigrationError(`migration ${fileName(file)} failed: ${(err as Error).message}`);
+        }
         await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
           file.version,
           file.name,
           file.checksum,
         ]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK');
-        throw new MigrationError(`migration ${fileName(file)} failed: ${(err as Error).message}`);
-      }
+        return true;
+      });
+      if (!appliedHere) continue;
       appliedNow.push(`${fileName(file)}`);
       log(`applied migration ${fileName(file)}`);
     }
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => {});
     client.release();
   }
   return appliedNow;
