@@ -35,18 +35,11 @@ export class FriendsRepository {
     return row !== undefined;
   }
 
+  /** Whether either of `a` and `b` has blocked the other (the rule: kith_blocked_with, migration 0019). */
   async isBlockedEitherWay(a: string, b: string, db: Kysely<DB> = this.db): Promise<boolean> {
-    const row = await db
-      .selectFrom('blocks')
-      .select('blocker_id')
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('blocker_id', '=', a), eb('blocked_id', '=', b)]),
-          eb.and([eb('blocker_id', '=', b), eb('blocked_id', '=', a)]),
-        ]),
-      )
-      .executeTakeFirst();
-    return row !== undefined;
+    const { rows } = await sql<{ blocked: boolean }>`
+      SELECT EXISTS (SELECT 1 FROM kith_blocked_with(${a}) x WHERE x.user_id = ${b}) AS blocked`.execute(db);
+    return rows[0]!.blocked;
   }
 
   /** Of `others`, those blocked by or blocking `userId`, and those who are its friends: two queries. */
@@ -55,17 +48,11 @@ export class FriendsRepository {
     others: readonly string[],
   ): Promise<{ blocked: Set<string>; friends: Set<string> }> {
     if (others.length === 0) return { blocked: new Set(), friends: new Set() };
-    const [blocks, friends] = await Promise.all([
-      this.db
-        .selectFrom('blocks')
-        .select(['blocker_id', 'blocked_id'])
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('blocker_id', '=', userId), eb('blocked_id', 'in', others)]),
-            eb.and([eb('blocked_id', '=', userId), eb('blocker_id', 'in', others)]),
-          ]),
-        )
-        .execute(),
+    const [blocked, friends] = await Promise.all([
+      sql<{ user_id: string }>`
+        SELECT x.user_id FROM kith_blocked_with(${userId}) x WHERE x.user_id = ANY(${[...others]}::uuid[])`.execute(
+        this.db,
+      ),
       this.db
         .selectFrom('friendships')
         .select('friend_id')
@@ -74,7 +61,7 @@ export class FriendsRepository {
         .execute(),
     ]);
     return {
-      blocked: new Set(blocks.map((b) => (b.blocker_id === userId ? b.blocked_id : b.blocker_id))),
+      blocked: new Set(blocked.rows.map((b) => b.user_id)),
       friends: new Set(friends.map((f) => f.friend_id)),
     };
   }
