@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { Config } from './config.ts';
 import type { Platform } from './platform/platform.ts';
 import type { CronJob, JobHandlers } from './platform/queue/worker.ts';
 import { buildDomainServices, type JobServices } from './services.ts';
@@ -9,7 +10,7 @@ import { buildDomainServices, type JobServices } from './services.ts';
  * services the jobs need for itself.
  */
 export function jobHandlers(from: JobServices | Platform): JobHandlers {
-  const { db, social, account } = 'social' in from ? from : buildDomainServices(from);
+  const { db, social, account, backups } = 'social' in from ? from : buildDomainServices(from);
   return {
     'idempotency.cleanup': async () => {
       await db.primary.deleteFrom('idempotency_keys').where('expires_at', '<', sql<Date>`now()`).execute();
@@ -64,10 +65,29 @@ export function jobHandlers(from: JobServices | Platform): JobHandlers {
     'media.cleanup': async () => {
       await social.media.jobs.sweep();
     },
+    'backup.run': async () => {
+      await backups.run();
+    },
+    'backup.verify': async () => {
+      await backups.verify();
+    },
   };
 }
 
-export const cronJobs: CronJob[] = [
+/** The schedule: housekeeping always; backups and their drill once an operator set BACKUP_TARGET. */
+export function cronJobs(config: Pick<Config, 'backup'>): CronJob[] {
+  return [
+    ...housekeeping,
+    ...(config.backup.target
+      ? [
+          { task: 'backup.run' as const, schedule: config.backup.schedule },
+          { task: 'backup.verify' as const, schedule: config.backup.verifySchedule },
+        ]
+      : []),
+  ];
+}
+
+const housekeeping: CronJob[] = [
   { task: 'media.cleanup', schedule: '23 * * * *' },
   { task: 'idempotency.cleanup', schedule: '*/15 * * * *' },
   { task: 'sessions.cleanup', schedule: '17 * * * *' },

@@ -91,7 +91,7 @@ export async function startServer(config: Config, options: { embeddedDir: string
         metrics: platform.metrics,
         concurrency: config.workerConcurrency,
         handlers: jobHandlers(services),
-        cron: cronJobs,
+        cron: cronJobs(config),
       });
     }
     if (config.metrics.port !== undefined) {

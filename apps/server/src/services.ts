@@ -11,6 +11,7 @@ import { ProfilesRepository } from './modules/profiles/profiles.repository.ts';
 import { ProfilesService } from './modules/profiles/profiles.service.ts';
 import { buildSocialServices } from './modules/social.ts';
 import { UsersService } from './modules/users/users.service.ts';
+import { BackupService } from './platform/backup/backup.service.ts';
 import type { Platform } from './platform/platform.ts';
 import { createPasswordHasher } from './platform/security/passwords.ts';
 import { Presence } from './realtime/presence.ts';
@@ -28,8 +29,16 @@ export function buildDomainServices(platform: Platform) {
   const social = buildSocialServices(platform, users, audit);
   const chat = buildChatServices(platform, social.friends, users, social.media.media);
   const profiles = new ProfilesService(new ProfilesRepository(db), social.friends);
-  const account = buildAccountServices(platform, audit, (userId) => social.media.jobs.deleteAllOf(userId));
-  return { db: platform.db, audit, users, social, chat, profiles, account };
+  const account = buildAccountServices(platform, users, audit, (userId) =>
+    social.media.jobs.deleteAllOf(userId),
+  );
+  const backups = new BackupService({
+    config: platform.config,
+    databaseUrl: platform.databaseUrl,
+    storage: social.media.storage,
+    logger: platform.logger,
+  });
+  return { db: platform.db, audit, users, social, chat, profiles, account, backups };
 }
 
 /**
@@ -72,7 +81,6 @@ export async function buildServices(platform: Platform) {
     ...domain.account,
     account: new AccountService({
       db,
-      repo: domain.account.repo,
       users,
       passwords,
       sessions,
@@ -98,4 +106,4 @@ export async function buildServices(platform: Platform) {
 
 export type Services = Awaited<ReturnType<typeof buildServices>>;
 /** What the job handlers use. */
-export type JobServices = Pick<Services, 'db' | 'social' | 'account'>;
+export type JobServices = Pick<Services, 'db' | 'social' | 'account' | 'backups'>;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { cronJobs, jobHandlers } from '../src/jobs.ts';
 import { runBackup } from '../src/platform/backup/backup.ts';
 import { recordRun } from '../src/platform/backup/backup-runs.ts';
 import { type BackupTarget, createBackupTarget, openLocation } from '../src/platform/backup/backup-target.ts';
@@ -275,5 +276,45 @@ describe.skipIf(!tools)('backup → wipe → restore → compare → the app run
         { kind: 'verify', status: 'ok' },
       ]),
     );
+  });
+});
+
+describe.skipIf(!tools)('scheduled backups', () => {
+  it('are scheduled only once BACKUP_TARGET is set; the worker job backs up and the drill job verifies', async () => {
+    const base = {
+      keepDaily: 7,
+      keepWeekly: 4,
+      schedule: '30 3 * * *',
+      verifySchedule: '30 5 * * *',
+      pgBinDir: undefined,
+    };
+    expect(cronJobs({ backup: { ...base, target: undefined } }).map((c) => c.task)).not.toContain(
+      'backup.run',
+    );
+    expect(cronJobs({ backup: { ...base, target: '/backups' } })).toEqual(
+      expect.arrayContaining([
+        { task: 'backup.run', schedule: '30 3 * * *' },
+        { task: 'backup.verify', schedule: '30 5 * * *' },
+      ]),
+    );
+
+    const t = await buildTestApp();
+    await createUser(t);
+    const handlers = jobHandlers(t.services);
+    await handlers['backup.run']({}, { jobId: '1', attempts: 1 });
+    await handlers['backup.verify']({}, { jobId: '2', attempts: 1 });
+    const runs = await t.platform.db.primary
+      .selectFrom('backup_runs' as never)
+      .select(['kind', 'status', 'location'] as never)
+      .orderBy('started_at' as never)
+      .execute();
+    expect(runs).toMatchObject([
+      {
+        kind: 'backup',
+        status: 'ok',
+        location: expect.stringContaining(join(t.platform.config.dataDir, 'backups')),
+      },
+      { kind: 'verify', status: 'ok' },
+    ]);
   });
 });

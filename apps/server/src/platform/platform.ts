@@ -1,9 +1,9 @@
 import type { Config } from '../config.ts';
+import { registerBackupMetrics } from './backup/backup-runs.ts';
 import type { Broker } from './broker/broker.ts';
 import { MemoryBroker } from './broker/memory-broker.ts';
 import type { Cache } from './cache/cache.ts';
 import { MemoryCache } from './cache/memory-cache.ts';
-import { registerBackupMetrics } from './backup/backup-runs.ts';
 import { Database } from './db/database.ts';
 import { readMigrations } from './db/migrate.ts';
 import type { ErrorReporter } from './http/error-handler.ts';
@@ -16,6 +16,8 @@ import { createRedisAdapters } from './redis/redis-adapters.ts';
 /** Everything modules are built from: config, database, adapters and observability. */
 export interface Platform {
   config: Config;
+  /** The primary's URL (config.database.url, or the embedded server's): for tools that need a session of their own. */
+  databaseUrl: string;
   logger: Logger;
   metrics: Metrics;
   db: Database;
@@ -69,6 +71,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
 
   return {
     config,
+    databaseUrl: options.databaseUrl,
     logger,
     metrics,
     db,

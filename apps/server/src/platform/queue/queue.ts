@@ -37,6 +37,10 @@ export interface JobPayloads {
   'media.delete-attached': { kind: 'post' | 'message'; parentId: string };
   /** Deletes uploads never attached within 24 h, and media whose post or message is gone. */
   'media.cleanup': Record<string, never>;
+  /** Backs up the database and media to BACKUP_TARGET (scheduled when it is set). */
+  'backup.run': Record<string, never>;
+  /** The restore drill: restores the newest backup into a scratch database and compares. */
+  'backup.verify': Record<string, never>;
 }
 
 export type TaskName = keyof JobPayloads;
