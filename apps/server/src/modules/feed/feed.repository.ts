@@ -1,9 +1,19 @@
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type { Db } from '../../platform/db/database.ts';
 import type { DB } from '../../platform/db/schema.ts';
-import { notBlockedWith } from '../friends/block-filter.ts';
+import type { PostRecord } from '../posts/posts.repository.ts';
 
-/** SQL for feed entries: one row per (reader, post), written by fan-out jobs. */
+/** One statement per page; its SQL is the `feed_page` function (migration 0020). */
+const PAGE_SQL = 'SELECT * FROM feed_page($1::uuid, $2::uuid, $3::integer)';
+
+/**
+ * SQL for feed entries: one row per (reader, post), written by fan-out jobs.
+ *
+ * Reads of other modules' tables, on the hot read path (a service call would cost a round trip per
+ * page): the page (`feed_page`, migration 0020) joins users (the author: live, name), posts,
+ * reactions, post_media and media (hydration, as posts.repository.ts's `hydrate`) and blocks (the
+ * rule of friends/block-filter.ts); fan-out joins users (active readers).
+ */
 export class FeedRepository {
   constructor(private readonly db: Db) {}
 
@@ -74,18 +84,15 @@ export class FeedRepository {
     return Number(result.numAffectedRows ?? 0);
   }
 
-  /** One page of a reader's feed (newest first, keyset on post id), leaving out blocked authors. */
-  async pageIds(userId: string, before: string | undefined, limit: number): Promise<string[]> {
-    let query = this.db
-      .selectFrom('feed_entries as e')
-      .select('e.post_id')
-      .where('e.user_id', '=', userId)
-      .where(notBlockedWith(userId, 'e.author_id'));
-    if (before) query = query.where('e.post_id', '<', before);
-    const rows = await query
-      .orderBy('e.post_id', 'desc')
-      .limit(limit + 1)
-      .execute();
-    return rows.map((r) => r.post_id);
+  /**
+   * One page of a reader's feed, newest first (keyset on post id), hydrated, in one statement: only
+   * live posts of live authors neither blocked by nor blocking the reader count towards `limit`, so
+   * no page comes back short because of entries hidden after the fan-out.
+   */
+  async page(userId: string, before: string | undefined, limit: number): Promise<PostRecord[]> {
+    const { rows } = await this.db.executeQuery<PostRecord>(
+      CompiledQuery.raw(PAGE_SQL, [userId, before ?? null, limit]),
+    );
+    return rows;
   }
 }

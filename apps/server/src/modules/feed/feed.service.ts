@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Cache } from '../../platform/cache/cache.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
-import type { PostView } from '../posts/posts.schema.ts';
+import type { PostRecord } from '../posts/posts.repository.ts';
+import { type PostView, presentPost } from '../posts/posts.schema.ts';
 import type { FeedRepository } from './feed.repository.ts';
 
 export interface FeedPage {
@@ -65,16 +66,30 @@ export class FeedService {
       if (cached !== undefined) return cached;
     }
     const before = cursor ? String(decodeCursor('feed', cursor, ['uuid'])[0]) : undefined;
-    const ids = await this.repo.pageIds(viewerId, before, limit);
-    const pageIds = ids.slice(0, limit);
-    const items = await this.posts.presentMany(pageIds, viewerId);
-    const last = pageIds[pageIds.length - 1];
+    // one more than a page says whether there is a next one
+    const rows = await this.repo.page(viewerId, before, limit + 1);
+    const pageRows = rows.slice(0, limit);
+    const last = pageRows[pageRows.length - 1];
     const page: FeedPage = {
-      items,
-      ...(ids.length > limit && last ? { nextCursor: encodeCursor('feed', [last]) } : {}),
+      items: await this.present(pageRows, viewerId),
+      ...(rows.length > limit && last ? { nextCursor: encodeCursor('feed', [last.id]) } : {}),
     };
     if (cacheable) await this.cache.set(cacheKey(viewerId), page, this.options.cacheTtlSeconds);
     return JSON.stringify(page);
+  }
+
+  /**
+   * The page's posts as the posts module presents them. Media need their URLs (signed unless
+   * public) from the media service, which the posts module reaches: a page with media is presented
+   * there (one more query); a page without any, the common case, needs nothing more.
+   */
+  private present(rows: readonly PostRecord[], viewerId: string): Promise<PostView[]> | PostView[] {
+    if (rows.some((row) => row.media.length > 0))
+      return this.posts.presentMany(
+        rows.map((row) => row.id),
+        viewerId,
+      );
+    return rows.map((row) => presentPost({ ...row, media: [] }));
   }
 
   /** Job: deliver a new post to the author's recently active friends. */
