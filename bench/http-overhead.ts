@@ -1,7 +1,10 @@
 /**
  * Kith's per-request overhead: authenticated `GET /api/v1/me` on the real server (production
- * mode, every hook on, one log line per request) next to two bare Fastify routes on the same Node
- * in the same run — `GET /hello` and `GET /pk/:id` (one primary-key SELECT) — with the same load.
+ * mode, every hook on, one log line per request) next to three baselines on the same Node in the
+ * same run, with the same load: two bare Fastify routes — `GET /hello` and `GET /pk/:id` (one
+ * primary-key SELECT) — and a hello with only the standard plugins Kith uses (helmet, CORS,
+ * compress, under-pressure, one pino access-log line per request: `lib/plugin-server.ts`).
+ * Goals: `/me` ≥ 0.7 × the plugin hello and ≥ 0.3 × the bare hello.
  *
  *   npm run bench:http            (TEST_DATABASE_URL=… to use the machine's Postgres)
  */
@@ -11,11 +14,20 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createBenchDatabase } from './lib/database.ts';
 import { type LoadOptions, type LoadResult, load, warmUp } from './lib/load.ts';
-import { BARE_SERVER, freePort, productionEnv, SERVER_MAIN, startNode, stopAll } from './lib/processes.ts';
+import {
+  BARE_SERVER,
+  freePort,
+  PLUGIN_SERVER,
+  productionEnv,
+  SERVER_MAIN,
+  startNode,
+  stopAll,
+} from './lib/processes.ts';
 import { round, table, writeResult } from './lib/report.ts';
 
 const CONNECTIONS = 20;
 const DURATION_S = 10;
+const GOALS = { meVsPluginHello: 0.7, meVsHello: 0.3 };
 
 async function json(url: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, {
@@ -85,11 +97,24 @@ async function main() {
       readyPath: '/hello',
       logFile: join(dir, 'bare.log'),
     });
+    const pluginPort = await freePort();
+    const plugins = await startNode({
+      what: 'Fastify with the standard plugins',
+      script: PLUGIN_SERVER,
+      port: pluginPort,
+      env: { PORT: String(pluginPort), MAX_EVENT_LOOP_UTILIZATION: '0', MAX_EVENT_LOOP_DELAY_MS: '0' },
+      readyPath: '/hello',
+      logFile: join(dir, 'plugins.log'),
+    });
 
     const targets: { name: string; options: LoadOptions }[] = [
       {
         name: 'bare GET /hello',
         options: { url: `${bare.url}/hello`, connections: CONNECTIONS, duration: DURATION_S },
+      },
+      {
+        name: 'plugins GET /hello (helmet, CORS, compress, under-pressure, access log)',
+        options: { url: `${plugins.url}/hello`, connections: CONNECTIONS, duration: DURATION_S },
       },
       {
         name: 'bare GET /pk/:id (one PK SELECT)',
@@ -111,10 +136,12 @@ async function main() {
       await warmUp(target.options);
       results[target.name] = await load(target.options);
     }
-    const [hello, pk, me] = targets.map((t) => results[t.name]!);
+    const [hello, pluginHello, pk, me] = targets.map((t) => results[t.name]!);
     const ratios = {
       meVsHello: round(me!.requestsPerSecond / hello!.requestsPerSecond, 2),
+      meVsPluginHello: round(me!.requestsPerSecond / pluginHello!.requestsPerSecond, 2),
       meVsPrimaryKeySelect: round(me!.requestsPerSecond / pk!.requestsPerSecond, 2),
+      pluginHelloVsHello: round(pluginHello!.requestsPerSecond / hello!.requestsPerSecond, 2),
     };
 
     console.log(
@@ -131,13 +158,16 @@ async function main() {
       ]),
     );
     console.log(
-      `\n/me ÷ hello: ${ratios.meVsHello} (goal ≥ 0.5)    /me ÷ PK SELECT: ${ratios.meVsPrimaryKeySelect} (goal ≥ 0.5)`,
+      `\n/me ÷ plugin hello: ${ratios.meVsPluginHello} (goal ≥ ${GOALS.meVsPluginHello})    ` +
+        `/me ÷ bare hello: ${ratios.meVsHello} (goal ≥ ${GOALS.meVsHello})    ` +
+        `/me ÷ PK SELECT: ${ratios.meVsPrimaryKeySelect}    plugin hello ÷ bare hello: ${ratios.pluginHelloVsHello}`,
     );
     const file = await writeResult('http-overhead', {
       settings: { connections: CONNECTIONS, durationSeconds: DURATION_S, database: db.server },
       note: 'server and load generator are separate processes on the same machine',
       results,
       ratios,
+      goals: GOALS,
     });
     console.log(`written to ${file}`);
   } finally {

@@ -81,12 +81,21 @@ export async function startNode(options: {
   nodeArgs?: string[];
 }): Promise<Started> {
   const log = openSync(options.logFile, 'a');
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.script], {
-    cwd: options.cwd ?? REPO_DIR,
-    env: { ...baseEnv(), ...options.env },
-    stdio: ['ignore', log, log],
-    detached: true,
-  });
+  // BENCH_CPU_PROF=<dir>: the Kith server writes a V8 CPU profile there when it stops
+  const profile =
+    process.env.BENCH_CPU_PROF && options.script === SERVER_MAIN
+      ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
+      : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, ...(options.nodeArgs ?? []), '--import', 'tsx', options.script],
+    {
+      cwd: options.cwd ?? REPO_DIR,
+      env: { ...baseEnv(), ...options.env },
+      stdio: ['ignore', log, log],
+      detached: true,
+    },
+  );
   closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${options.port}`;
@@ -109,3 +118,4 @@ export async function startNode(options: {
 
 export const SERVER_MAIN = join(REPO_DIR, 'apps/server/src/main.ts');
 export const BARE_SERVER = join(REPO_DIR, 'bench/lib/bare-server.ts');
+export const PLUGIN_SERVER = join(REPO_DIR, 'bench/lib/plugin-server.ts');

@@ -6,12 +6,22 @@ import { machine } from './machine.ts';
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_DIR = join(BENCH_DIR, '..');
 
-/** Writes bench/results/<name>-<YYYY-MM-DD>.json and returns its path. */
+/**
+ * Writes bench/results/<name>-<YYYY-MM-DD>[-<BENCH_LABEL>].json and returns its path (a label such
+ * as `before` keeps two runs of one day apart).
+ */
 export async function writeResult(name: string, result: Record<string, unknown>): Promise<string> {
   const date = new Date().toISOString().slice(0, 10);
-  const file = join(BENCH_DIR, 'results', `${name}-${date}.json`);
+  const label = process.env.BENCH_LABEL?.replace(/[^A-Za-z0-9_-]/g, '');
+  const file = join(BENCH_DIR, 'results', `${name}-${date}${label ? `-${label}` : ''}.json`);
   await mkdir(dirname(file), { recursive: true });
-  const body = { name, date: new Date().toISOString(), machine: machine(), ...result };
+  const body = {
+    name,
+    ...(label ? { label } : {}),
+    date: new Date().toISOString(),
+    machine: machine(),
+    ...result,
+  };
   await writeFile(file, `${JSON.stringify(body, null, 2)}\n`);
   return file;
 }
