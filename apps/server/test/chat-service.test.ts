@@ -1,12 +1,14 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { AuditService } from '../src/modules/audit/audit.service.ts';
-import { ChatRepository } from '../src/modules/chat/chat.repository.ts';
+import { SendBatcher, type SendBatcherOptions } from '../src/modules/chat/chat.batcher.ts';
+import { ChatRepository, type SendDraft } from '../src/modules/chat/chat.repository.ts';
 import { MAX_RESUME_CONVERSATIONS } from '../src/modules/chat/chat.service.ts';
 import { buildChatServices } from '../src/modules/chat/chat.wiring.ts';
 import { ConversationsRepository } from '../src/modules/chat/conversations.repository.ts';
 import { buildSocialServices } from '../src/modules/social.ts';
 import { UsersService } from '../src/modules/users/users.service.ts';
+import { withAbortableClient } from '../src/platform/db/abortable-client.ts';
 import { AppError } from '../src/platform/errors.ts';
 import { buildTestApp } from './helpers/app.ts';
 import { call, openConversation, sendMessage } from './helpers/chat.ts';
@@ -183,6 +185,116 @@ describe('account erasure', () => {
       [2, '', null, true],
       [3, 'keep too', a.id, false],
     ]);
+  });
+});
+
+describe('the send batcher against a real PostgreSQL', () => {
+  const repo = new ChatRepository(db);
+  const pool = t.platform.db.primaryPool;
+
+  /** A batcher on the app's pool that records each round trip's drafts (and may set a statement timeout). */
+  function realBatcher(options: SendBatcherOptions & { statementTimeoutMs?: number } = {}) {
+    const calls: string[][] = [];
+    const { statementTimeoutMs, ...rest } = options;
+    const batcher = new SendBatcher(
+      (drafts, signal) =>
+        withAbortableClient(pool, signal, async (client) => {
+          calls.push(drafts.map((d) => d.clientMessageId));
+          if (statementTimeoutMs) await client.query(`SET statement_timeout = ${statementTimeoutMs}`);
+          try {
+            return await repo.send(client, drafts);
+          } finally {
+            if (statementTimeoutMs) await client.query('RESET statement_timeout');
+          }
+        }),
+      rest,
+    );
+    return { batcher, calls };
+  }
+  const draft = (
+    conversationId: string,
+    sender: TestUser,
+    clientMessageId: string,
+    id = crypto.randomUUID(),
+  ) =>
+    ({ id, conversationId, senderId: sender.id, clientMessageId, body: clientMessageId }) satisfies SendDraft;
+
+  /** Holds the conversation row's lock (as a long transaction would) until `release()`. */
+  async function lockConversation(conversationId: string) {
+    const client = new (await import('pg')).default.Client({ connectionString: t.databaseUrl });
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]);
+    return async () => {
+      await client.query('ROLLBACK');
+      await client.end();
+    };
+  }
+
+  it('a batch one send spoils (a duplicate key) is retried one by one: only that send fails', async () => {
+    const [a, , , direct] = await trio();
+    const { batcher, calls } = realBatcher();
+    const first = batcher.send(draft(direct, a, 'one'));
+    const clash = crypto.randomUUID();
+    const rest = Promise.allSettled([
+      batcher.send(draft(direct, a, 'two', clash)),
+      batcher.send(draft(direct, a, 'three', clash)), // the same message id: 23505 on insert
+      batcher.send(draft(direct, a, 'four')),
+    ]);
+    await first;
+    const settled = await rest;
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((settled[1] as PromiseRejectedResult).reason).toMatchObject({ code: '23505' });
+    expect(calls).toEqual([['one'], ['two', 'three', 'four'], ['two'], ['three'], ['four']]);
+    expect(await count(direct)).toBe(3);
+    expect(batcher.stats.circuit).toBe('closed');
+  });
+
+  it('a statement timeout fails the whole batch at once as retryable (never split); the circuit opens, and resends are stored once', async () => {
+    const [a, , , direct] = await trio();
+    const clock = { now: 0 };
+    const { batcher, calls } = realBatcher({
+      statementTimeoutMs: 150,
+      breakerFailures: 2,
+      breakerResetMs: 1000,
+      now: () => clock.now,
+    });
+    const release = await lockConversation(direct);
+    const sends = ['t1', 't2', 't3', 't4'].map((id) =>
+      batcher.send(draft(direct, a, id)).then(
+        () => 'stored',
+        (err: AppError) => ({ code: err.code, retryable: err.retryable }),
+      ),
+    );
+    const answered = await Promise.all(sends);
+    expect(answered).toEqual(sends.map(() => ({ code: 'DATABASE_UNAVAILABLE', retryable: true })));
+    expect(calls).toEqual([['t1'], ['t2', 't3', 't4']]); // two round trips: the second not split
+    expect(batcher.stats.circuit).toBe('open');
+    // open: refused without a round trip
+    expect(await codeOf(batcher.send(draft(direct, a, 't5')))).toBe('DATABASE_UNAVAILABLE');
+    expect(calls).toHaveLength(2);
+    await release();
+    clock.now = 1000;
+    // the probe goes, succeeds and closes the circuit; each resend is stored once
+    for (const id of ['t1', 't2', 't3', 't4', 't5']) {
+      await expect(batcher.send(draft(direct, a, id))).resolves.toMatchObject({ status: 'sent' });
+    }
+    expect(batcher.stats.circuit).toBe('closed');
+    expect(await count(direct)).toBe(5);
+  });
+
+  it('a round trip past its deadline closes its connection; what it committed late is recognised when resent', async () => {
+    const [a, , , direct] = await trio();
+    const { batcher } = realBatcher({ timeoutMs: 200, breakerFailures: 5 });
+    const release = await lockConversation(direct);
+    const before = pool.totalCount;
+    expect(await codeOf(batcher.send(draft(direct, a, 'late')))).toBe('DATABASE_UNAVAILABLE');
+    // the aborted round trip's connection was closed, not handed back to the pool
+    expect(pool.totalCount).toBeLessThan(before + 1);
+    await release(); // the abandoned statement now gets the lock and commits on the server
+    const resent = await batcher.send(draft(direct, a, 'late'));
+    expect(resent.status).toBe('duplicate');
+    expect(await count(direct)).toBe(1);
   });
 });
 
