@@ -19,43 +19,6 @@ export interface ExportRow {
 export class AccountRepository {
   constructor(private readonly db: Db) {}
 
-  /** Deactivates a live account; returns when it is to be erased (undefined if already deleted). */
-  async deactivate(trx: Kysely<DB>, userId: string, retentionDays: number): Promise<Date | undefined> {
-    const row = await trx
-      .updateTable('users')
-      .set({
-        deactivated_at: sql<Date>`now()`,
-        erase_after: sql<Date>`now() + make_interval(days => ${retentionDays})`,
-      })
-      .where('id', '=', userId)
-      .where('deactivated_at', 'is', null)
-      .returning('erase_after')
-      .executeTakeFirst();
-    return row?.erase_after ?? undefined;
-  }
-
-  /** Whether a deleted account is due for erasure (by the database's clock). */
-  async erasureState(userId: string): Promise<{ erase_after: Date; due: boolean } | undefined> {
-    const row = await this.db
-      .selectFrom('users')
-      .select(['erase_after', sql<boolean>`erase_after <= now()`.as('due')])
-      .where('id', '=', userId)
-      .where('deactivated_at', 'is not', null)
-      .executeTakeFirst();
-    return row?.erase_after ? { erase_after: row.erase_after, due: row.due } : undefined;
-  }
-
-  /** Deletes a deleted account that is due; ON DELETE CASCADE takes everything it owns. */
-  async deleteUser(trx: Kysely<DB>, userId: string): Promise<boolean> {
-    const result = await trx
-      .deleteFrom('users')
-      .where('id', '=', userId)
-      .where('deactivated_at', 'is not', null)
-      .where('erase_after', '<=', sql<Date>`now()`)
-      .executeTakeFirst();
-    return result.numDeletedRows > 0n;
-  }
-
   /** Starts an export unless one is in progress (then undefined). */
   async insertPendingExport(trx: Kysely<DB>, id: string, userId: string): Promise<ExportRow | undefined> {
     return trx

@@ -6,12 +6,12 @@ import { enqueue } from '../../platform/queue/queue.ts';
 import type { PasswordHasher } from '../../platform/security/passwords.ts';
 import type { AuditService, RequestMeta } from '../audit/audit.service.ts';
 import type { SessionsService } from '../auth/sessions.service.ts';
-import type { AccountRepository } from './account.repository.ts';
+import type { UsersService } from '../users/users.service.ts';
 
 export interface AccountServiceDeps {
   db: Kysely<DB>;
-  repo: AccountRepository;
-  users: { passwordHash(id: string): Promise<string | undefined> };
+  /** The account's row is the users module's: deactivated through its service. */
+  users: Pick<UsersService, 'passwordHash' | 'deactivate'>;
   passwords: Pick<PasswordHasher, 'verify'>;
   sessions: Pick<SessionsService, 'revokeAllInTransaction' | 'forget'>;
   audit: Pick<AuditService, 'record'>;
@@ -30,13 +30,13 @@ export class AccountService {
    * like a banned one), revokes every session and schedules the erasure; returns when erasure is due.
    */
   async delete(auth: AuthContext, password: string, meta: RequestMeta): Promise<{ eraseAfter: Date }> {
-    const { db, repo, sessions, audit } = this.deps;
-    const stored = await this.deps.users.passwordHash(auth.userId);
+    const { db, users, sessions, audit } = this.deps;
+    const stored = await users.passwordHash(auth.userId);
     if (!stored || !(await this.deps.passwords.verify(stored, password)))
       throw new AppError('WRONG_PASSWORD');
     const friendIds = await this.deps.friends.friendIds(auth.userId);
     const eraseAfter = await db.transaction().execute(async (trx) => {
-      const at = await repo.deactivate(trx, auth.userId, this.deps.retentionDays);
+      const at = await users.deactivate(trx, auth.userId, this.deps.retentionDays);
       if (!at) throw new AppError('NOT_FOUND', 'The account is already deleted.');
       const revoked = await sessions.revokeAllInTransaction(auth.userId, 'account_deleted', trx);
       await enqueue(

@@ -2,6 +2,7 @@ import { hkdfSync, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type { Platform } from '../../platform/platform.ts';
 import type { AuditService } from '../audit/audit.service.ts';
+import type { UsersService } from '../users/users.service.ts';
 import { AccountRepository } from './account.repository.ts';
 import { ErasureService } from './erasure.service.ts';
 import { ExportFiles } from './export-files.ts';
@@ -14,6 +15,7 @@ import { DataExportsService } from './exports.service.ts';
  */
 export function buildAccountServices(
   platform: Platform,
+  users: Pick<UsersService, 'erasureState' | 'eraseDue'>,
   audit: Pick<AuditService, 'record'>,
   eraseStoredFiles: (userId: string) => Promise<void>,
 ) {
@@ -23,7 +25,7 @@ export function buildAccountServices(
   return {
     repo,
     exports: new DataExportsService(db, repo, files, audit),
-    erasure: new ErasureService(db, repo, files, audit, eraseStoredFiles),
+    erasure: new ErasureService(db, repo, users, files, audit, eraseStoredFiles),
   };
 }
 

@@ -144,4 +144,41 @@ export class UsersRepository {
       .executeTakeFirst();
     return row?.previous;
   }
+
+  /** Deactivates a live account; returns when it is to be erased (undefined if already deactivated). */
+  async deactivate(trx: Kysely<DB>, id: string, retentionDays: number): Promise<Date | undefined> {
+    const row = await trx
+      .updateTable('users')
+      .set({
+        deactivated_at: sql<Date>`now()`,
+        erase_after: sql<Date>`now() + make_interval(days => ${retentionDays})`,
+      })
+      .where('id', '=', id)
+      .where('deactivated_at', 'is', null)
+      .returning('erase_after')
+      .executeTakeFirst();
+    return row?.erase_after ?? undefined;
+  }
+
+  /** When a deactivated account is to be erased and whether that is now (by the database's clock). */
+  async erasureState(id: string): Promise<{ erase_after: Date; due: boolean } | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .select(['erase_after', sql<boolean>`erase_after <= now()`.as('due')])
+      .where('id', '=', id)
+      .where('deactivated_at', 'is not', null)
+      .executeTakeFirst();
+    return row?.erase_after ? { erase_after: row.erase_after, due: row.due } : undefined;
+  }
+
+  /** Deletes a deactivated account that is due for erasure; ON DELETE CASCADE takes what it owns. */
+  async deleteDue(trx: Kysely<DB>, id: string): Promise<boolean> {
+    const result = await trx
+      .deleteFrom('users')
+      .where('id', '=', id)
+      .where('deactivated_at', 'is not', null)
+      .where('erase_after', '<=', sql<Date>`now()`)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
 }

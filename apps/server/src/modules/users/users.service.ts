@@ -88,6 +88,25 @@ export class UsersService {
     return user;
   }
 
+  /**
+   * Deactivates a live account in the caller's transaction (it is then hidden like a banned one)
+   * and sets when it is to be erased; undefined when it already was deactivated.
+   */
+  deactivate(trx: Kysely<DB>, id: string, retentionDays: number): Promise<Date | undefined> {
+    return this.repo.deactivate(trx, id, retentionDays);
+  }
+
+  /** A deactivated account's erasure time and whether it is due; undefined when not deactivated. */
+  async erasureState(id: string): Promise<{ eraseAfter: Date; due: boolean } | undefined> {
+    const state = await this.repo.erasureState(id);
+    return state && { eraseAfter: state.erase_after, due: state.due };
+  }
+
+  /** Deletes a deactivated account whose erasure is due (everything it owns goes with it); false if none. */
+  eraseDue(trx: Kysely<DB>, id: string): Promise<boolean> {
+    return this.repo.deleteDue(trx, id);
+  }
+
   /** Marks the user active now; returns when they were last active before. */
   touchLastActive(id: string, trx?: Kysely<DB>): Promise<Date | undefined> {
     return this.repo.touchLastActive(id, trx);
