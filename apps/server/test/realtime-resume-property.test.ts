@@ -78,10 +78,22 @@ function received(client: Client, id: string): number[] {
   );
 }
 
+let runs = 0;
+
 async function run(actions: Action[]): Promise<void> {
+  // each run its own conversations, opened by members in turn (conversation creation is rate limited per user)
+  runs += 1;
+  const [k, l] = [runs % 3, runs % 2];
   const ids = [
-    (await openConversation(t, users[0]!, [users[1]!, users[2]!], `three ${randomUUID()}`)).id,
-    (await openConversation(t, users[0]!, [users[1]!], `two ${randomUUID()}`)).id,
+    (
+      await openConversation(
+        t,
+        users[k]!,
+        [users[(k + 1) % 3]!, users[(k + 2) % 3]!],
+        `three ${randomUUID()}`,
+      )
+    ).id,
+    (await openConversation(t, users[l]!, [users[1 - l]!], `two ${randomUUID()}`)).id,
   ];
   const heads = [0, 0];
   const clients: Client[] = users.map((user, i) => ({
