@@ -15,7 +15,14 @@ export interface ExportRow {
   expires_at: Date | null;
 }
 
-/** SQL for account deletion, erasure and data exports. */
+/**
+ * SQL for data exports (the account's own row is the users module's: deactivated and erased
+ * through UsersService).
+ *
+ * Reads every module's tables, for one user, in `section` (queries in export-sections.ts): the data
+ * export must contain everything stored about the user, and a coverage test checks that every
+ * table referencing users has its section. It writes none of them.
+ */
 export class AccountRepository {
   constructor(private readonly db: Db) {}
 

@@ -19,7 +19,12 @@ export interface RefreshTokenRecord {
   banned: boolean;
 }
 
-/** Sessions (refresh-token families) and their refresh tokens. */
+/**
+ * Sessions (refresh-token families) and their refresh tokens.
+ *
+ * Reads users (the users module's) in joins: a session's state and a refresh carry the user's role
+ * and ban, on the path of every authenticated request (one indexed join instead of a second call).
+ */
 export class SessionsRepository {
   constructor(private readonly db: Kysely<DB>) {}
 

@@ -53,7 +53,12 @@ function toConversation(row: RawConversation): ConversationRow {
   };
 }
 
-/** SQL for conversations and their members. Membership writes hold the conversation row lock (`lock`). */
+/**
+ * SQL for conversations and their members. Membership writes hold the conversation row lock (`lock`).
+ *
+ * Reads users (the users module's) in joins: members' names and the direct peer's, live accounts
+ * only, for member lists and the conversation list (one query per page, not a call per member).
+ */
 export class ConversationsRepository {
   constructor(private readonly db: Db) {}
 

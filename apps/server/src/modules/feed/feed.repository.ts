@@ -12,7 +12,8 @@ const PAGE_SQL = 'SELECT * FROM feed_page($1::uuid, $2::uuid, $3::integer)';
  * Reads of other modules' tables, on the hot read path (a service call would cost a round trip per
  * page): the page (`feed_page`, migration 0020) joins users (the author: live, name), posts,
  * reactions, post_media and media (hydration, as posts.repository.ts's `hydrate`) and blocks (the
- * rule of friends/block-filter.ts); fan-out joins users (active readers).
+ * rule of friends/block-filter.ts); fan-out joins friendships and users (the author's friends who
+ * were active recently); a backfill reads posts (a friend's recent posts).
  */
 export class FeedRepository {
   constructor(private readonly db: Db) {}

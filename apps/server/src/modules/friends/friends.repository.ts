@@ -15,7 +15,13 @@ export interface FriendRequestRow {
   created_at: Date;
 }
 
-/** SQL for friendships, friend requests and blocks: the only code that touches those tables. */
+/**
+ * SQL for friendships, friend requests and blocks: the only code that writes those tables (the
+ * block rule, `kith_blocked_with`, migration 0019, is this module's and reads blocks for the others).
+ *
+ * Reads users (the users module's) in joins: names for friend lists and requests, live accounts only,
+ * one query per page.
+ */
 export class FriendsRepository {
   constructor(private readonly db: Db) {}
 

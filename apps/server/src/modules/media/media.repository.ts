@@ -37,7 +37,12 @@ export const attachedMediaJson = (alias: string) =>
     'height', ${alias}.height, 'animated', ${alias}.animated, 'placeholder', ${alias}.placeholder,
     'variants', ${alias}.variants)`);
 
-/** SQL for media, post_media and message_media. */
+/**
+ * SQL for media, post_media and message_media.
+ *
+ * Reads posts (the posts module's) in a join: a medium attached to a live public post is served
+ * without a signed URL, decided in the one query that finds the medium.
+ */
 export class MediaRepository {
   constructor(private readonly db: Db) {}
 

@@ -21,7 +21,12 @@ const SHOWN_ACTORS = 3;
 /** Distinct actors remembered per group; past it the count is still exact for new actors. */
 const REMEMBERED_ACTORS = 100;
 
-/** SQL for notifications. */
+/**
+ * SQL for notifications.
+ *
+ * Reads users (the users module's) in a join: a grouped notification's actors, live accounts only,
+ * with their names, in the page's one query.
+ */
 export class NotificationsRepository {
   constructor(private readonly db: Db) {}
 

@@ -14,7 +14,12 @@ export interface CommentRow {
   created_at: Date;
 }
 
-/** SQL for comments and reactions (both hang off a post). */
+/**
+ * SQL for comments and reactions (both hang off a post).
+ *
+ * Reads users (the users module's) in joins: each comment's author, live accounts only, in the
+ * page's one query; hides blocked authors through the friends module's rule (block-filter.ts).
+ */
 export class CommentsRepository {
   constructor(private readonly db: Db) {}
 

@@ -27,7 +27,14 @@ export interface PostRow {
 /** A post as hydrate reads it: its media still as stored. */
 export type PostRecord = Omit<PostRow, 'media'> & { media: AttachedMediaRow[] };
 
-/** SQL for posts and their tags. */
+/**
+ * SQL for posts and their tags.
+ *
+ * Reads other modules' tables in joins on the hydration path (one query per page, where service
+ * calls would cost a round trip each): users (authors, live accounts only; mentioned usernames),
+ * post_media and media (the media module's: a post's attachments in order); hides blocked authors
+ * through the friends module's rule (block-filter.ts).
+ */
 export class PostsRepository {
   constructor(private readonly db: Db) {}
 

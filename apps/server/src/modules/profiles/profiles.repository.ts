@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Db } from '../../platform/db/database.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import type { Visibility } from '../../platform/db/schema-social.ts';
+import { notBlockedWith } from '../friends/block-filter.ts';
 
 export interface ProfileRow {
   id: string;
@@ -20,13 +21,15 @@ export interface UserMatchRow {
 /** Users nobody may see: banned, or deleted and awaiting erasure. */
 const visibleUser = sql<boolean>`u.banned_at IS NULL AND u.deactivated_at IS NULL`;
 
-/** Neither the viewer nor `u` has blocked the other. */
-const notBlocked = (viewerId: string) => sql<boolean>`NOT EXISTS (
-  SELECT 1 FROM blocks b
-   WHERE (b.blocker_id = ${viewerId} AND b.blocked_id = u.id)
-      OR (b.blocker_id = u.id AND b.blocked_id = ${viewerId}))`;
+/** Neither the viewer nor `u` has blocked the other (the friends module's rule). */
+const notBlocked = (viewerId: string) => notBlockedWith(viewerId, 'u.id');
 
-/** SQL for profile pages and user search (reads users, posts and blocks; writes nothing). */
+/**
+ * SQL for profile pages and user search, a read-only view with no table of its own: reads users
+ * and posts (the users and posts modules') — search is one query over users' prefix indexes, where
+ * service calls could not page — and hides blocked users through the friends module's rule
+ * (block-filter.ts); writes nothing.
+ */
 export class ProfilesRepository {
   constructor(private readonly db: Db) {}
 
