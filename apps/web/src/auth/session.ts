@@ -11,7 +11,6 @@ export type SessionState =
 
 /** What tabs tell each other over the BroadcastChannel. */
 type TabMessage =
-  | { type: 'token'; userId: string; accessToken: string; expiresAt: number }
   | { type: 'signedIn'; user: Me; accessToken: string; expiresAt: number }
   | { type: 'signedOut' };
 
@@ -130,7 +129,7 @@ export class AuthSession {
           );
         }
         this.set({ status: 'signedIn', user, accessToken: pair.accessToken, expiresAt });
-        this.post({ type: 'token', userId: user.id, accessToken: pair.accessToken, expiresAt });
+        this.post({ type: 'signedIn', user, accessToken: pair.accessToken, expiresAt });
         return pair.accessToken;
       } catch (error) {
         if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
@@ -183,18 +182,14 @@ export class AuthSession {
         if (this.state.status !== 'anonymous') this.set({ status: 'anonymous', expired: false });
         return;
       case 'signedIn':
+        // another tab signed in or refreshed: the cookie jar is shared, so its session is this
+        // tab's too; use its token instead of refreshing again
         this.set({
           status: 'signedIn',
           user: message.user,
           accessToken: message.accessToken,
           expiresAt: message.expiresAt,
         });
-        return;
-      case 'token':
-        // another tab refreshed: use its token (same user only) instead of refreshing again
-        if (this.state.status === 'signedIn' && this.state.user.id === message.userId) {
-          this.set({ ...this.state, accessToken: message.accessToken, expiresAt: message.expiresAt });
-        }
         return;
     }
   }
