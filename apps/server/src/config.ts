@@ -233,7 +233,7 @@ export const EnvSchema = Type.Object({
     0,
     30_000,
     2000,
-    'How long a new socket holds live chat messages for the first `resume` frame from its client (unless the ticket carried the positions, or another frame came first).',
+    'How long a new socket holds live chat messages back for the first frame of its client (a `resume`: replayed from its positions, then the held ones, in order); 0: no wait.',
   ),
   REALTIME_PRESENCE_TTL_SECONDS: Int(
     10,
