@@ -284,3 +284,78 @@ describe('503 from the load shedder', async () => {
     expect(res.headers['retry-after']).toBe('10');
   });
 });
+
+describe('503 from a server that is closing', async () => {
+  const signal = () => {
+    let fire!: () => void;
+    const fired = new Promise<void>((resolve) => {
+      fire = resolve;
+    });
+    return { fire, fired };
+  };
+  const inHandler = signal();
+  const release = signal();
+  const closing = signal();
+  const refused = signal();
+  const closingApp = await buildTestApp(production, {
+    extend: (app) => {
+      app.get('/test/slow', async () => {
+        inHandler.fire();
+        await release.fired;
+        return { ok: true };
+      });
+      app.addHook('preClose', (done) => {
+        closing.fire();
+        done();
+      });
+      app.addHook('onSend', async (_request, reply, payload) => {
+        if (reply.statusCode === 503) refused.fire();
+        return payload;
+      });
+    },
+  });
+  const closingPort = Number(new URL(await closingApp.app.listen({ host: '127.0.0.1', port: 0 })).port);
+
+  /** Splits a stream of HTTP/1.1 answers (each with a Content-Length) into answers. */
+  function answers(text: string): RawResponse[] {
+    const out: RawResponse[] = [];
+    let rest = text;
+    while (rest.length > 0) {
+      const split = rest.indexOf('\r\n\r\n');
+      const [statusLine = '', ...lines] = rest.slice(0, split).split('\r\n');
+      const headers = Object.fromEntries(
+        lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+      );
+      const length = Number(headers['content-length']);
+      out.push({
+        status: Number(statusLine.split(' ')[1]),
+        headers,
+        body: rest.slice(split + 4, split + 4 + length),
+      });
+      rest = rest.slice(split + 4 + length);
+    }
+    return out;
+  }
+
+  it('answers a request arriving on a kept-alive connection during close with 503 UNAVAILABLE', async () => {
+    const socket = net.connect(closingPort, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write(request('GET', '/test/slow', { connection: 'keep-alive' }));
+    await inHandler.fired;
+    // the first request is in flight: the connection is not idle, so closing keeps it open
+    const closed = closingApp.close();
+    await closing.fired;
+    socket.write(request('GET', '/livez', { connection: 'keep-alive' }));
+    await refused.fired;
+    release.fire();
+    await Promise.all([ended, closed]);
+    const [first, second] = answers(Buffer.concat(chunks).toString('utf8'));
+    expect(first?.status).toBe(200);
+    const error = expectEnvelope(second!, 503, 'UNAVAILABLE');
+    expect(error.message).toMatch(/shutting down/);
+    expect(second!.headers.connection).toBe('close');
+    expect(second!.headers['retry-after']).toBe('1');
+  });
+});
