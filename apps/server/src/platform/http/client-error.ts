@@ -82,6 +82,8 @@ export function createClientErrorHandler(deps: ClientErrorDeps) {
       'request refused by the HTTP parser',
     );
     if (code === 'REQUEST_TIMEOUT') {
+      // a handler still waiting for this request's body may write after the end: nothing to do
+      socket.on('error', () => {});
       socket.end();
       socket.once('finish', () => socket.destroy());
       return;
