@@ -6337,6 +6337,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description Plain text. Hashtags and @mentions become entities: only the first 30 distinct hashtags, in order of appearance, are links (and, in a post, index it under their tag); further tags stay in the text as written, as plain text. A mention of an account that blocked you, or that you blocked, stays plain text and notifies nobody. */
                     text: string;
                     visibility?: "public" | "friends" | "private";
                     /** @description Your own uploads with status `ready`, not attached anywhere yet, in display order */
@@ -6554,6 +6555,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description Plain text. Hashtags and @mentions become entities: only the first 30 distinct hashtags, in order of appearance, are links (and, in a post, index it under their tag); further tags stay in the text as written, as plain text. A mention of an account that blocked you, or that you blocked, stays plain text and notifies nobody. */
                     text: string;
                 };
             };
@@ -6703,6 +6705,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description Plain text. Hashtags and @mentions become entities: only the first 30 distinct hashtags, in order of appearance, are links (and, in a post, index it under their tag); further tags stay in the text as written, as plain text. A mention of an account that blocked you, or that you blocked, stays plain text and notifies nobody. */
                     text: string;
                 };
             };

@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { Cursor, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import type { CommentRow } from './comments.repository.ts';
-import { Entity, type UserSummary } from './posts.schema.ts';
+import { Entity, TEXT_ENTITIES, type UserSummary } from './posts.schema.ts';
 
 export const Comment = Type.Object(
   {
@@ -28,7 +28,7 @@ export const CommentPage = Type.Object(
 );
 
 export const NewComment = Type.Object(
-  { text: Type.String({ minLength: 1, maxLength: 2000 }) },
+  { text: Type.String({ minLength: 1, maxLength: 2000, description: TEXT_ENTITIES }) },
   { additionalProperties: false },
 );
 

@@ -8,7 +8,7 @@ import { visibleText } from '../../platform/http/text.ts';
 import { enqueue } from '../../platform/queue/queue.ts';
 import type { CommentsRepository } from './comments.repository.ts';
 import { type CommentView, presentComment } from './comments.schema.ts';
-import { mentionsOf, parseEntities, type TextEntity } from './entities.ts';
+import { mentionsOf, type TextEntity } from './entities.ts';
 import type { PostsService } from './posts.service.ts';
 
 /** Comments and reactions on posts the caller can see. */
@@ -24,7 +24,7 @@ export class CommentsService {
     const text = visibleText(input, '/text');
     const post = await this.posts.requireVisible(authorId, postId);
     const id = uuidv7();
-    const entities = parseEntities(text);
+    const entities = await this.posts.entitiesOf(authorId, text);
     await this.db.primary.transaction().execute(async (trx) => {
       await this.repo.insert(trx, { id, post_id: postId, author_id: authorId, text, entities });
       await enqueue(trx, 'notifications.create', {

@@ -2,6 +2,7 @@ import { type Static, Type } from 'typebox';
 import type { ReactionKind } from '../../platform/db/schema-social.ts';
 import { Cursor, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { MAX_ATTACHMENTS, MediaAttachment, MediaIds } from '../media/media.schema.ts';
+import { MAX_TAGS_PER_TEXT } from './entities.ts';
 import type { PostRow } from './posts.repository.ts';
 
 export const REACTION_KINDS = [
@@ -49,7 +50,11 @@ export const Entity = Type.Union(
       { additionalProperties: false },
     ),
   ],
-  { description: 'Offsets count Unicode code points; `end` is exclusive.' },
+  {
+    description:
+      'Offsets count Unicode code points; `end` is exclusive. At most ' +
+      `${MAX_TAGS_PER_TEXT} distinct hashtags per text (the first, in order of appearance).`,
+  },
 );
 
 export const Post = Type.Object(
@@ -87,9 +92,16 @@ export const PostPage = Type.Object(
   { additionalProperties: false },
 );
 
+/** How the server reads a text's hashtags and mentions, for the schema's descriptions. */
+export const TEXT_ENTITIES =
+  `Plain text. Hashtags and @mentions become entities: only the first ${MAX_TAGS_PER_TEXT} distinct hashtags, ` +
+  'in order of appearance, are links (and, in a post, index it under their tag); further tags stay in the text as ' +
+  'written, as plain text. A mention of an account that blocked you, or that you blocked, stays plain text ' +
+  'and notifies nobody.';
+
 export const NewPost = Type.Object(
   {
-    text: Type.String({ minLength: 1, maxLength: 5000 }),
+    text: Type.String({ minLength: 1, maxLength: 5000, description: TEXT_ENTITIES }),
     visibility: Type.Optional(Visibility),
     mediaIds: Type.Optional(MediaIds),
   },
@@ -97,7 +109,7 @@ export const NewPost = Type.Object(
 );
 
 export const PostChanges = Type.Object(
-  { text: Type.String({ minLength: 1, maxLength: 5000 }) },
+  { text: Type.String({ minLength: 1, maxLength: 5000, description: TEXT_ENTITIES }) },
   { additionalProperties: false },
 );
 

@@ -11,7 +11,7 @@ import type { AuditService, RequestMeta } from '../audit/audit.service.ts';
 import type { FeedService } from '../feed/feed.service.ts';
 import type { FriendsService, UserDirectory } from '../friends/friends.service.ts';
 import type { MediaService } from '../media/media.service.ts';
-import { hashtagsOf, mentionsOf, parseEntities, type TextEntity } from './entities.ts';
+import { hashtagsOf, mentionsOf, parseEntities, type TextEntity, withoutMentionsOf } from './entities.ts';
 import type { PostRow, PostsRepository } from './posts.repository.ts';
 import { type PostView, presentPost } from './posts.schema.ts';
 
@@ -78,7 +78,7 @@ export class PostsService {
     const id = uuidv7();
     const visibility = input.visibility ?? 'friends';
     const text = visibleText(input.text, '/text');
-    const entities = parseEntities(text);
+    const entities = await this.entitiesOf(authorId, text);
     await this.db.primary.transaction().execute(async (trx) => {
       await this.repo.insert(
         trx,
@@ -103,7 +103,7 @@ export class PostsService {
     const text = visibleText(newText, '/text');
     const meta = await this.requireVisible(viewer.userId, postId);
     if (meta.author_id !== viewer.userId) throw new AppError('NOT_FOUND', 'No such post.');
-    const entities = parseEntities(text);
+    const entities = await this.entitiesOf(viewer.userId, text);
     await this.db.primary.transaction().execute(async (trx) => {
       await this.repo.updateText(trx, postId, text, entities);
       await this.repo.replaceTags(trx, postId, hashtagsOf(entities), meta.visibility === 'public');
@@ -181,6 +181,18 @@ export class PostsService {
       if (user && user.id !== source.authorId && (await this.canSee(user.id, meta)))
         await notify(user.id, source.authorId);
     }
+  }
+
+  /**
+   * The entities of a text its author writes (a post or a comment): hashtags as parseEntities caps
+   * them, and mentions except of accounts blocked either way with the author — those stay plain
+   * text, so they are neither a link nor notified. Decided when the text is written (as Mastodon
+   * does): a block made later does not rewrite texts already published.
+   */
+  async entitiesOf(authorId: string, text: string): Promise<TextEntity[]> {
+    const entities = parseEntities(text);
+    const blocked = await this.repo.blockedWith(authorId, mentionsOf(entities));
+    return blocked.size > 0 ? withoutMentionsOf(entities, blocked) : entities;
   }
 
   /** The author and mentioned usernames of a live post. */
