@@ -92,6 +92,9 @@ export class ClientMessages {
       body: message.body,
       mediaIds: message.mediaIds,
     });
+    // A refusal (full queue, open circuit) comes at once, before the earlier acks have gone out and
+    // the chain below awaits it: mark it handled now, or Node would count it as unhandled.
+    result.catch(() => {});
     conn.afterSends(async () => {
       try {
         const { message: stored, duplicate } = await result;
