@@ -8,10 +8,11 @@ import { createUser, GENEROUS_AUTH_LIMITS, type TestUser } from './helpers/facto
 import { connect, type TestSocket } from './helpers/ws-client.ts';
 
 // Exactly once, in order, whatever the interleaving (issue 15): members connect, others send, the
-// members resume (at once or after live messages came in) from what they hold, drop and come back,
-// at random over a real server and real sockets; each member ends up with 1..n of each of its
-// conversations, each once, in order. Replays read 10 messages at a time (the least), so they
-// interleave with live ones. The wait for a resume is long: only the client ends it (its resume).
+// members resume (at once or after live messages came in) from what they hold, drop and come back
+// (having lost the last few messages, so from an older position), at random over a real server and
+// real sockets; each socket gets the seqs after its resume position once, in order, and each member
+// ends up with 1..n of each of its conversations. Replays read 10 messages at a time (the least),
+// so they interleave with live ones. The wait for a resume is long: only the client ends it.
 const t = await buildTestApp({
   ...GENEROUS_AUTH_LIMITS,
   CHAT_FRIENDS_ONLY: 'false',
@@ -36,7 +37,8 @@ type Action =
   | { kind: 'connect'; who: number; resumeAtOpen: boolean }
   | { kind: 'resume'; who: number }
   | { kind: 'ping'; who: number }
-  | { kind: 'drop'; who: number };
+  /** The socket goes; the client keeps all it received but the last `forget` of each conversation (not yet stored when it died). */
+  | { kind: 'drop'; who: number; forget: number };
 
 const who = fc.integer({ min: 0, max: 2 });
 const action: fc.Arbitrary<Action> = fc.oneof(
@@ -49,14 +51,19 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   fc.record({ kind: fc.constant('connect' as const), who, resumeAtOpen: fc.boolean() }),
   fc.record({ kind: fc.constant('resume' as const), who }),
   fc.record({ kind: fc.constant('ping' as const), who }),
-  fc.record({ kind: fc.constant('drop' as const), who }),
+  fc.record({
+    kind: fc.constant('drop' as const),
+    who,
+    forget: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5 })),
+  }),
 );
 
-/** One member's client: its sockets in order (one open at most) and whether its resume is still to send. */
+/** One member's client: what it kept from earlier sockets, its open socket, whether its resume is still to send. */
 interface Client {
   user: TestUser;
   convs: number[];
-  sockets: TestSocket[];
+  /** Per conversation (by index): the seqs kept from earlier sockets, 1..m if all is well. */
+  kept: number[][];
   open: TestSocket | undefined;
   resumePending: boolean;
 }
@@ -68,15 +75,14 @@ async function ping(socket: TestSocket) {
   await socket.waitForCount('pong', pongs + 1);
 }
 
-/** Everything the client received in conversation `conv`, over all its sockets, in order. */
-function received(client: Client, id: string): number[] {
-  return client.sockets.flatMap((s) =>
-    s.events
-      .filter((e): e is { type: 'message.new'; message: ChatMessage } => e.type === 'message.new')
-      .filter((e) => e.message.conversationId === id)
-      .map((e) => e.message.seq),
-  );
-}
+/** The seqs of conversation `id` a socket received, in order. */
+const seqsOn = (socket: TestSocket | undefined, id: string): number[] =>
+  (socket?.events ?? [])
+    .filter((e): e is { type: 'message.new'; message: ChatMessage } => e.type === 'message.new')
+    .filter((e) => e.message.conversationId === id)
+    .map((e) => e.message.seq);
+
+const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 let runs = 0;
 
@@ -99,13 +105,15 @@ async function run(actions: Action[]): Promise<void> {
   const clients: Client[] = users.map((user, i) => ({
     user,
     convs: MEMBERS.flatMap((members, conv) => (members.includes(i) ? [conv] : [])),
-    sockets: [],
+    kept: MEMBERS.map(() => []),
     open: undefined,
     resumePending: false,
   }));
-  /** What the client holds: the last seq it received per conversation (they are gapless if all is well). */
+  /** What the client holds in a conversation: what it kept, then what its open socket received. */
+  const holds = (client: Client, conv: number) => [...client.kept[conv]!, ...seqsOn(client.open, ids[conv]!)];
+  /** Where the client resumes from: the last seq it holds per conversation (older than the head when it missed some). */
   const positions = (client: Client) =>
-    Object.fromEntries(client.convs.map((conv) => [ids[conv]!, received(client, ids[conv]!).at(-1) ?? 0]));
+    Object.fromEntries(client.convs.map((conv) => [ids[conv]!, holds(client, conv).at(-1) ?? 0]));
   const resume = (client: Client) => {
     client.open!.send({ type: 'resume', conversations: positions(client) });
     client.resumePending = false;
@@ -116,7 +124,6 @@ async function run(actions: Action[]): Promise<void> {
       client.user.accessToken,
       resumeAtOpen ? { resume: positions(client) } : {},
     );
-    client.sockets.push(socket);
     client.open = socket;
     client.resumePending = !resumeAtOpen;
   };
@@ -144,11 +151,18 @@ async function run(actions: Action[]): Promise<void> {
           if (client.resumePending) resume(client); // a client resumes before anything else
           await ping(client.open);
           break;
-        case 'drop':
-          if (client.open) await client.open.close();
+        case 'drop': {
+          if (!client.open) break;
+          await client.open.close();
+          for (const conv of client.convs) {
+            const all = holds(client, conv);
+            expect(all, `user ${step.who}, conversation ${conv}, a dropped socket`).toEqual(upTo(all.length));
+            client.kept[conv] = all.slice(0, Math.max(0, all.length - step.forget));
+          }
           client.open = undefined;
           client.resumePending = false;
           break;
+        }
       }
     }
     // everyone comes back (or resumes) and catches up
@@ -160,7 +174,7 @@ async function run(actions: Action[]): Promise<void> {
       for (const conv of client.convs) {
         const id = ids[conv]!;
         const head = heads[conv]!;
-        if (head > 0 && (received(client, id).at(-1) ?? 0) < head) {
+        if (head > 0 && (holds(client, conv).at(-1) ?? 0) < head) {
           await client.open!.waitFor(
             'message.new',
             (e) => e.message.conversationId === id && e.message.seq === head,
@@ -172,9 +186,9 @@ async function run(actions: Action[]): Promise<void> {
     }
     for (const client of clients) {
       for (const conv of client.convs) {
-        const got = received(client, ids[conv]!);
-        const want = Array.from({ length: heads[conv]! }, (_, i) => i + 1);
-        expect(got, `user ${clients.indexOf(client)}, conversation ${conv}`).toEqual(want);
+        expect(holds(client, conv), `user ${clients.indexOf(client)}, conversation ${conv}`).toEqual(
+          upTo(heads[conv]!),
+        );
       }
     }
   } finally {
