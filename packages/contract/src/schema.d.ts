@@ -411,7 +411,10 @@ export interface paths {
         /** A page of messages in seq order: the newest, before a seq, or after a seq */
         get: operations["listMessages"];
         put?: never;
-        /** Send a message with text, media or both (201; 200 with duplicate true when this clientMessageId was sent before) */
+        /**
+         * Send a message with text, media or both (201; 200 with duplicate true when this clientMessageId was sent before)
+         * @description While the database is not answering, or too many sends are waiting for it, the send is refused at once with 503 `DATABASE_UNAVAILABLE` or `OVERLOADED` and `Retry-After` (seconds). Send it again after that with the same clientMessageId: if the first attempt was stored after all, the retry answers 200 with duplicate true, so the message is stored once.
+         */
         post: operations["sendMessage"];
         delete?: never;
         options?: never;

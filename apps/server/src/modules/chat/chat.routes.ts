@@ -58,6 +58,11 @@ export async function chatRoutes(app: FastifyInstance, { chat }: { chat: ChatSer
         tags,
         summary:
           'Send a message with text, media or both (201; 200 with duplicate true when this clientMessageId was sent before)',
+        description:
+          'While the database is not answering, or too many sends are waiting for it, the send is refused at once ' +
+          'with 503 `DATABASE_UNAVAILABLE` or `OVERLOADED` and `Retry-After` (seconds). Send it again after that ' +
+          'with the same clientMessageId: if the first attempt was stored after all, the retry answers 200 with ' +
+          'duplicate true, so the message is stored once.',
         operationId: 'sendMessage',
         security,
         params: ConversationParams,
