@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
+import { until } from './wait.ts';
 
 export const SERVER_DIR = join(dirname(fileURLToPath(import.meta.url)), '../..');
 export const REPO_DIR = join(SERVER_DIR, '../..');
@@ -36,6 +37,14 @@ export function postmasterPid(dataDir: string): number | undefined {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+/**
+ * Resolves once process `pid` is gone (rejects after `timeoutMs`). For a process that is not our
+ * child (a grandchild, a postmaster), which raises no exit event here.
+ */
+export function waitForExit(pid: number, timeoutMs = 30_000): Promise<void> {
+  return until(() => !isAlive(pid), { what: `process ${pid} to exit`, timeoutMs, intervalMs: 25 });
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -63,8 +72,7 @@ export async function killAll(): Promise<void> {
     const pid = postmasterPid(dir);
     if (pid && isAlive(pid)) {
       process.kill(pid, 'SIGQUIT'); // immediate shutdown; the data dir is thrown away
-      const deadline = Date.now() + 10_000;
-      while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      await waitForExit(pid, 10_000).catch(() => {});
     }
   }
 }

@@ -13,6 +13,8 @@ export interface TestRedisServer {
   kill(): Promise<void>;
   /** Starts a fresh (empty) server on the same port; resolves when it accepts connections. */
   restart(): Promise<void>;
+  /** Whether the server process is running (started and not killed or stopped). */
+  running(): boolean;
   /** SIGSTOP: the connection stays open but nothing answers (a hung server); `resume()` sends SIGCONT. */
   pause(): void;
   resume(): void;
@@ -91,6 +93,7 @@ export async function startRedisServer(): Promise<TestRedisServer> {
     url: `redis://127.0.0.1:${port}`,
     kill,
     restart: start,
+    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     pause: signal('SIGSTOP'),
     resume: signal('SIGCONT'),
     stop,
