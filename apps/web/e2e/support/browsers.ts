@@ -1,0 +1,159 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '../../artifacts');
+
+export type ColorScheme = 'light' | 'dark';
+
+/** The little of a page the journeys need, the same over Playwright (Chromium) and Puppeteer (Firefox). */
+export interface E2EPage {
+  goto(url: string): Promise<void>;
+  fill(selector: string, text: string): Promise<void>;
+  click(selector: string): Promise<void>;
+  press(key: string): Promise<void>;
+  waitFor(selector: string, text?: string, timeoutMs?: number): Promise<void>;
+  evaluate<T, A>(fn: (arg: A) => T | Promise<T>, arg: A): Promise<T>;
+  /** Evaluates a script's source in the page's main world, by the driver (not subject to the CSP). */
+  evaluateSource(source: string): Promise<void>;
+  screenshot(path: string): Promise<void>;
+  viewport(width: number, height: number): Promise<void>;
+  colorScheme(scheme: ColorScheme): Promise<void>;
+  /** Console errors and warnings, and CSP violation events, in order. */
+  problems: string[];
+  close(): Promise<void>;
+}
+
+export interface E2EBrowser {
+  name: 'chromium' | 'firefox';
+  newPage(): Promise<E2EPage>;
+  close(): Promise<void>;
+}
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const FIREFOX = '/usr/bin/firefox-esr';
+export const hasChromium = existsSync(CHROMIUM);
+export const hasFirefox = existsSync(FIREFOX);
+
+/** Runs in every document before its own scripts: records CSP violations (not blocked by the CSP). */
+function watchViolations() {
+  const w = window as unknown as { __cspViolations: string[] };
+  w.__cspViolations = [];
+  document.addEventListener('securitypolicyviolation', (e) => {
+    w.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+  });
+}
+
+const containsText = ([selector, text]: [string, string | undefined]) =>
+  [...document.querySelectorAll(selector)].some(
+    (el) => text === undefined || (el.textContent ?? '').includes(text),
+  );
+
+export async function launchChromium(): Promise<E2EBrowser> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+  return {
+    name: 'chromium',
+    async newPage() {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      await page.addInitScript(watchViolations);
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      return {
+        problems,
+        goto: async (url) => {
+          await page.goto(url, { waitUntil: 'load' });
+        },
+        fill: (s, t) => page.fill(s, t),
+        click: (s) => page.click(s),
+        press: (k) => page.keyboard.press(k),
+        waitFor: async (s, text, timeout = 15_000) => {
+          await page.waitForFunction(containsText, [s, text] as [string, string | undefined], { timeout });
+        },
+        evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
+        evaluateSource: async (source) => {
+          await page.evaluate(`${source}\n;undefined`);
+        },
+        screenshot: async (path) => {
+          await mkdir(dirname(path), { recursive: true });
+          await page.screenshot({ path, fullPage: false });
+        },
+        viewport: (width, height) => page.setViewportSize({ width, height }),
+        colorScheme: (scheme) => page.emulateMedia({ colorScheme: scheme }),
+        close: () => context.close(),
+      };
+    },
+    close: () => browser.close(),
+  };
+}
+
+export async function launchFirefox(): Promise<E2EBrowser> {
+  const puppeteer = (await import('puppeteer-core')).default;
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    protocol: 'webDriverBiDi',
+    headless: true,
+  });
+  return {
+    name: 'firefox',
+    async newPage() {
+      const context = await browser.createBrowserContext();
+      const page = await context.newPage();
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.evaluateOnNewDocument(watchViolations);
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warn') problems.push(`${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`pageerror: ${String(e)}`));
+      return {
+        problems,
+        goto: async (url) => {
+          await page.goto(url, { waitUntil: 'load' });
+        },
+        fill: async (s, t) => {
+          await page.locator(s).fill(t);
+        },
+        click: async (s) => {
+          await page.locator(s).click();
+        },
+        press: async (k) => {
+          await page.keyboard.press(k as never);
+        },
+        waitFor: async (s, text, timeout = 15_000) => {
+          await page.waitForFunction(containsText, { timeout, polling: 50 }, [s, text] as [
+            string,
+            string | undefined,
+          ]);
+        },
+        evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
+        evaluateSource: async (source) => {
+          await page.evaluate(`${source}\n;undefined`);
+        },
+        screenshot: async (path) => {
+          await mkdir(dirname(path), { recursive: true });
+          await page.screenshot({ path: path as `${string}.png` });
+        },
+        viewport: (width, height) => page.setViewport({ width, height }),
+        // WebDriver BiDi cannot emulate prefers-color-scheme yet: pin the theme as the toggle does
+        colorScheme: async (scheme) => {
+          await page.evaluate((value: string) => {
+            document.documentElement.setAttribute('data-theme', value);
+            localStorage.setItem('kith.theme', value);
+          }, scheme);
+        },
+        close: () => context.close(),
+      };
+    },
+    close: () => browser.close(),
+  };
+}
