@@ -16,6 +16,7 @@ import { createBenchDatabase } from './lib/database.ts';
 import { type LoadOptions, type LoadResult, load, warmUp } from './lib/load.ts';
 import {
   BARE_SERVER,
+  cpuSeconds,
   freePort,
   PLUGIN_SERVER,
   productionEnv,
@@ -107,21 +108,25 @@ async function main() {
       logFile: join(dir, 'plugins.log'),
     });
 
-    const targets: { name: string; options: LoadOptions }[] = [
+    const targets: { name: string; options: LoadOptions; pid: number }[] = [
       {
         name: 'bare GET /hello',
+        pid: bare.child.pid!,
         options: { url: `${bare.url}/hello`, connections: CONNECTIONS, duration: DURATION_S },
       },
       {
         name: 'plugins GET /hello (helmet, CORS, compress, under-pressure, access log)',
+        pid: plugins.child.pid!,
         options: { url: `${plugins.url}/hello`, connections: CONNECTIONS, duration: DURATION_S },
       },
       {
         name: 'bare GET /pk/:id (one PK SELECT)',
+        pid: bare.child.pid!,
         options: { url: `${bare.url}/pk/${rows[0]!.id}`, connections: CONNECTIONS, duration: DURATION_S },
       },
       {
         name: 'Kith GET /api/v1/me (authenticated)',
+        pid: kith.child.pid!,
         options: {
           url: `${kith.url}/api/v1/me`,
           connections: CONNECTIONS,
@@ -130,11 +135,14 @@ async function main() {
         },
       },
     ];
-    const results: Record<string, LoadResult> = {};
+    const results: Record<string, LoadResult & { serverCpuUsPerRequest: number }> = {};
     for (const target of targets) {
       process.stderr.write(`measuring ${target.name} …\n`);
       await warmUp(target.options);
-      results[target.name] = await load(target.options);
+      const cpuBefore = cpuSeconds(target.pid);
+      const result = await load(target.options);
+      const cpu = cpuSeconds(target.pid) - cpuBefore;
+      results[target.name] = { ...result, serverCpuUsPerRequest: round((cpu * 1e6) / result.requests, 0) };
     }
     const [hello, pluginHello, pk, me] = targets.map((t) => results[t.name]!);
     const ratios = {
@@ -142,6 +150,10 @@ async function main() {
       meVsPluginHello: round(me!.requestsPerSecond / pluginHello!.requestsPerSecond, 2),
       meVsPrimaryKeySelect: round(me!.requestsPerSecond / pk!.requestsPerSecond, 2),
       pluginHelloVsHello: round(pluginHello!.requestsPerSecond / hello!.requestsPerSecond, 2),
+      // the same comparisons by the server's own CPU time per request (inverted: cost of the
+      // baseline ÷ cost of /me), steadier than throughput when other work shares the cores
+      cpuMeVsPluginHello: round(pluginHello!.serverCpuUsPerRequest / me!.serverCpuUsPerRequest, 2),
+      cpuMeVsHello: round(hello!.serverCpuUsPerRequest / me!.serverCpuUsPerRequest, 2),
     };
 
     console.log(
@@ -150,21 +162,25 @@ async function main() {
     );
     console.log(
       table([
-        ['target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'],
+        ['target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'non-2xx', 'errors'],
         ...targets.map((t) => {
           const r = results[t.name]!;
-          return [t.name, r.requestsPerSecond, r.p50Ms, r.p99Ms, r.non2xx, r.errors];
+          return [t.name, r.requestsPerSecond, r.p50Ms, r.p99Ms, r.serverCpuUsPerRequest, r.non2xx, r.errors];
         }),
       ]),
     );
     console.log(
       `\n/me ÷ plugin hello: ${ratios.meVsPluginHello} (goal ≥ ${GOALS.meVsPluginHello})    ` +
         `/me ÷ bare hello: ${ratios.meVsHello} (goal ≥ ${GOALS.meVsHello})    ` +
-        `/me ÷ PK SELECT: ${ratios.meVsPrimaryKeySelect}    plugin hello ÷ bare hello: ${ratios.pluginHelloVsHello}`,
+        `/me ÷ PK SELECT: ${ratios.meVsPrimaryKeySelect}    plugin hello ÷ bare hello: ${ratios.pluginHelloVsHello}\n` +
+        `by server CPU per request: /me ÷ plugin hello ${ratios.cpuMeVsPluginHello}, /me ÷ bare hello ${ratios.cpuMeVsHello}`,
     );
     const file = await writeResult('http-overhead', {
       settings: { connections: CONNECTIONS, durationSeconds: DURATION_S, database: db.server },
-      note: 'server and load generator are separate processes on the same machine',
+      note:
+        'server and load generator are separate processes on the same machine; serverCpuUsPerRequest is ' +
+        'the server process’s user+system CPU time during the measurement divided by its requests (the ' +
+        'PK route’s excludes what Postgres spent)',
       results,
       ratios,
       goals: GOALS,

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_DIR } from './report.ts';
 
@@ -115,6 +115,21 @@ export async function startNode(options: {
   await waitUntilServing(`${url}${options.readyPath}`, child, options.what);
   return handle;
 }
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux). Per request it is a
+ * steadier figure than throughput on a machine shared with other work: it counts only what the
+ * server itself spent, not how much of the cores it was given.
+ */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // fields after the command name (which may hold spaces) start at state; utime, stime are 14, 15
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS = 100;
 
 export const SERVER_MAIN = join(REPO_DIR, 'apps/server/src/main.ts');
 export const BARE_SERVER = join(REPO_DIR, 'bench/lib/bare-server.ts');

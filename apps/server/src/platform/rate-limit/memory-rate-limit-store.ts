@@ -7,7 +7,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async hit(key: string, windowMs: number): Promise<RateLimitResult> {
+  hit(key: string, windowMs: number): RateLimitResult {
     const now = this.now();
     this.sweep(now);
     let window = this.windows.get(key);

@@ -21,7 +21,28 @@ export function registerRateLimits(
     windowMs: 60_000,
     by: 'user',
   };
-  const outcomes = new WeakMap<FastifyRequest, PolicyOutcome[]>();
+  /** A route's policies, split by when they can be checked; made once per route. */
+  interface RoutePlan {
+    /** Keyed by IP or user: checked in onRequest, before the body is read. */
+    early: RoutePolicy[];
+    /** `RateLimit-Policy` of the early policies (they always apply). */
+    earlyHeader: string;
+    /** Keyed by a function of the request (the body): checked in preHandler. */
+    late: RoutePolicy[];
+  }
+  const planFor = (policies: RoutePolicy[]): RoutePlan => {
+    const early = policies.filter((p) => typeof p.by === 'string');
+    return {
+      early,
+      earlyHeader: policyHeader(early.map((policy) => ({ policy, count: 0, resetMs: 0 }))),
+      late: policies.filter((p) => typeof p.by === 'function'),
+    };
+  };
+  const NONE = planFor([]);
+  const DEFAULT_ONLY = planFor([defaultPolicy]);
+  const plans = new WeakMap<object, RoutePlan>();
+  /** Early outcomes of requests whose route has late policies too (both go in the headers). */
+  const earlier = new WeakMap<FastifyRequest, PolicyOutcome[]>();
 
   app.addHook('onRoute', (route) => {
     const policies = route.config?.rateLimit;
@@ -34,23 +55,60 @@ export function registerRateLimits(
     }
   });
 
-  const policiesOf = (request: FastifyRequest): RoutePolicy[] => {
+  const planOf = (request: FastifyRequest): RoutePlan => {
     const config = request.routeOptions.config;
-    if (config?.rateLimit === false || UNLIMITED_ROUTES.has(request.routeOptions.url ?? '')) return [];
-    return [defaultPolicy, ...(config?.rateLimit ?? [])];
+    if (!config) return DEFAULT_ONLY;
+    let plan = plans.get(config);
+    if (!plan) {
+      plan =
+        config.rateLimit === false || UNLIMITED_ROUTES.has(config.url ?? '')
+          ? NONE
+          : planFor([defaultPolicy, ...(config.rateLimit ?? [])]);
+      plans.set(config, plan);
+    }
+    return plan;
   };
 
-  const check = async (request: FastifyRequest, reply: FastifyReply, policies: RoutePolicy[]) => {
-    const keyed = policies
-      .map((policy) => ({ policy, key: policyKey(policy, request) }))
-      .filter((p): p is { policy: RoutePolicy; key: string } => p.key !== undefined);
-    if (keyed.length === 0) return;
-    const results = await Promise.all(
-      keyed.map(async ({ policy, key }) => ({ policy, ...(await store.hit(key, policy.windowMs)) })),
+  /** Counts the request against `policies`; synchronous when the store answers at once (in-process). */
+  const check = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    policies: RoutePolicy[],
+    plan: RoutePlan,
+  ): Promise<void> | undefined => {
+    const results: (PolicyOutcome | undefined)[] = [];
+    let pending: Promise<unknown>[] | undefined;
+    policies.forEach((policy, i) => {
+      const key = policyKey(policy, request);
+      if (key === undefined) return;
+      const hit = store.hit(key, policy.windowMs);
+      if (hit instanceof Promise) {
+        pending ??= [];
+        pending.push(hit.then((r) => (results[i] = { policy, count: r.count, resetMs: r.resetMs })));
+      } else results[i] = { policy, count: hit.count, resetMs: hit.resetMs };
+    });
+    if (pending) return Promise.all(pending).then(() => settle(request, reply, results, policies, plan));
+    settle(request, reply, results, policies, plan);
+    return undefined;
+  };
+
+  const settle = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    outcomes: (PolicyOutcome | undefined)[],
+    policies: RoutePolicy[],
+    plan: RoutePlan,
+  ) => {
+    const results = outcomes.filter((r): r is PolicyOutcome => r !== undefined);
+    if (results.length === 0) return;
+    const before = plan.late.length > 0 ? earlier.get(request) : undefined;
+    const all = before ? [...before, ...results] : results;
+    if (plan.late.length > 0 && !before) earlier.set(request, all);
+    // the early policies always apply (ip and user keys): their header is made once per route
+    reply.header(
+      'RateLimit-Policy',
+      before || policies !== plan.early ? policyHeader(all) : plan.earlyHeader,
     );
-    const all = [...(outcomes.get(request) ?? []), ...results];
-    outcomes.set(request, all);
-    reply.header('RateLimit-Policy', policyHeader(all));
     reply.header('RateLimit', limitHeader(all));
     const exceeded = results.filter((r) => r.count > r.policy.limit);
     if (exceeded.length === 0) return;
@@ -66,19 +124,27 @@ export function registerRateLimits(
     );
   };
 
+  // Callback hooks: with the in-process store a request's limits cost no promise at all.
+  const hook =
+    (which: 'early' | 'late') =>
+    (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+      const plan = planOf(request);
+      const policies = plan[which];
+      if (policies.length === 0) {
+        done();
+        return;
+      }
+      let pending: Promise<void> | undefined;
+      try {
+        pending = check(request, reply, policies, plan);
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+      if (pending) pending.then(() => done(), done);
+      else done();
+    };
   // ip and user keys need nothing from the body: refuse before it is read
-  app.addHook('onRequest', async (request, reply) =>
-    check(
-      request,
-      reply,
-      policiesOf(request).filter((p) => typeof p.by === 'string'),
-    ),
-  );
-  app.addHook('preHandler', async (request, reply) =>
-    check(
-      request,
-      reply,
-      policiesOf(request).filter((p) => typeof p.by === 'function'),
-    ),
-  );
+  app.addHook('onRequest', hook('early'));
+  app.addHook('preHandler', hook('late'));
 }

@@ -7,5 +7,6 @@ export interface RateLimitResult {
 
 /** Fixed-window counters shared by all instances (Redis) or per instance (memory). */
 export interface RateLimitStore {
-  hit(key: string, windowMs: number): Promise<RateLimitResult>;
+  /** Counts a hit; the in-process store answers at once, without a promise (the hot path). */
+  hit(key: string, windowMs: number): RateLimitResult | Promise<RateLimitResult>;
 }
