@@ -74,6 +74,42 @@ describe('an answer sent while the client still uploads reaches fetch', async ()
     expectKithError(await res.json(), 'UNAUTHENTICATED', res.headers.get('x-request-id'));
   });
 
+  it('415 for a streamed upload that is not an image, and the connection closes', async () => {
+    const junk = multipart([
+      { name: 'file', filename: 'x.png', contentType: 'image/png', data: Buffer.alloc(BIG, 1) },
+    ]);
+    const res = await post('/api/v1/media', { ...user.headers, ...junk.headers }, streamed(junk.payload));
+    expect(res.status).toBe(415);
+    // answered before the body was read: the server drains what is left, then closes
+    expect(res.headers.get('connection')).toBe('close');
+    expectKithError(await res.json(), 'UNSUPPORTED_IMAGE', res.headers.get('x-request-id'));
+  });
+
+  it('lets a client finish sending its body after an early 413, without a reset', async () => {
+    const port = Number(new URL(base).port);
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const errors: string[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    const head =
+      'POST /api/v1/media HTTP/1.1\r\nHost: kith.test\r\n' +
+      `Authorization: ${user.headers.authorization}\r\nContent-Type: ${upload.headers['content-type']}\r\n` +
+      `Content-Length: ${upload.payload.length}\r\n\r\n`;
+    socket.write(head);
+    // all of it, far more than the kernels buffer: a server that closes early resets this client
+    socket.end(upload.payload);
+    await closed;
+    expect(errors).toEqual([]);
+    expect(socket.bytesWritten).toBe(head.length + upload.payload.length);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const split = text.indexOf('\r\n\r\n');
+    expect(text.slice(0, split)).toMatch(/^HTTP\/1\.1 413 /);
+    expect(text.slice(0, split).toLowerCase()).toContain('connection: close');
+    expect(JSON.parse(text.slice(split + 4)).error.code).toBe('MEDIA_TOO_LARGE');
+  });
+
   it('serves the next request normally afterwards', async () => {
     const res = await fetch(`${base}/api/v1/me`, { headers: user.headers });
     expect(res.status).toBe(200);

@@ -12,6 +12,8 @@ export interface LingerLimits {
 type ClosableSocket = Socket & { destroySoon?: () => void };
 
 const ignore = () => {};
+/** How often a draining socket's byte count is compared with the budget. */
+const CHECK_INTERVAL_MS = 20;
 
 /** Whether the client is still sending a body the server has not read to its end. */
 export function bodyStillComing(request: IncomingMessage): boolean {
@@ -51,21 +53,22 @@ export class LingeringClose {
     socket.on('error', ignore);
     const start = socket.bytesRead;
     const done = () => socket.destroy();
-    const timer = setTimeout(done, this.limits.timeoutMs);
     const check = () => {
       if (socket.bytesRead - start > this.limits.maxBytes) done();
     };
+    const timer = setTimeout(done, this.limits.timeoutMs);
+    // The HTTP parser reads the socket below the stream API (no 'data' events; listening for them
+    // would take the socket from the parser), so the byte budget is checked on a short interval.
+    const meter = setInterval(check, CHECK_INTERVAL_MS);
     socket.once('close', () => {
       clearTimeout(timer);
+      clearInterval(meter);
       this.sockets.delete(socket);
     });
     // the client read the answer and closed its side: nothing left to wait for
     socket.once('end', done);
-    // The HTTP parser may read the socket itself (below the stream API); the body it parses then
-    // arrives on the request, so both are watched for the byte budget.
-    socket.on('data', check);
     if (request) {
-      request.on('data', check);
+      // a consumer that gave up (a multipart parser past its limit) may hold the body paused
       request.unpipe();
       request.resume();
     }
