@@ -240,6 +240,21 @@ describe('MessageSync', () => {
     await vi.waitFor(() => expect(seqs).toEqual(range('a', 2, 4)));
   });
 
+  it('degraded-mode polling waits for the hold to end, then catches up in order', async () => {
+    const { chat, commit } = store({ a: 2 });
+    const { conn, seqs } = socket();
+    const sync = new MessageSync(conn, deps(chat, 10));
+    await sync.init(60_000);
+    commit('a'); // 3 and 4: the broker is down, nothing comes live
+    commit('a');
+    const lastSeqs = await chat.conversationsOf('u1');
+    expect(await sync.poll(lastSeqs)).toBe(0);
+    expect(seqs).toEqual([]);
+    sync.clientFrame('ping');
+    expect(await sync.poll(lastSeqs)).toBe(2);
+    expect(seqs).toEqual(['a:3', 'a:4']);
+  });
+
   it('delivers a conversation joined after the start from its first message', async () => {
     const { chat } = store({});
     const { conn, seqs } = socket();
