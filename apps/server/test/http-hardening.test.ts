@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from './helpers/app.ts';
+import { until } from './helpers/wait.ts';
 
 const { app } = await buildTestApp();
 
@@ -117,14 +118,15 @@ describe('load shedding', async () => {
   const attempt = () =>
     pressed.inject({ method: 'POST', url: '/api/v1/auth/signup', payload: { username: 'shed_me' } });
 
+  /** Resolves with the first shed answer: from under-pressure's first sample on, every attempt. */
+  async function shedding() {
+    let res: Awaited<ReturnType<typeof attempt>> | undefined;
+    await until(async () => (res = await attempt()).statusCode === 503, { what: 'load shedding to start' });
+    return res!;
+  }
+
   it('answers 503 with Retry-After and the error body, without running the handler', async () => {
-    const deadline = Date.now() + 10_000;
-    let res = await attempt();
-    while (res.statusCode !== 503 && Date.now() < deadline) {
-      // wait for under-pressure's next sample (an event), not a timed sleep
-      await new Promise((resolve) => setImmediate(resolve));
-      res = await attempt();
-    }
+    const res = await shedding();
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('10');
     expect(res.json().error.code).toBe('OVERLOADED');
@@ -134,6 +136,7 @@ describe('load shedding', async () => {
   });
 
   it('keeps /livez and /metrics answering; /readyz reports the overload', async () => {
+    await shedding();
     expect((await pressed.inject({ method: 'GET', url: '/livez' })).statusCode).toBe(200);
     expect((await pressed.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
     const ready = await pressed.inject({ method: 'GET', url: '/readyz' });
