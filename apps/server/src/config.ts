@@ -162,6 +162,12 @@ export const EnvSchema = Type.Object({
     40_000_000,
     'Most pixels (width × height × frames) an image may declare; checked before decoding.',
   ),
+  MEDIA_MAX_FRAMES: Int(
+    1,
+    100_000,
+    500,
+    'Most frames an animation keeps; a longer one (or one beyond MEDIA_MAX_PIXELS over all its frames) becomes its first frame. Checked before decoding.',
+  ),
   MEDIA_QUOTA_BYTES: Int(
     0,
     2 ** 50,
@@ -359,6 +365,7 @@ export interface Config {
   media: {
     maxBytes: number;
     maxPixels: number;
+    maxFrames: number;
     quotaBytes: number;
     uploadsPerHour: number;
     processConcurrency: number;
@@ -580,6 +587,7 @@ export function loadConfig(
     media: {
       maxBytes: env.MEDIA_MAX_BYTES,
       maxPixels: env.MEDIA_MAX_PIXELS,
+      maxFrames: env.MEDIA_MAX_FRAMES,
       quotaBytes: env.MEDIA_QUOTA_BYTES,
       uploadsPerHour: env.MEDIA_UPLOADS_PER_HOUR,
       processConcurrency: env.MEDIA_PROCESS_CONCURRENCY,

@@ -23,9 +23,14 @@ export interface ProcessedImage {
   width: number;
   height: number;
   animated: boolean;
+  /** Frames in the upload; more than 1 with `animated: false` means the animation was too big to keep. */
+  frames: number;
   placeholder: string;
   variants: Record<VariantName, { data: Buffer; width: number; height: number }>;
 }
+
+/** Frames an animation may have when no limit is configured (MEDIA_MAX_FRAMES). */
+export const DEFAULT_MAX_FRAMES = 500;
 
 /** A counting semaphore: at most `size` holders at once, the rest wait in order. */
 class Slots {
@@ -53,12 +58,23 @@ class Slots {
  * this process, each with one libvips thread and no operation cache, so memory is bounded by
  * configuration rather than by the size of a burst. Output: auto-oriented WebP variants without
  * any metadata (EXIF, GPS, ICC are dropped), and a blurhash.
+ *
+ * Animations: every frame is decoded and re-encoded, so the work and the output grow with the
+ * frame count. An animation is kept only within `maxFrames` frames and `maxPixels` decoded pixels
+ * over all its frames (frames × width × height), both read from the header before decoding.
+ * Beyond either, the medium is its first frame, a still image (`animated: false`): the upload
+ * still gives the picture its author chose — the first frame is what Mastodon and Misskey already
+ * show as an animation's still preview — rather than failing a post over its animation, and the
+ * client sees `animated: false` in the medium it gets back, before the post is published. A
+ * single frame beyond `maxPixels` is refused (too_many_pixels): there is no smaller picture to keep.
  */
 export class ImageProcessor {
   private readonly slots: Slots;
+  private readonly maxFrames: number;
 
-  constructor(private readonly options: { maxPixels: number; concurrency: number }) {
+  constructor(private readonly options: { maxPixels: number; concurrency: number; maxFrames?: number }) {
     this.slots = new Slots(options.concurrency);
+    this.maxFrames = options.maxFrames ?? DEFAULT_MAX_FRAMES;
     sharp.concurrency(1);
     sharp.cache(false);
   }
@@ -68,7 +84,8 @@ export class ImageProcessor {
   }
 
   private async run(path: string): Promise<ProcessedImage> {
-    const meta = await sharp(path, { animated: true, limitInputPixels: this.options.maxPixels })
+    // The header of the first frame (libvips refuses it beyond the pixel limit) and the frame count.
+    const meta = await sharp(path, { limitInputPixels: this.options.maxPixels })
       .metadata()
       .catch((err: unknown) => {
         throw new ImageRejected(reasonOf(err), err);
@@ -76,10 +93,12 @@ export class ImageProcessor {
     if (!meta.width || !meta.height || !['jpeg', 'png', 'webp', 'gif', 'heif'].includes(meta.format ?? '')) {
       throw new ImageRejected('unsupported');
     }
-    const pages = meta.pages ?? 1;
-    const frameHeight = meta.pageHeight ?? meta.height;
-    if (meta.width * frameHeight * pages > this.options.maxPixels) throw new ImageRejected('too_many_pixels');
-    const animated = pages > 1;
+    const frames = meta.pages ?? 1;
+    const frameHeight = meta.height;
+    if (meta.width * frameHeight > this.options.maxPixels) throw new ImageRejected('too_many_pixels');
+    const animated =
+      frames > 1 && frames <= this.maxFrames && meta.width * frameHeight * frames <= this.options.maxPixels;
+    // not animated: libvips decodes the first frame only
     const input = { limitInputPixels: this.options.maxPixels, animated, failOn: FAIL_ON } as const;
     try {
       // One decode of the original; the thumbnail and the placeholder come from the large variant.
@@ -110,6 +129,7 @@ export class ImageProcessor {
         width: oriented.width,
         height: animated ? frameHeight : oriented.height,
         animated,
+        frames,
         placeholder,
         variants: {
           large: { data: large.data, width: large.info.width, height: pageHeight(large.info) },

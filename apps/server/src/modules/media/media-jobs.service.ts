@@ -43,6 +43,12 @@ export class MediaJobsService {
       );
       return;
     }
+    if (image.frames > 1 && !image.animated) {
+      this.logger.info(
+        { component: 'media', media_id: mediaId, frames: image.frames },
+        'animation beyond the frame or pixel cap: kept as its first frame',
+      );
+    }
     const variants = {} as Record<VariantName, StoredVariant>;
     for (const [name, variant] of Object.entries(image.variants) as [
       VariantName,
