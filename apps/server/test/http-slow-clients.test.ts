@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { buildTestApp } from './helpers/app.ts';
 import { createUser, GENEROUS_AUTH_LIMITS } from './helpers/factories.ts';
 import { multipart, png } from './media-helpers.ts';
@@ -185,6 +186,13 @@ describe('slow clients are cut, others are served', async () => {
   });
   const base = await t.app.listen({ host: '127.0.0.1', port: 0 });
   const port = Number(new URL(base).port);
+
+  it('refuses a headers timeout longer than the request timeout at start', () => {
+    const load = () => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(/HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '10' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
+  });
 
   it('applies the configured socket timeouts to the server', () => {
     const server = t.app.server;
