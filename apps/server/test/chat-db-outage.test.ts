@@ -208,4 +208,31 @@ describe('chat send while PostgreSQL hangs', () => {
     }
     expect(t.services.chat.chat.sendStats.circuit).toBe('closed');
   }, 300_000); // generous: the machine may be busy; every wait inside has its own bound
+  it('a database that is gone refuses connections: sends are refused as retryable and the circuit opens', async () => {
+    db.resume(); // whatever the test before left
+    const [a, b] = [await createUser(t), await createUser(t)];
+    const conversationId = await conversation(a, b);
+    const socket = await connect(base, a.accessToken);
+    const from = socket.events.length;
+    socket.send(frame(conversationId, 'gone-before'));
+    expect((await answers(socket, ['gone-before'], from)).get('gone-before')?.type).toBe('message.ack');
+
+    await db.stop(); // fast shutdown: backends end (57P01), then connections are refused
+    const ids = Array.from({ length: 50 }, (_, n) => `gone-${n}`);
+    const start = socket.events.length;
+    for (const id of ids) socket.send(frame(conversationId, id));
+    const got = await answers(socket, ids, start);
+    for (const answer of got.values()) {
+      expect(answer).toMatchObject({ type: 'error', code: 'DATABASE_UNAVAILABLE', retryable: true });
+    }
+    expect(t.services.chat.chat.sendStats.circuit).toBe('open');
+    // refused at once while open: not queued behind a connection attempt
+    const more = socket.events.length;
+    socket.send(frame(conversationId, 'gone-more'));
+    expect((await answers(socket, ['gone-more'], more)).get('gone-more')).toMatchObject({
+      code: 'DATABASE_UNAVAILABLE',
+      retryable: true,
+    });
+    expect(t.services.chat.chat.sendStats.queued).toBe(0);
+  }, 300_000);
 });
