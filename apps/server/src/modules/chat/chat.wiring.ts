@@ -7,9 +7,10 @@ import { ConversationsRepository } from './conversations.repository.ts';
 import { type ChatFriends, ConversationsService } from './conversations.service.ts';
 
 /**
- * The chat services, for the REST routes and the realtime gateway alike: `chat` (messages, read
- * markers, resume) and `conversations` (creation, listing, membership). Messages carry media of
- * `media` (the social services' MediaService), which learns from chat who may see a message's.
+ * The chat services (part of the composition root, `buildServices`: one ChatService, with its one
+ * send batcher, for the REST routes and the realtime gateway alike): `chat` (messages, read markers,
+ * resume) and `conversations` (creation, listing, membership). Messages carry media of `media` (the
+ * social services' MediaService), which learns from chat who may see a message's.
  */
 export function buildChatServices(
   platform: Platform,
@@ -18,7 +19,11 @@ export function buildChatServices(
   media: MediaService,
 ) {
   const db = platform.db.primary;
-  const chat = new ChatService(platform.db, new ChatRepository(db), platform.broker, platform.logger, media);
+  const chat = new ChatService(platform.db, new ChatRepository(db), platform.broker, platform.logger, media, {
+    send: platform.config.chat.send,
+    metrics: platform.metrics,
+  });
+  // chat presents media and media ask chat who may see a message's: the cycle is closed here, once
   media.messages = { canSeeMessage: (viewerId, messageId) => chat.canSeeMessage(viewerId, messageId) };
   const conversations = new ConversationsService(
     platform.db,
