@@ -19,7 +19,8 @@ export class AdminService {
   constructor(private readonly deps: AdminServiceDeps) {}
 
   async setRole(actor: AuthContext, userId: string, role: UserRole, meta: RequestMeta): Promise<UserRow> {
-    const before = await this.deps.users.get(userId);
+    // the role is read from Postgres: the audit line must say what it really was
+    const before = await this.deps.users.getFresh(userId);
     const user = await this.deps.db.transaction().execute(async (trx) => {
       const updated = await this.deps.users.setRole(userId, role, trx);
       await this.deps.audit.record(
@@ -35,12 +36,14 @@ export class AdminService {
       return updated;
     });
     await this.deps.sessions.forget(userId);
+    this.deps.users.forget(userId);
     return user;
   }
 
   /** Bans an account and revokes all its sessions. Moderators may ban only plain users; nobody bans themselves. */
   async ban(actor: AuthContext, userId: string, meta: RequestMeta): Promise<UserRow> {
-    const target = await this.deps.users.get(userId);
+    // the rule is decided on the target's role in Postgres, not on a cached copy
+    const target = await this.deps.users.getFresh(userId);
     if (target.id === actor.userId) throw new AppError('FORBIDDEN', 'You cannot ban yourself.');
     if (actor.role !== 'admin' && target.role !== 'user') {
       throw new AppError('FORBIDDEN', 'Only an admin may ban staff.');
@@ -61,6 +64,7 @@ export class AdminService {
       return banned;
     });
     await this.deps.sessions.forget(userId);
+    this.deps.users.forget(userId);
     return user;
   }
 }

@@ -12,12 +12,61 @@ export interface NewAccount {
   role?: UserRole;
 }
 
+export interface UsersServiceOptions {
+  /**
+   * How long `get` may answer an account from this instance's memory (0: always from Postgres).
+   * Every write through this service drops the entry at once; a write made elsewhere (another
+   * instance, the admin CLI) is seen within this time.
+   */
+  profileTtlMs?: number;
+  now?: () => number;
+}
+
+/** `GET /me` on every app start and tab: read through a short per-instance cache. */
+const PROFILE_TTL_MS = 5_000;
+const PROFILE_MAX_ENTRIES = 10_000;
+
+/**
+ * Accounts by id, kept briefly per instance (see docs/cache-policy.md, "Profiles"). An epoch
+ * counter keeps a read that started before a write from being cached after it.
+ */
+class ProfileCache {
+  private readonly entries = new Map<string, { row: UserRow; at: number }>();
+  private epoch = 0;
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  async read(id: string, load: () => Promise<UserRow | undefined>): Promise<UserRow | undefined> {
+    const entry = this.entries.get(id);
+    if (entry && this.now() - entry.at < this.ttlMs) return entry.row;
+    const epoch = this.epoch;
+    const row = await load();
+    if (row && epoch === this.epoch && this.ttlMs > 0) {
+      this.entries.delete(id);
+      this.entries.set(id, { row, at: this.now() });
+      if (this.entries.size > PROFILE_MAX_ENTRIES)
+        this.entries.delete(this.entries.keys().next().value as string);
+    }
+    return row;
+  }
+
+  forget(id: string): void {
+    this.epoch += 1;
+    this.entries.delete(id);
+  }
+}
+
 /** Accounts: creation, profile, credentials, role and ban. */
 export class UsersService {
   private readonly repo: UsersRepository;
+  private readonly profiles: ProfileCache;
 
-  constructor(db: Kysely<DB>) {
+  constructor(db: Kysely<DB>, options: UsersServiceOptions = {}) {
     this.repo = new UsersRepository(db);
+    this.profiles = new ProfileCache(options.profileTtlMs ?? PROFILE_TTL_MS, options.now ?? Date.now);
   }
 
   /** Usernames and e-mail addresses are stored lowercase; a taken one is USERNAME_TAKEN / EMAIL_TAKEN. */
@@ -47,10 +96,31 @@ export class UsersService {
     return row && { id: row.id, username: row.username, displayName: row.display_name };
   }
 
+  /**
+   * An account by id, read through this instance's short cache (the caller's own `/me` on every
+   * start of the app). Exact for writes made through this service; up to `profileTtlMs` old for
+   * writes made elsewhere. Rules that decide on the account's role or state use `getFresh`.
+   */
   async get(id: string): Promise<UserRow> {
+    const user = await this.profiles.read(id, () => this.repo.findById(id));
+    if (!user) throw new AppError('NOT_FOUND');
+    return user;
+  }
+
+  /** An account by id, from Postgres. */
+  async getFresh(id: string): Promise<UserRow> {
     const user = await this.repo.findById(id);
     if (!user) throw new AppError('NOT_FOUND');
     return user;
+  }
+
+  /**
+   * Drops the cached account: for callers whose transaction changed it through this service, once
+   * it has committed (the write itself dropped it already, but a read racing the commit may have
+   * cached the old row again).
+   */
+  forget(id: string): void {
+    this.profiles.forget(id);
   }
 
   /** The account a login (username or e-mail) names, with its password hash. */
@@ -68,6 +138,7 @@ export class UsersService {
       ...(changes.displayName === undefined ? {} : { display_name: changes.displayName }),
       ...(changes.bio === undefined ? {} : { bio: changes.bio }),
     });
+    this.profiles.forget(id);
     if (!user) throw new AppError('NOT_FOUND');
     return user;
   }
@@ -78,12 +149,14 @@ export class UsersService {
 
   async setRole(id: string, role: UserRole, trx?: Kysely<DB>): Promise<UserRow> {
     const user = await this.repo.update(id, { role }, trx);
+    this.profiles.forget(id);
     if (!user) throw new AppError('NOT_FOUND');
     return user;
   }
 
   async ban(id: string, trx?: Kysely<DB>): Promise<UserRow> {
     const user = await this.repo.update(id, { banned_at: new Date() }, trx);
+    this.profiles.forget(id);
     if (!user) throw new AppError('NOT_FOUND');
     return user;
   }
@@ -93,6 +166,7 @@ export class UsersService {
    * and sets when it is to be erased; undefined when it already was deactivated.
    */
   deactivate(trx: Kysely<DB>, id: string, retentionDays: number): Promise<Date | undefined> {
+    this.profiles.forget(id);
     return this.repo.deactivate(trx, id, retentionDays);
   }
 
@@ -104,6 +178,7 @@ export class UsersService {
 
   /** Deletes a deactivated account whose erasure is due (everything it owns goes with it); false if none. */
   eraseDue(trx: Kysely<DB>, id: string): Promise<boolean> {
+    this.profiles.forget(id);
     return this.repo.deleteDue(trx, id);
   }
 
