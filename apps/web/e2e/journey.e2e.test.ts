@@ -1,4 +1,7 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations } from './support/axe.ts';
 import {
@@ -24,8 +27,17 @@ for (const engine of engines) {
 }
 
 let kith: RunningKith;
+/** A 3000×2000 JPEG with GPS in its EXIF: the browser downscales it and drops the metadata. */
+let photo: string;
 beforeAll(async () => {
-  if (engines.some((e) => e.present)) kith = await startKith();
+  if (!engines.some((e) => e.present)) return;
+  kith = await startKith();
+  photo = join(await mkdtemp(join(tmpdir(), 'kith-e2e-img-')), 'holiday.jpg');
+  const jpeg = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#3b7dd8' } })
+    .jpeg()
+    .withExif({ IFD0: { Make: 'KithCam' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 0/1' } })
+    .toBuffer();
+  await writeFile(photo, jpeg);
 }, 120_000);
 afterAll(async () => {
   await kith?.stop();
@@ -150,6 +162,50 @@ describe.each(engines)('$name', ({ name, present, launch }) => {
         await page.waitFor('h1', 'Home');
         await page.waitFor('.empty', 'Nothing here yet');
         await checkScreen(page, name, 'feed-empty');
+
+        // compose a post with an image: progress shown, "processing" until the server has it ready
+        await page.click('a[href="/compose"]');
+        await page.waitFor('h1', 'New post');
+        await page.evaluate(() => {
+          const seen = ((window as unknown as { __uploadSeen: string[] }).__uploadSeen = [] as string[]);
+          new MutationObserver(() => {
+            const status = document.querySelector('.attachment-status')?.textContent ?? '';
+            if (document.querySelector('.attachment progress')) seen.push('progress');
+            if (status && seen.at(-1) !== status) seen.push(status);
+          }).observe(document.body, {
+            subtree: true,
+            childList: true,
+            characterData: true,
+            attributes: true,
+          });
+        }, undefined);
+        await page.fill('textarea', `Hello from ${name} #kithtest @${username}`);
+        await page.upload('input[type="file"]', photo);
+        await page.waitFor('.attachment-status', 'Ready', 60_000);
+        const seen = await page.evaluate(
+          () => (window as unknown as { __uploadSeen: string[] }).__uploadSeen,
+          undefined,
+        );
+        expect(seen).toContain('progress');
+        expect(seen.some((s) => s.startsWith('Processing'))).toBe(true);
+        await checkScreen(page, name, 'compose');
+        // no description yet: a reminder first, then an explicit "publish anyway"
+        await page.click('button[type="submit"]');
+        await page.waitFor('.notice', 'no description');
+        await page.fill('.attachment input', 'A blue square');
+        await page.click('button[type="submit"]');
+        await page.waitFor('h1', 'Home');
+        await page.waitFor('article .post-text', `Hello from ${name}`);
+        await page.waitFor('article .entity.hashtag', '#kithtest');
+        await page.waitFor('article img[alt="A blue square"]');
+        const image = await page.evaluate(async () => {
+          const img = document.querySelector<HTMLImageElement>('article img')!;
+          await img.decode();
+          return { width: img.naturalWidth, src: img.src };
+        }, undefined);
+        expect(image.width).toBeGreaterThan(0);
+        expect(image.width).toBeLessThanOrEqual(1600);
+        await checkScreen(page, name, 'feed');
 
         // the access token lived in memory only: the refresh cookie brings the session back
         await page.goto(`${kith.url}/`);

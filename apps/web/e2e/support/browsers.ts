@@ -13,6 +13,7 @@ export interface E2EPage {
   fill(selector: string, text: string): Promise<void>;
   click(selector: string): Promise<void>;
   press(key: string): Promise<void>;
+  upload(selector: string, path: string): Promise<void>;
   waitFor(selector: string, text?: string, timeoutMs?: number): Promise<void>;
   evaluate<T, A>(fn: (arg: A) => T | Promise<T>, arg: A): Promise<T>;
   /** Evaluates a script's source in the page's main world, by the driver (not subject to the CSP). */
@@ -75,6 +76,7 @@ export async function launchChromium(): Promise<E2EBrowser> {
         fill: (s, t) => page.fill(s, t),
         click: (s) => page.click(s),
         press: (k) => page.keyboard.press(k),
+        upload: (s, path) => page.setInputFiles(s, path),
         waitFor: async (s, text, timeout = 15_000) => {
           await page.waitForFunction(containsText, [s, text] as [string, string | undefined], { timeout });
         },
@@ -128,6 +130,11 @@ export async function launchFirefox(): Promise<E2EBrowser> {
         },
         press: async (k) => {
           await page.keyboard.press(k as never);
+        },
+        upload: async (s, path) => {
+          const input = await page.$(s);
+          if (!input) throw new Error(`no ${s}`);
+          await (input as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(path);
         },
         waitFor: async (s, text, timeout = 15_000) => {
           await page.waitForFunction(containsText, { timeout, polling: 50 }, [s, text] as [

@@ -71,7 +71,9 @@ type SuccessBody<R> = R extends { 200: { content: { 'application/json': infer B 
   ? B
   : R extends { 201: { content: { 'application/json': infer B } } }
     ? B
-    : never;
+    : R extends { 202: { content: { 'application/json': infer B } } }
+      ? B
+      : never;
 
 /** The JSON body a path accepts. */
 export type BodyOf<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {

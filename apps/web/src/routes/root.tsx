@@ -38,11 +38,16 @@ function AppShell() {
         <nav aria-label={t('nav.label')}>
           <ul>
             {signedIn ? (
-              <li>
-                <Link to="/" activeOptions={{ exact: true }}>
-                  {t('nav.home')}
-                </Link>
-              </li>
+              <>
+                <li>
+                  <Link to="/" activeOptions={{ exact: true }}>
+                    {t('nav.home')}
+                  </Link>
+                </li>
+                <li>
+                  <Link to="/compose">{t('nav.compose')}</Link>
+                </li>
+              </>
             ) : (
               <>
                 <li>
