@@ -167,7 +167,8 @@ describe.each(engines)('$name', ({ name, present, launch }) => {
         await page.click('a[href="/compose"]');
         await page.waitFor('h1', 'New post');
         await page.evaluate(() => {
-          const seen = ((window as unknown as { __uploadSeen: string[] }).__uploadSeen = [] as string[]);
+          const seen: string[] = [];
+          (window as unknown as { __uploadSeen: string[] }).__uploadSeen = seen;
           new MutationObserver(() => {
             const status = document.querySelector('.attachment-status')?.textContent ?? '';
             if (document.querySelector('.attachment progress')) seen.push('progress');
