@@ -106,6 +106,13 @@ export const EnvSchema = Type.Object({
   ),
   OTEL_EXPORTER_OTLP_ENDPOINT: Str('OTLP/HTTP endpoint; enables OpenTelemetry tracing.'),
   OTEL_SERVICE_NAME: Str('Service name on traces.', 'kith'),
+  OTEL_TRACES_SAMPLER_RATIO: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: 1,
+    description:
+      'Share of new traces kept (parent-based: jobs, broker deliveries and queries follow the request that caused them).',
+  }),
   SENTRY_DSN: Str('Sentry-compatible DSN for error reports; unset: no-op.'),
   SHUTDOWN_TIMEOUT_MS: Int(0, 120_000, 10_000, 'How long in-flight requests may take after SIGTERM.'),
   READYZ_TIMEOUT_MS: Int(50, 30_000, 2000, 'Database check timeout for /readyz.'),
@@ -335,7 +342,7 @@ export interface Config {
   };
   pressure: { maxEventLoopDelayMs: number; maxHeapUsedBytes: number; maxEventLoopUtilization: number };
   metrics: { token: string | undefined; port: number | undefined };
-  otel: { endpoint: string | undefined; serviceName: string };
+  otel: { endpoint: string | undefined; serviceName: string; samplerRatio: number };
   sentryDsn: string | undefined;
   shutdownTimeoutMs: number;
   readyzTimeoutMs: number;
@@ -549,7 +556,11 @@ export function loadConfig(
       maxEventLoopUtilization: env.MAX_EVENT_LOOP_UTILIZATION,
     },
     metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT },
-    otel: { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
+    otel: {
+      endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: env.OTEL_SERVICE_NAME,
+      samplerRatio: env.OTEL_TRACES_SAMPLER_RATIO,
+    },
     sentryDsn: env.SENTRY_DSN,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     readyzTimeoutMs: env.READYZ_TIMEOUT_MS,

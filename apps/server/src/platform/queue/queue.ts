@@ -1,5 +1,7 @@
+import { SpanKind } from '@opentelemetry/api';
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.ts';
+import { currentCarrier, inSpan, TRACE_FIELD, tracingActive } from '../observability/trace-context.ts';
 
 /** Every task Kith runs, with its payload type: the one place a job's shape is declared. */
 export interface JobPayloads {
@@ -54,7 +56,8 @@ export interface EnqueueOptions {
 
 /**
  * Adds a job in the caller's transaction (transactional outbox): if the transaction rolls back,
- * the job never existed; if it commits, the job will run.
+ * the job never existed; if it commits, the job will run. Inside a traced request (or job) the job
+ * carries the trace context in its payload (`_trace`, see worker.ts), under a producer span.
  */
 export async function enqueue<T extends TaskName>(
   db: Kysely<DB>,
@@ -62,6 +65,22 @@ export async function enqueue<T extends TaskName>(
   payload: JobPayloads[T],
   options: EnqueueOptions = {},
 ) {
+  if (!tracingActive() || !currentCarrier()) return addJob(db, task, payload, options);
+  await inSpan(
+    `send ${task}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'graphile-worker',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': task,
+      },
+    },
+    () => addJob(db, task, { ...payload, [TRACE_FIELD]: currentCarrier() }, options),
+  );
+}
+
+async function addJob(db: Kysely<DB>, task: TaskName, payload: object, options: EnqueueOptions) {
   await sql`SELECT graphile_worker.add_job(
     ${task},
     ${JSON.stringify(payload)}::json,

@@ -1,3 +1,4 @@
+import { type Span, SpanKind } from '@opentelemetry/api';
 import {
   parseCronItems,
   type Runner,
@@ -11,6 +12,14 @@ import {
 import pg from 'pg';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import {
+  asCarrier,
+  contextFrom,
+  inSpan,
+  TRACE_FIELD,
+  type TraceCarrier,
+  tracingActive,
+} from '../observability/trace-context.ts';
 import type { JobPayloads, TaskName } from './queue.ts';
 
 export type JobHandler<T extends TaskName> = (
@@ -31,6 +40,17 @@ function workerLogger(logger: Logger): WorkerLogger {
     const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
     logger[method]({ component: 'worker', scope, ...meta }, message);
   });
+}
+
+/**
+ * A job's payload without the trace context `enqueue` put in it: handlers never see `_trace`, whether
+ * or not this process traces.
+ */
+export function splitTrace(raw: unknown): { payload: unknown; trace: TraceCarrier | undefined } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !(TRACE_FIELD in raw))
+    return { payload: raw, trace: undefined };
+  const { [TRACE_FIELD]: trace, ...payload } = raw as Record<string, unknown>;
+  return { payload, trace: asCarrier(trace) };
 }
 
 /** Creates graphile-worker's schema; part of `migrate`, so the api role can enqueue without a worker. */
@@ -57,24 +77,51 @@ export async function startWorker(options: {
   pool.on('connect', (client) => client.on('error', onError));
   const taskList: TaskList = {};
   for (const [name, handler] of Object.entries(options.handlers) as [TaskName, JobHandler<TaskName>][]) {
-    const task: Task = async (payload, helpers) => {
-      const started = performance.now();
-      const base = { component: 'job', task: name, job_id: helpers.job.id, attempt: helpers.job.attempts };
-      try {
-        await handler(payload as never, { jobId: helpers.job.id, attempts: helpers.job.attempts });
-        metrics.jobs.inc({ task: name, outcome: 'ok' });
-        logger.info(
-          { ...base, status: 'ok', latency_ms: Math.round(performance.now() - started) },
-          'job completed',
-        );
-      } catch (err) {
-        metrics.jobs.inc({ task: name, outcome: 'error' });
-        logger.error(
-          { ...base, status: 'error', err, latency_ms: Math.round(performance.now() - started) },
-          'job failed',
-        );
-        throw err;
-      }
+    const task: Task = async (raw, helpers) => {
+      const { payload, trace } = splitTrace(raw);
+      const run = async (span: Span | undefined) => {
+        const started = performance.now();
+        const traceId = span?.isRecording() ? span.spanContext().traceId : undefined;
+        const base = {
+          component: 'job',
+          task: name,
+          job_id: helpers.job.id,
+          attempt: helpers.job.attempts,
+          ...(traceId ? { trace_id: traceId } : {}),
+        };
+        try {
+          await handler(payload as never, { jobId: helpers.job.id, attempts: helpers.job.attempts });
+          metrics.jobs.inc({ task: name, outcome: 'ok' });
+          logger.info(
+            { ...base, status: 'ok', latency_ms: Math.round(performance.now() - started) },
+            'job completed',
+          );
+        } catch (err) {
+          metrics.jobs.inc({ task: name, outcome: 'error' });
+          logger.error(
+            { ...base, status: 'error', err, latency_ms: Math.round(performance.now() - started) },
+            'job failed',
+          );
+          throw err;
+        }
+      };
+      if (!tracingActive()) return run(undefined);
+      // a child of the span that enqueued it (every attempt), or a trace of its own (cron, no context)
+      return inSpan(
+        `process ${name}`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: contextFrom(trace),
+          attributes: {
+            'messaging.system': 'graphile-worker',
+            'messaging.operation.type': 'process',
+            'messaging.destination.name': name,
+            'messaging.message.id': helpers.job.id,
+            'kith.job.attempt': helpers.job.attempts,
+          },
+        },
+        run,
+      );
     };
     taskList[name] = task;
   }
