@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { notBlockedWith } from '../src/modules/friends/block-filter.ts';
 import { buildTestApp } from './helpers/app.ts';
 import { call, openConversation, sendMessage } from './helpers/chat.ts';
 import { createUser, GENEROUS_AUTH_LIMITS, type TestUser } from './helpers/factories.ts';
+import { SERVER_DIR } from './helpers/process.ts';
 import { befriend, createPost } from './helpers/social.ts';
 
 // The block rule has one home, kith_blocked_with() (migration 0019): the chat send function and
@@ -85,5 +88,23 @@ describe('the block rule', () => {
     // inlined: the blocks table's indexes, no opaque call per row
     expect(text).not.toContain('Function Scan');
     expect(text).toMatch(/blocks_pkey|blocks_blocked_idx|Seq Scan on blocks/);
+  });
+
+  it("is not written out again in other modules' code", () => {
+    const sources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+      );
+    // the friends module owns the blocks table; the data export lists the user's own blocks
+    const allowed = /^src\/modules\/friends\/|^src\/modules\/account\/export-sections\.ts$/;
+    const offenders = sources(join(SERVER_DIR, 'src'))
+      .map((path) => relative(SERVER_DIR, path))
+      .filter((path) => !allowed.test(path))
+      .filter((path) =>
+        /\b(FROM|JOIN)\s+blocks\b|(selectFrom|innerJoin|leftJoin)\(\s*'blocks/.test(
+          readFileSync(join(SERVER_DIR, path), 'utf8'),
+        ),
+      );
+    expect(offenders, 'use notBlockedWith / kith_blocked_with').toEqual([]);
   });
 });
