@@ -49,7 +49,7 @@ fi
 
 say "building $IMAGE from deploy/Dockerfile (base $NODE_IMAGE)"
 started=$(date +%s)
-"${PODMAN[@]}" build --network host --build-arg NODE_IMAGE="$NODE_IMAGE" \
+"${PODMAN[@]}" build --format docker --network host --build-arg NODE_IMAGE="$NODE_IMAGE" \
   --build-arg VERSION="$(node -p 'require("./apps/server/package.json").version')" \
   --build-arg REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
   --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
