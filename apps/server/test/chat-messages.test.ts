@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { userChannel } from '../src/modules/notifications/notifications.service.ts';
 import { buildTestApp } from './helpers/app.ts';
@@ -206,6 +207,36 @@ describe('sending', () => {
       });
     expect(await storedSeqs(id)).toEqual([]);
     expect((await sendMessage(t, a, id, 'after')).seq).toBe(1);
+  });
+
+  it('a send the database does not answer in time: 503 DATABASE_UNAVAILABLE with Retry-After; the resend is stored once', async () => {
+    const [a, , id] = await pair();
+    // a long transaction holds the conversation's lock past the send's deadline (CHAT_SEND_TIMEOUT_MS)
+    const locker = new pg.Client({ connectionString: t.databaseUrl });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [id]);
+    const payload = { clientMessageId: 'held-up', body: 'held up' };
+    try {
+      const res = await call(t, a, 'POST', `/conversations/${id}/messages`, payload);
+      expect(res.statusCode, res.body).toBe(503);
+      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(res.json()).toEqual({
+        error: {
+          code: 'DATABASE_UNAVAILABLE',
+          message: expect.any(String),
+          requestId: res.headers['x-request-id'],
+        },
+      });
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+    // the statement given up on may still commit once the lock is free: the resend finds it
+    const again = await call(t, a, 'POST', `/conversations/${id}/messages`, payload);
+    expect([200, 201], again.body).toContain(again.statusCode);
+    expect(again.json().message).toMatchObject({ seq: 1, body: 'held up', clientMessageId: 'held-up' });
+    expect(await storedSeqs(id)).toEqual([1]);
   });
 
   it('honours Idempotency-Key like every retryable POST', async () => {
