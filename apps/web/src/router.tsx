@@ -3,6 +3,7 @@ import type { RouterContext } from './router-context.ts';
 import { composeRoute } from './routes/compose/index.ts';
 import { homeRoute } from './routes/home/index.ts';
 import { loginRoute } from './routes/login/index.ts';
+import { notificationsRoute } from './routes/notifications/index.ts';
 import { rootRoute } from './routes/root.tsx';
 import { signupRoute } from './routes/signup/index.ts';
 
@@ -10,7 +11,13 @@ import { signupRoute } from './routes/signup/index.ts';
  * Every screen: one folder under routes/ with an index.ts (path, search params, guard) and a lazy
  * chunk with the component. A new screen adds its route to this list.
  */
-const routeTree = rootRoute.addChildren([homeRoute, loginRoute, signupRoute, composeRoute]);
+const routeTree = rootRoute.addChildren([
+  homeRoute,
+  loginRoute,
+  signupRoute,
+  composeRoute,
+  notificationsRoute,
+]);
 
 export function createAppRouter(context: RouterContext) {
   return createRouter({

@@ -5,6 +5,7 @@ import { session } from '../auth/session.ts';
 import type { RouterContext } from '../router-context.ts';
 import { ErrorMessage } from '../ui/error-message.tsx';
 import { ThemeToggle } from '../ui/theme-toggle.tsx';
+import { NotificationsNavLink } from './notifications/nav-link.tsx';
 
 export const rootRoute = createRootRouteWithContext<RouterContext>()({
   component: AppShell,
@@ -46,6 +47,9 @@ function AppShell() {
                 </li>
                 <li>
                   <Link to="/compose">{t('nav.compose')}</Link>
+                </li>
+                <li>
+                  <NotificationsNavLink />
                 </li>
               </>
             ) : (
