@@ -52,7 +52,9 @@ function writtenTables(source: string): Set<string> {
   const found = new Set<string>();
   for (const m of source.matchAll(/\b(?:insertInto|updateTable|deleteFrom)\(\s*['"`]([a-z_]+)/g))
     found.add(m[1]!);
-  for (const m of source.matchAll(/\b(?:INSERT INTO|UPDATE|DELETE FROM|MERGE INTO|TRUNCATE)[ \t]+([a-z_]+)/g)) {
+  for (const m of source.matchAll(
+    /\b(?:INSERT INTO|UPDATE|DELETE FROM|MERGE INTO|TRUNCATE)[ \t]+([a-z_]+)/g,
+  )) {
     found.add(m[1]!);
   }
   return found;
