@@ -11,7 +11,7 @@ import type { UsersService } from '../users/users.service.ts';
 export interface AccountServiceDeps {
   db: Kysely<DB>;
   /** The account's row is the users module's: deactivated through its service. */
-  users: Pick<UsersService, 'passwordHash' | 'deactivate'>;
+  users: Pick<UsersService, 'passwordHash' | 'deactivate' | 'forget'>;
   passwords: Pick<PasswordHasher, 'verify'>;
   sessions: Pick<SessionsService, 'revokeAllInTransaction' | 'forget'>;
   audit: Pick<AuditService, 'record'>;
@@ -58,6 +58,7 @@ export class AccountService {
       return at;
     });
     await sessions.forget(auth.userId);
+    users.forget(auth.userId); // a read racing the commit may have cached the live account again
     await this.deps.feeds.invalidate([auth.userId, ...friendIds]);
     return { eraseAfter };
   }

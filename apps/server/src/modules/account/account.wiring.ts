@@ -15,7 +15,7 @@ import { DataExportsService } from './exports.service.ts';
  */
 export function buildAccountServices(
   platform: Platform,
-  users: Pick<UsersService, 'erasureState' | 'eraseDue'>,
+  users: Pick<UsersService, 'erasureState' | 'eraseDue' | 'forget'>,
   audit: Pick<AuditService, 'record'>,
   eraseStoredFiles: (userId: string) => Promise<void>,
 ) {

@@ -15,7 +15,7 @@ export class ErasureService {
     private readonly db: Kysely<DB>,
     private readonly repo: AccountRepository,
     /** The account's row is the users module's: read and deleted through its service. */
-    private readonly users: Pick<UsersService, 'erasureState' | 'eraseDue'>,
+    private readonly users: Pick<UsersService, 'erasureState' | 'eraseDue' | 'forget'>,
     private readonly files: ExportFiles,
     private readonly audit: Pick<AuditService, 'record'>,
     /** Deletes what other modules keep outside Postgres for the user (stored media files). */
@@ -50,6 +50,7 @@ export class ErasureService {
       );
       return true;
     });
+    if (erased) this.users.forget(userId); // nothing racing the commit keeps the erased account
     return erased ? 'erased' : 'nothing';
   }
 }
