@@ -1,4 +1,4 @@
-import { type Broker, type BrokerHandler, deepFreeze } from './broker.ts';
+import { type Broker, type BrokerHandler, type Delivery, deepFreeze, startPublishSpan } from './broker.ts';
 
 /** In-process broker: the embedded shape has a single instance, so local delivery is complete. */
 export class MemoryBroker implements Broker {
@@ -8,13 +8,22 @@ export class MemoryBroker implements Broker {
   async publish(channels: string | readonly string[], message: unknown): Promise<void> {
     // Through JSON, as with Redis: subscribers never share objects with the publisher.
     const json = JSON.stringify(message);
-    let parsed: unknown;
-    for (const channel of typeof channels === 'string' ? [channels] : channels) {
+    const list = typeof channels === 'string' ? [channels] : channels;
+    const traced = startPublishSpan('kith-memory', list, message);
+    let delivery: Delivery | undefined;
+    let batch: readonly Delivery[] = [];
+    for (const channel of list) {
       const handlers = this.channels.get(channel);
       if (!handlers) continue;
-      parsed ??= deepFreeze(JSON.parse(json));
-      for (const handler of handlers) queueMicrotask(() => handler(parsed, json));
+      if (!delivery) {
+        const parsed = deepFreeze(JSON.parse(json));
+        delivery = traced ? { message: parsed, json, trace: traced.carrier } : { message: parsed, json };
+        batch = [delivery];
+      }
+      const got = delivery;
+      for (const handler of handlers) queueMicrotask(() => handler(got.message, json, got, batch));
     }
+    traced?.span.end();
   }
 
   async subscribe(channel: string, handler: BrokerHandler): Promise<() => Promise<void>> {

@@ -1,7 +1,17 @@
+import { context } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.ts';
 import type { RedisFailures } from '../redis/redis-failures.ts';
-import { type Broker, type BrokerHandler, type Delivery, SEPARATOR, SharedParse } from './broker.ts';
+import {
+  type Broker,
+  type BrokerHandler,
+  type Delivery,
+  type PublishTrace,
+  SEPARATOR,
+  SharedParse,
+  startPublishSpan,
+  traceLine,
+} from './broker.ts';
 
 const PREFIX = 'kith:bus:';
 const RETRY_SUBSCRIBE_MS = 1_000;
@@ -18,6 +28,8 @@ interface Outgoing {
   jsons: string[];
   sent: Promise<void>;
   resolve: () => void;
+  /** The publish spans of its traced messages (the first one's context sends it). */
+  traces?: PublishTrace[];
 }
 
 /**
@@ -86,6 +98,12 @@ export class RedisBroker implements Broker {
         if (this.outgoing === started) this.flushOutgoing();
       });
     }
+    const traced = startPublishSpan('redis', list, message);
+    if (traced) {
+      batch.jsons.push(traceLine(traced.carrier));
+      if (batch.traces) batch.traces.push(traced);
+      else batch.traces = [traced];
+    }
     batch.jsons.push(json);
     return batch.sent;
   }
@@ -94,7 +112,22 @@ export class RedisBroker implements Broker {
     const batch = this.outgoing;
     if (!batch) return;
     this.outgoing = undefined;
-    void this.send(batch.channels, batch.jsons.join(SEPARATOR)).then(batch.resolve);
+    const payload = batch.jsons.join(SEPARATOR);
+    const { traces } = batch;
+    if (!traces) {
+      void this.send(batch.channels, payload).then(batch.resolve);
+      return;
+    }
+    // the PUBLISH command's span goes under the first publish span of the payload
+    void context
+      .with(traces[0]!.context, () => this.send(batch.channels, payload))
+      .then(() => {
+        for (const { span } of traces) {
+          span.setAttribute('messaging.batch.message_count', batch.jsons.length - traces.length);
+          span.end();
+        }
+        batch.resolve();
+      });
   }
 
   private async send(channels: readonly string[], payload: string): Promise<void> {
@@ -182,9 +215,9 @@ export class RedisBroker implements Broker {
     }
     for (const handler of handlers) {
       queueMicrotask(() => {
-        for (const { message, json } of deliveries) {
+        for (const delivery of deliveries) {
           try {
-            handler(message, json);
+            handler(delivery.message, delivery.json, delivery, deliveries);
           } catch (err) {
             this.logger.error({ err, channel, component: 'broker' }, 'broker handler failed');
           }
