@@ -109,6 +109,22 @@ async function lockedTransaction<T>(client: pg.PoolClient, work: () => Promise<T
 }
 
 /**
+ * A file whose first lines say `-- kith:no-transaction` holds one statement that cannot run in a
+ * transaction (CREATE INDEX CONCURRENTLY, ALTER TYPE … ADD VALUE): it runs alone, under a session
+ * lock. That lock needs the direct connection migrations always use (never PgBouncer).
+ */
+const NO_TRANSACTION = /^--\s*kith:no-transaction\b/m;
+
+async function outsideTransaction<T>(client: pg.PoolClient, work: () => Promise<T>): Promise<T> {
+  await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+  try {
+    return await work();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => {});
+  }
+}
+
+/**
  * Applies pending migrations, each in its own transaction under the migration lock, so that
  * instances starting together apply each file exactly once (a file another instance applied while
  * this one waited for the lock is skipped).
@@ -131,7 +147,8 @@ export async function migrate(
       )`),
     );
     for (const file of pendingAfterCheck(files, await applied(client))) {
-      const appliedHere = await lockedTransaction(client, async () => {
+      const run = NO_TRANSACTION.test(file.sql) ? outsideTransaction : lockedTransaction;
+      const appliedHere = await run(client, async () => {
         const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [file.version]);
         if (done.rowCount) return false;
         try {
