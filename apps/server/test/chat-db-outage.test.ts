@@ -134,9 +134,23 @@ describe('chat send while PostgreSQL hangs', () => {
     }
     // the queue never held more than its bound; the circuit opened, so later sends cost nothing
     const stats = t.services.chat.chat.sendStats;
+    expect(stats.queueMax).toBe(t.platform.config.chat.send.queueMax); // CHAT_SEND_QUEUE_MAX reaches it
     expect(stats.highWater).toBeLessThanOrEqual(stats.queueMax);
     expect(stats.queued).toBe(0);
     expect(stats.circuit).not.toBe('closed');
+    // and so say the metrics: the queue's high-water mark within the bound, the refusals counted,
+    // the circuit open
+    const metric = async (name: string, labels: Record<string, string> = {}) => {
+      const { values } = await t.platform.metrics.registry.getSingleMetric(name)!.get();
+      const match = values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+      return match.reduce((sum, v) => sum + v.value, 0);
+    };
+    const highWater = await metric('kith_chat_send_queue_high_water');
+    expect(highWater).toBeGreaterThan(0);
+    expect(highWater).toBeLessThanOrEqual(t.platform.config.chat.send.queueMax);
+    expect(await metric('kith_chat_send_queue_length')).toBe(0);
+    expect(await metric('kith_chat_send_refused_total')).toBe(2 * SENDS_PER_SOCKET);
+    expect(await metric('kith_db_circuit_transitions_total', { circuit: 'chat_send', to: 'open' })).toBe(1);
 
     // the same condition over REST: 503 with Retry-After and the error body
     const rest = await t.app.inject({
