@@ -9,6 +9,7 @@ import { readMigrations } from './db/migrate.ts';
 import type { ErrorReporter } from './http/error-handler.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { registerQueueMetrics } from './queue/queue-metrics.ts';
 import { MemoryRateLimitStore } from './rate-limit/memory-rate-limit-store.ts';
 import type { RateLimitStore } from './rate-limit/rate-limit-store.ts';
 import { createRedisAdapters } from './redis/redis-adapters.ts';
@@ -59,6 +60,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   // backups are recorded in Postgres, so every instance reports them (once per registry)
   if (!metrics.registry.getSingleMetric('kith_backup_last_success_timestamp_seconds')) {
     registerBackupMetrics(metrics.registry, db);
+    registerQueueMetrics(metrics.registry, db);
   }
   const migrationFiles = await readMigrations();
   const latest = Math.max(0, ...migrationFiles.map((m) => m.version));
