@@ -6,17 +6,19 @@ import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { registerAuthentication } from './modules/auth/authenticate.ts';
 import { registerModules } from './modules/index.ts';
+import { rumRoutes } from './modules/rum/rum.routes.ts';
+import { RumService } from './modules/rum/rum.service.ts';
 import { AppError } from './platform/errors.ts';
 import { createClientErrorHandler } from './platform/http/client-error.ts';
 import { corsOptions, edgeHeaders, helmetOptions } from './platform/http/edge-headers.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './platform/http/error-handler.ts';
 import { registerHealth } from './platform/http/health.ts';
-import { registerWebApp } from './platform/http/web-app.ts';
 import { registerJsonParser } from './platform/http/json-body.ts';
 import { LingeringClose, registerLingeringClose } from './platform/http/lingering-close.ts';
 import { registerOpenApi } from './platform/http/openapi.ts';
 import { requestIdFor } from './platform/http/request-id.ts';
 import { ErrorResponse } from './platform/http/schemas.ts';
+import { registerWebApp } from './platform/http/web-app.ts';
 import { registerIdempotency } from './platform/idempotency/idempotency-hooks.ts';
 import { registerObservability } from './platform/observability/http-observability.ts';
 import type { Platform } from './platform/platform.ts';
@@ -149,6 +151,10 @@ export async function buildApp(platform: Platform, options: BuildOptions = {}): 
     },
     { prefix: '/api/v1' },
   );
+  if (roles.has('api') || !roles.has('realtime')) {
+    // the web app's Core Web Vitals (POST /api/v1/rum): metrics only, nothing stored
+    await app.register(rumRoutes, { prefix: '/api/v1', rum: new RumService(platform.metrics.registry) });
+  }
   if (options.webRoot !== false && (roles.has('api') || !roles.has('realtime'))) {
     await registerWebApp(app, { root: options.webRoot, config, logger: platform.logger });
   }
