@@ -9,6 +9,8 @@ export default defineConfig({
   build: {
     target: 'es2022',
     sourcemap: true,
+    // bench/web.ts reads the chunk graph from .vite/manifest.json
+    manifest: true,
     // index.html must never carry an inline script (strict CSP): keep the module preload polyfill
     // out and let every asset be a file.
     modulePreload: { polyfill: false },

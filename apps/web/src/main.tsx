@@ -6,6 +6,7 @@ import { session } from './auth/session.ts';
 import { initI18n } from './i18n/index.ts';
 import { createQueryClient } from './query-client.ts';
 import { createAppRouter } from './router.tsx';
+import { startRum } from './rum/rum.ts';
 import { applyTheme } from './theme/theme.ts';
 import './styles.css';
 
@@ -34,3 +35,8 @@ createRoot(document.getElementById('root')!).render(
     </QueryClientProvider>
   </StrictMode>,
 );
+
+void startRum({
+  // the matched route's pattern: `/posts/$postId`, never the concrete URL
+  routePattern: () => router.state.matches.at(-1)?.fullPath ?? '/',
+});

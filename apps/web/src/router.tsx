@@ -1,9 +1,11 @@
 import { createRouter } from '@tanstack/react-router';
 import type { RouterContext } from './router-context.ts';
 import { composeRoute } from './routes/compose/index.ts';
+import { friendsRoute } from './routes/friends/index.ts';
 import { homeRoute } from './routes/home/index.ts';
 import { loginRoute } from './routes/login/index.ts';
 import { notificationsRoute } from './routes/notifications/index.ts';
+import { profileRoute } from './routes/profile/index.ts';
 import { rootRoute } from './routes/root.tsx';
 import { signupRoute } from './routes/signup/index.ts';
 
@@ -17,6 +19,8 @@ const routeTree = rootRoute.addChildren([
   signupRoute,
   composeRoute,
   notificationsRoute,
+  profileRoute,
+  friendsRoute,
 ]);
 
 export function createAppRouter(context: RouterContext) {

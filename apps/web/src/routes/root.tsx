@@ -51,6 +51,14 @@ function AppShell() {
                 <li>
                   <NotificationsNavLink />
                 </li>
+                <li>
+                  <Link to="/friends">{t('nav.friends')}</Link>
+                </li>
+                <li>
+                  <Link to="/users/$username" params={{ username: state.user.username }}>
+                    {t('nav.profile')}
+                  </Link>
+                </li>
               </>
             ) : (
               <>

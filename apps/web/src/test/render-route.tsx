@@ -2,7 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { type AnyRoute, createMemoryHistory, createRouter, RouterProvider } from '@tanstack/react-router';
 import { render } from '@testing-library/react';
 import { vi } from 'vitest';
-import type { AuthSession } from '../auth/session.ts';
+import { AuthSession, type Me } from '../auth/session.ts';
 import { rootRoute } from '../routes/root.tsx';
 
 type Json = Record<string, unknown> | unknown[] | null;
@@ -83,6 +83,41 @@ export function on(
     const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(match[i + 1] ?? '')]));
     return respond(request, url, params);
   };
+}
+
+/** The account the tests sign in as, with fields overridable (e.g. a moderator). */
+export function me(over: Partial<Me> = {}): Me {
+  return {
+    id: '0191f6a0-0000-7000-8000-0000000000aa',
+    username: 'me',
+    email: 'me@example.org',
+    displayName: 'Me Myself',
+    bio: '',
+    role: 'user',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    ...over,
+  };
+}
+
+/**
+ * A real AuthSession signed in as `user` through the fake server's refresh and /me (never
+ * refreshing again during a test).
+ */
+export async function signedInAs(server: ReturnType<typeof fakeServer>, user: Me): Promise<AuthSession> {
+  server.use(on('GET', '/api/v1/me', () => json(200, user)));
+  server.use(
+    on('POST', '/api/v1/auth/refresh', () =>
+      json(200, {
+        accessToken: 'at-test',
+        accessTokenExpiresAt: new Date(Date.now() + 15 * 60_000).toISOString(),
+        refreshToken: 'rt-test',
+      }),
+    ),
+  );
+  const session = new AuthSession({ setTimer: () => undefined, clearTimer: () => undefined });
+  await session.restore();
+  if (session.getState().status !== 'signedIn') throw new Error('the fake sign-in failed');
+  return session;
 }
 
 /** A session that is signed in as far as the route guards are concerned. */

@@ -1,0 +1,143 @@
+/**
+ * The web app's JavaScript budget: builds apps/web, then reports the initial JavaScript of the feed
+ * route (the entry, its static imports and the feed's lazy chunk with its imports) gzip -9 and
+ * brotli -11 against the budget of 120 KiB gzip, and the size of every lazy chunk. With
+ * BENCH_COMPARE=<git rev> (default HEAD~1) the same figures for that commit's build are shown
+ * beside them when it can be built in a scratch worktree.
+ *
+ *   npm run bench:web
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { REPO_DIR, table, writeResult } from './lib/report.ts';
+
+const BUDGET_GZIP_KIB = 120;
+const FEED_ROUTE_SOURCE = 'src/routes/home/home.lazy.tsx';
+
+interface ManifestChunk {
+  file: string;
+  src?: string;
+  isEntry?: boolean;
+  isDynamicEntry?: boolean;
+  imports?: string[];
+  dynamicImports?: string[];
+}
+type Manifest = Record<string, ManifestChunk>;
+
+interface Sizes {
+  raw: number;
+  gzip: number;
+  brotli: number;
+}
+
+const kib = (bytes: number) => Math.round((bytes / 1024) * 10) / 10;
+
+async function sizesOf(dist: string, files: string[]): Promise<Sizes> {
+  const out: Sizes = { raw: 0, gzip: 0, brotli: 0 };
+  for (const file of files) {
+    const body = await readFile(join(dist, file));
+    out.raw += body.length;
+    out.gzip += gzipSync(body, { level: 9 }).length;
+    out.brotli += brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  }
+  return out;
+}
+
+/** A chunk and everything it imports statically (what must load before it runs). */
+function closure(manifest: Manifest, key: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(key)) return seen;
+  seen.add(key);
+  for (const dep of manifest[key]?.imports ?? []) closure(manifest, dep, seen);
+  return seen;
+}
+
+function build(webDir: string) {
+  execFileSync(
+    process.execPath,
+    [join(REPO_DIR, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error'],
+    {
+      cwd: webDir,
+      stdio: 'inherit',
+    },
+  );
+}
+
+async function measure(webDir: string) {
+  const dist = join(webDir, 'dist');
+  const manifest = JSON.parse(await readFile(join(dist, '.vite/manifest.json'), 'utf8')) as Manifest;
+  const entryKey = Object.keys(manifest).find((k) => manifest[k]!.isEntry)!;
+  const feedKey = Object.keys(manifest).find((k) => manifest[k]!.src === FEED_ROUTE_SOURCE);
+  const initial = closure(manifest, entryKey);
+  if (feedKey) closure(manifest, feedKey, initial);
+  const initialFiles = [...initial].map((k) => manifest[k]!.file).filter((f) => f.endsWith('.js'));
+  const feed = await sizesOf(dist, initialFiles);
+  const lazy: Record<string, Sizes> = {};
+  for (const [key, chunk] of Object.entries(manifest)) {
+    if (!chunk.isDynamicEntry) continue;
+    lazy[chunk.src ?? key] = await sizesOf(dist, [chunk.file]);
+  }
+  return { feed, initialFiles, lazy };
+}
+
+/** The same figures for another commit: a scratch worktree sharing this checkout's node_modules. */
+async function measureRevision(rev: string) {
+  const dir = await mkdtemp(join(tmpdir(), 'kith-bench-web-'));
+  try {
+    execFileSync('git', ['worktree', 'add', '--detach', dir, rev], { cwd: REPO_DIR, stdio: 'ignore' });
+    const webDir = join(dir, 'apps/web');
+    if (!existsSync(join(webDir, 'vite.config.ts'))) return undefined;
+    await symlink(join(REPO_DIR, 'node_modules'), join(dir, 'node_modules'));
+    build(webDir);
+    if (!existsSync(join(webDir, 'dist/.vite/manifest.json'))) return undefined;
+    return await measure(webDir);
+  } catch {
+    return undefined;
+  } finally {
+    execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: REPO_DIR, stdio: 'ignore' });
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const webDir = join(REPO_DIR, 'apps/web');
+build(webDir);
+const now = await measure(webDir);
+const compareRev = process.env.BENCH_COMPARE ?? 'HEAD~1';
+const before = await measureRevision(compareRev);
+
+const col = (s: Sizes | undefined, k: keyof Sizes) => (s ? kib(s[k]) : '–');
+console.log(`\nInitial JavaScript of the feed route (${now.initialFiles.length} files), KiB:`);
+console.log(
+  table([
+    ['', 'raw', 'gzip', 'brotli', `gzip @${compareRev}`],
+    ['feed route', kib(now.feed.raw), kib(now.feed.gzip), kib(now.feed.brotli), col(before?.feed, 'gzip')],
+    ['budget', '', BUDGET_GZIP_KIB, '', ''],
+  ]),
+);
+console.log(
+  `\n${now.feed.gzip / 1024 <= BUDGET_GZIP_KIB ? 'within' : 'OVER'} budget: ${kib(now.feed.gzip)} of ${BUDGET_GZIP_KIB} KiB gzip (${Math.round((now.feed.gzip / 1024 / BUDGET_GZIP_KIB) * 100)} %)`,
+);
+console.log('\nLazy chunks, KiB:');
+console.log(
+  table([
+    ['chunk', 'raw', 'gzip', 'brotli', `gzip @${compareRev}`],
+    ...Object.entries(now.lazy).map(([name, s]) => [
+      name,
+      kib(s.raw),
+      kib(s.gzip),
+      kib(s.brotli),
+      col(before?.lazy[name], 'gzip'),
+    ]),
+  ]),
+);
+const file = await writeResult('web', {
+  budgetGzipKiB: BUDGET_GZIP_KIB,
+  feedRoute: now.feed,
+  initialFiles: now.initialFiles,
+  lazy: now.lazy,
+  compare: before ? { rev: compareRev, feedRoute: before.feed } : null,
+});
+console.log(`\nwritten to ${file}`);
