@@ -7,7 +7,8 @@ import { call, openConversation, sendMessage } from './helpers/chat.ts';
 import { createUser, GENEROUS_AUTH_LIMITS, type TestUser } from './helpers/factories.ts';
 import { befriend } from './helpers/social.ts';
 
-const t = await buildTestApp({ ...GENEROUS_AUTH_LIMITS });
+// a send deadline a busy machine cannot reach while a test holds a conversation's lock on purpose
+const t = await buildTestApp({ ...GENEROUS_AUTH_LIMITS, CHAT_SEND_TIMEOUT_MS: '20000' });
 const db = t.platform.db.primary;
 
 type Event = {
@@ -210,8 +211,12 @@ describe('sending', () => {
   });
 
   it('a send the database does not answer in time: 503 DATABASE_UNAVAILABLE with Retry-After; the resend is stored once', async () => {
-    const [a, , id] = await pair();
-    // a long transaction holds the conversation's lock past the send's deadline (CHAT_SEND_TIMEOUT_MS)
+    // an app of its own, with a short send deadline (CHAT_SEND_TIMEOUT_MS)
+    const t = await buildTestApp({ ...GENEROUS_AUTH_LIMITS, CHAT_SEND_TIMEOUT_MS: '500' });
+    const [a, b] = [await createUser(t), await createUser(t)];
+    await befriend(t, a, b);
+    const { id } = await openConversation(t, a, [b]);
+    // a long transaction holds the conversation's lock past the send's deadline
     const locker = new pg.Client({ connectionString: t.databaseUrl });
     await locker.connect();
     await locker.query('BEGIN');
@@ -236,7 +241,12 @@ describe('sending', () => {
     const again = await call(t, a, 'POST', `/conversations/${id}/messages`, payload);
     expect([200, 201], again.body).toContain(again.statusCode);
     expect(again.json().message).toMatchObject({ seq: 1, body: 'held up', clientMessageId: 'held-up' });
-    expect(await storedSeqs(id)).toEqual([1]);
+    const stored = await t.platform.db.primary
+      .selectFrom('messages')
+      .select('seq')
+      .where('conversation_id', '=', id)
+      .execute();
+    expect(stored.map((r) => Number(r.seq))).toEqual([1]);
   });
 
   it('honours Idempotency-Key like every retryable POST', async () => {
