@@ -47,13 +47,21 @@ if [ "$NODE_IMAGE" = "$BASE" ] && ! "${PODMAN[@]}" image exists "$BASE"; then
   rm -rf "$work"
 fi
 
-say "building $IMAGE from deploy/Dockerfile (base $NODE_IMAGE)"
+# The build context is the committed tree (git archive HEAD), not the working copy: what is checked
+# is what CI and the registry would build. IMAGE_CHECK_CONTEXT=. builds the working copy instead.
+context=${IMAGE_CHECK_CONTEXT:-}
+if [ -z "$context" ]; then
+  context=$(mktemp -d)
+  git archive HEAD | tar -x -C "$context"
+  trap 'rm -rf "$context"' EXIT
+fi
+say "building $IMAGE from deploy/Dockerfile (base $NODE_IMAGE, context ${IMAGE_CHECK_CONTEXT:-git HEAD $(git rev-parse --short HEAD)})"
 started=$(date +%s)
 "${PODMAN[@]}" build --format docker --network host --build-arg NODE_IMAGE="$NODE_IMAGE" \
   --build-arg VERSION="$(node -p 'require("./apps/server/package.json").version')" \
   --build-arg REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
   --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-  -f deploy/Dockerfile -t "$IMAGE" . >/tmp/kith-image-build.log 2>&1 || { tail -40 /tmp/kith-image-build.log; fail "image build (log: /tmp/kith-image-build.log)"; }
+  -f "$context/deploy/Dockerfile" -t "$IMAGE" "$context" >/tmp/kith-image-build.log 2>&1 || { tail -40 /tmp/kith-image-build.log; fail "image build (log: /tmp/kith-image-build.log)"; }
 echo "built in $(($(date +%s) - started)) s"
 
 psql_admin() { node -e '
@@ -63,6 +71,7 @@ psql_admin() { node -e '
 export NODE_PATH="$PWD/node_modules"
 
 cleanup() {
+  [ -n "${IMAGE_CHECK_CONTEXT:-}" ] || rm -rf "$context"
   "${PODMAN[@]}" rm -f "$NAME" >/dev/null 2>&1 || true
   "${PODMAN[@]}" volume rm -f "$NAME-data" >/dev/null 2>&1 || true
   psql_admin "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
