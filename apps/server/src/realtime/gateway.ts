@@ -1,12 +1,14 @@
 import type { Socket } from 'node:net';
 import { type ChatMessage, REALTIME_PROTOCOL } from '@kith/contract';
+import { type Span, SpanKind } from '@opentelemetry/api';
 import { type RawData, WebSocket } from 'ws';
 import type { Config } from '../config.ts';
 import { SESSION_REVOKED_CHANNEL, USER_CHANGED_CHANNEL } from '../modules/auth/session-cache.ts';
 import { userChannel } from '../modules/notifications/notifications.service.ts';
-import type { Broker } from '../platform/broker/broker.ts';
+import type { Broker, Delivery } from '../platform/broker/broker.ts';
 import type { Logger } from '../platform/observability/logger.ts';
 import type { Metrics } from '../platform/observability/metrics.ts';
+import { contextFrom, linksTo, tracer, tracingActive } from '../platform/observability/trace-context.ts';
 import { ClientMessages } from './client-messages.ts';
 import { Connection } from './connection.ts';
 import { DegradedPoller } from './degraded.ts';
@@ -79,6 +81,8 @@ export class Gateway {
   private readonly frames = new WeakMap<object, Buffer>();
   /** What every socket's MessageSync shares. */
   private readonly sync: SyncDeps;
+  /** The delivery span of each broker batch being handed out in this turn (tracing only). */
+  private readonly deliverySpans = new WeakMap<readonly Delivery[], { span: Span; sockets: number }>();
 
   constructor(private readonly deps: GatewayDeps) {
     this.sync = {
@@ -211,7 +215,10 @@ export class Gateway {
       const created: UserEntry = {
         connections: new Set(),
         subscription: this.deps.broker
-          .subscribe(userChannel(conn.userId), (event, json) => this.dispatch(created, event, json))
+          .subscribe(userChannel(conn.userId), (event, json, delivery, batch) => {
+            const sent = this.dispatch(created, event, json);
+            if (delivery?.trace && batch && tracingActive()) this.traced(batch, sent);
+          })
           .catch((err) => {
             this.deps.metrics.realtime.brokerErrors.inc({ operation: 'subscribe' });
             this.deps.logger.warn({ err }, 'realtime subscribe failed');
@@ -244,21 +251,21 @@ export class Gateway {
    * was published as. Its frame is one Buffer that ws writes to every socket as is, made once for
    * all the users here it was published to (the broker hands each of them the same object).
    */
-  private dispatch(entry: UserEntry, event: unknown, json: string) {
-    if (typeof event !== 'object' || event === null) return;
+  private dispatch(entry: UserEntry, event: unknown, json: string): number {
+    if (typeof event !== 'object' || event === null) return 0;
     const type = (event as { type?: unknown }).type;
-    if (typeof type !== 'string' || entry.connections.size === 0) return;
+    if (typeof type !== 'string' || entry.connections.size === 0) return 0;
     const { metrics } = this.deps;
     let sent = 0;
     if (type === 'message.new') {
       const message = (event as { message?: ChatMessage }).message;
       if (!message || typeof message.conversationId !== 'string' || !Number.isSafeInteger(message.seq))
-        return;
+        return 0;
       const frame = this.frameOf(event, json);
       for (const conn of entry.connections) if (conn.sync.live(message, frame)) sent += 1;
     } else {
       const droppable = DROPPABLE.has(type);
-      if (!droppable && !FORWARDED.has(type)) return;
+      if (!droppable && !FORWARDED.has(type)) return 0;
       const frame = this.frameOf(event, json);
       let dropped = 0;
       for (const conn of entry.connections) {
@@ -268,6 +275,41 @@ export class Gateway {
       if (dropped > 0) metrics.realtime.dropped.inc({ type }, dropped);
     }
     if (sent > 0) metrics.realtime.messagesOut.inc({ type }, sent);
+    return sent;
+  }
+
+  /**
+   * One span per broker batch handed out here (every user channel it reached in this turn of the
+   * event loop): a child of the first traced publish in it, linked to each of them, with the number
+   * of socket frames it gave. Deliveries of the batch read in a later turn get a span of their own.
+   */
+  private traced(batch: readonly Delivery[], sent: number) {
+    let current = this.deliverySpans.get(batch);
+    if (!current) {
+      const carriers = batch.map((d) => d.trace).filter((t) => t !== undefined);
+      const span = tracer().startSpan(
+        'deliver websocket',
+        {
+          kind: SpanKind.CONSUMER,
+          links: linksTo(carriers),
+          attributes: {
+            'messaging.system': 'kith-websocket',
+            'messaging.operation.type': 'process',
+            'messaging.batch.message_count': batch.length,
+          },
+        },
+        contextFrom(carriers[0]),
+      );
+      const started = { span, sockets: 0 };
+      current = started;
+      this.deliverySpans.set(batch, started);
+      setImmediate(() => {
+        this.deliverySpans.delete(batch);
+        started.span.setAttribute('kith.realtime.sockets', started.sockets);
+        started.span.end();
+      });
+    }
+    current.sockets += sent;
   }
 
   private frameOf(event: object, json: string): Buffer {

@@ -7,6 +7,7 @@ import { AppError, retryLater } from '../../platform/errors.ts';
 import { isBlank } from '../../platform/http/text.ts';
 import type { Logger } from '../../platform/observability/logger.ts';
 import type { Metrics } from '../../platform/observability/metrics.ts';
+import { inSpan } from '../../platform/observability/trace-context.ts';
 import { MAX_ATTACHMENTS, type MediaAttachmentView } from '../media/media.schema.ts';
 import type { MediaService } from '../media/media.service.ts';
 import { userChannel } from '../notifications/notifications.service.ts';
@@ -162,7 +163,15 @@ export class ChatService {
    * media it is CLIENT_MESSAGE_ID_REUSED. Not a member: NOT_FOUND. A media id that is not the
    * sender's own ready, unattached upload: MEDIA_NOT_ATTACHABLE, and nothing is stored.
    */
-  async send(userId: string, input: SendInput): Promise<{ message: MessageView; duplicate: boolean }> {
+  send(userId: string, input: SendInput): Promise<{ message: MessageView; duplicate: boolean }> {
+    // a send over the socket has no request span: this one is the root of its trace (HTTP: a child)
+    return inSpan('chat.send', {}, () => this.store(userId, input));
+  }
+
+  private async store(
+    userId: string,
+    input: SendInput,
+  ): Promise<{ message: MessageView; duplicate: boolean }> {
     const conversationId = checkConversationId(input.conversationId);
     const mediaIds = checkMediaIds(input.mediaIds);
     const body = checkBody(input.body ?? '', mediaIds.length > 0);
