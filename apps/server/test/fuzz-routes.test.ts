@@ -147,15 +147,47 @@ const jsonPart = fc.oneof(
   fc.uuid(),
   fc.jsonValue({ maxDepth: 2 }),
 );
-/** A forged cursor: a known list (or not) followed by parts of any kind; sometimes not even JSON. */
-const cursorArb = fc.oneof(
-  fc
-    .tuple(fc.oneof(fc.constantFrom(...LISTS), fc.string()), fc.array(jsonPart, { maxLength: 3 }))
-    .map(([list, parts]) => encodeCursor(list, parts as (string | number)[])),
-  fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? 'null').toString('base64url')),
-  fc.string({ maxLength: 300 }),
-  fc.base64String({ maxLength: 300 }),
-);
+/** The lists whose cursors a route takes, guessed from its path (the cursor of another list is tried too). */
+const WORD: Record<string, string> = {
+  'user-posts': '/posts',
+  'user-collections': '/collections',
+  collection: '/collections/',
+  requests: '/friend-requests',
+  tag: '/tags/',
+};
+const listsOf = (path: string) => {
+  const related = LISTS.filter((list) => {
+    const head = list.split(':')[0]!;
+    return path.includes(WORD[head] ?? `/${head}`);
+  });
+  return related.length > 0 ? related : LISTS;
+};
+
+/**
+ * A forged cursor: mostly the route's own list with a well-formed shape (a time or position, then an
+ * id) whose parts are at and beyond their ranges; else any list, any parts, or not JSON at all.
+ */
+const cursorArb = (path: string) =>
+  fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom(...listsOf(path)),
+          EDGE_NUMBERS,
+          fc.oneof(fc.constantFrom(...REAL_IDS), fc.uuid()),
+        )
+        .chain(([list, edge, id]) =>
+          fc.constantFrom(encodeCursor(list, [edge, id]), encodeCursor(list, [edge])),
+        ),
+    },
+    fc
+      .tuple(fc.oneof(fc.constantFrom(...LISTS), fc.string()), fc.array(jsonPart, { maxLength: 3 }))
+      .map(([list, parts]) => encodeCursor(list, parts as (string | number)[])),
+    fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? 'null').toString('base64url')),
+    fc.string({ maxLength: 300 }),
+    fc.base64String({ maxLength: 300 }),
+  );
 
 /** Values a schema accepts (so requests get past validation into services and SQL). */
 function fromSchema(schema: Schema, depth = 0): fc.Arbitrary<unknown> {
@@ -229,10 +261,10 @@ function stringFrom(schema: Schema): fc.Arbitrary<string> {
 }
 
 /** A parameter's value: one its schema accepts, a hostile one, or (for cursors) a forged cursor. */
-function paramArb(param: Parameter): fc.Arbitrary<string> {
+function paramArb(path: string, param: Parameter): fc.Arbitrary<string> {
   const valid = fromSchema(param.schema).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
   const hostile = fc.oneof(EDGE_NUMBERS.map(String), HOSTILE_STRINGS, fc.string({ maxLength: 40 }));
-  if (param.name === 'cursor') return fc.oneof(cursorArb, hostile);
+  if (param.name === 'cursor') return fc.oneof({ weight: 3, arbitrary: cursorArb(path) }, hostile);
   return fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: hostile });
 }
 
@@ -253,7 +285,7 @@ function requestArb(path: string, op: Operation) {
   const params = (op.parameters ?? []).filter((p) => p.in === 'path' || p.in === 'query');
   const values = Object.fromEntries(
     params.map((p) => {
-      const encoded = paramArb(p).map(encode);
+      const encoded = paramArb(path, p).map(encode);
       const value = p.required ? encoded : fc.option(encoded, { nil: undefined });
       return [`${p.in}:${p.name}`, fc.oneof({ weight: 9, arbitrary: value }, { weight: 1, arbitrary: RAW })];
     }),
