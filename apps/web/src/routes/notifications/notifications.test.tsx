@@ -1,6 +1,6 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { configure, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { apiError, fakeServer, json, on, renderRoute } from '../../test/render-route.tsx';
 import { notificationsRoute } from './index.ts';
 import type { Notification } from './notifications-query.ts';
@@ -27,6 +27,10 @@ function notification(over: Partial<Notification>): Notification {
     ...over,
   };
 }
+
+// two shared cores: a first render may take seconds, which is no failure
+configure({ asyncUtilTimeout: 5000 });
+vi.setConfig({ testTimeout: 30_000 });
 
 afterEach(() => {
   seq = 0;

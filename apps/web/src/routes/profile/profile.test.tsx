@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { configure, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiError, fakeServer, json, me, on, renderRoute, signedInAs } from '../../test/render-route.tsx';
@@ -8,6 +8,9 @@ import type { Profile } from './profile-query.ts';
 
 // the screen's chunk is transformed once here, so no test's first wait includes it
 beforeAll(() => import('./profile.lazy.tsx'));
+// two shared cores: a first render may take seconds, which is no failure
+configure({ asyncUtilTimeout: 5000 });
+vi.setConfig({ testTimeout: 30_000 });
 afterEach(() => vi.unstubAllGlobals());
 
 const ana = { id: '0191f6a0-0000-7000-8000-000000000001', username: 'ana', displayName: 'Ana Lima' };
@@ -57,7 +60,7 @@ describe('profile screen', () => {
       ),
     );
     const { container } = renderRoute([profileRoute], '/users/ana');
-    expect(await screen.findByRole('heading', { level: 1, name: '<b>Ana</b>' }, { timeout: 5000 })).toBeTruthy();
+    expect(await screen.findByRole('heading', { level: 1, name: '<b>Ana</b>' })).toBeTruthy();
     expect(screen.getByText('@ana')).toBeTruthy();
     expect(screen.getByText(/Joined March 4, 2026/).textContent).toContain('1 friend · 1 post');
     expect(await screen.findByText('Hello <script>alert(1)</script>')).toBeTruthy();
