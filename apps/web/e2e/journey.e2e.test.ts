@@ -208,6 +208,20 @@ describe.each(engines)('$name', ({ name, present, launch }) => {
         expect(image.width).toBeLessThanOrEqual(1600);
         await checkScreen(page, name, 'feed');
 
+        // the post's page: react (optimistic), comment (idempotent), see both
+        await page.click('article a[href^="/posts/"]');
+        await page.waitFor('h1', 'Post');
+        await page.waitFor('.reactions button');
+        await page.click('.reactions button:first-of-type');
+        await page.waitFor('.reactions button[aria-pressed="true"]', 'Like 1');
+        await page.fill('form textarea', 'First comment!');
+        await page.click('form button[type="submit"]');
+        await page.waitFor('.comment .post-text', 'First comment!');
+        await page.waitFor('.post-counts', '1 comment');
+        await checkScreen(page, name, 'post');
+        await page.click('a[href="/"]');
+        await page.waitFor('h1', 'Home');
+
         // the access token lived in memory only: the refresh cookie brings the session back
         await page.goto(`${kith.url}/`);
         await page.waitFor('h1', 'Home');

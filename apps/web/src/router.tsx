@@ -5,8 +5,10 @@ import { friendsRoute } from './routes/friends/index.ts';
 import { homeRoute } from './routes/home/index.ts';
 import { loginRoute } from './routes/login/index.ts';
 import { notificationsRoute } from './routes/notifications/index.ts';
+import { postRoute } from './routes/post/index.ts';
 import { profileRoute } from './routes/profile/index.ts';
 import { rootRoute } from './routes/root.tsx';
+import { settingsRoute } from './routes/settings/index.ts';
 import { signupRoute } from './routes/signup/index.ts';
 
 /**
@@ -21,6 +23,8 @@ const routeTree = rootRoute.addChildren([
   notificationsRoute,
   profileRoute,
   friendsRoute,
+  settingsRoute,
+  postRoute,
 ]);
 
 export function createAppRouter(context: RouterContext) {

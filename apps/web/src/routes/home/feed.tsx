@@ -1,3 +1,4 @@
+import { Link } from '@tanstack/react-router';
 import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ErrorMessage } from '../../ui/error-message.tsx';
@@ -41,6 +42,9 @@ export function Feed({ posts, label, hasMore, busy, loadMore, error }: FeedProps
             aria-labelledby={`post-${post.id}-author`}
           >
             <PostBody post={post} />
+            <Link to="/posts/$postId" params={{ postId: post.id }} className="small">
+              {t('postPage.open')}
+            </Link>
           </article>
         ))}
       </div>
