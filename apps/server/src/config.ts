@@ -43,6 +43,16 @@ export const EnvSchema = Type.Object({
       description: 'Apply migrations at start. Default: true in embedded shape, false otherwise.',
     }),
   ),
+  PUBLIC_URL: Str('Where people reach the web app; links in e-mail point here.', 'http://localhost:8080'),
+  SMTP_HOST: Str('SMTP server for outgoing mail. Unset: mail is written to DATA_DIR/mail as .eml files.'),
+  SMTP_PORT: Int(1, 65535, 587, 'SMTP port (465 with SMTP_SECURE=true, 587 with STARTTLS).'),
+  SMTP_SECURE: Type.Boolean({
+    default: false,
+    description: 'TLS from the first byte (port 465); false: STARTTLS, required unless the host is loopback.',
+  }),
+  SMTP_USER: Str('SMTP user name (with SMTP_PASSWORD).'),
+  SMTP_PASSWORD: Str('SMTP password.'),
+  SMTP_FROM: Str('From address of outgoing mail.', 'Kith <no-reply@localhost>'),
   REDIS_URL: Str('Redis for cache, pub/sub and rate limits. Unset: in-process implementations.'),
   JWT_SIGNING_KEY: Str('Current Ed25519 private key (PKCS#8 PEM or JWK JSON). Required in production.'),
   JWT_VERIFY_KEYS: Str('JSON array of older public JWKs (with kid) still accepted during rotation.'),
@@ -299,6 +309,7 @@ const FILE_VARIANTS = [
   'S3_ACCESS_KEY_ID',
   'S3_SECRET_ACCESS_KEY',
   'MEDIA_SIGNING_SECRET',
+  'SMTP_PASSWORD',
 ] as const;
 
 export interface Config {
@@ -318,6 +329,21 @@ export interface Config {
     migrateOnStart: boolean;
   };
   redisUrl: string | undefined;
+  /** Base URL of the web app, without a trailing slash. */
+  publicUrl: string;
+  /** Outgoing mail: SMTP when `smtp` is set, else the local outbox under dataDir/mail. */
+  mail: {
+    from: string;
+    smtp:
+      | {
+          host: string;
+          port: number;
+          secure: boolean;
+          user: string | undefined;
+          password: string | undefined;
+        }
+      | undefined;
+  };
   jwt: {
     signingKey: string | undefined;
     verifyKeys: string | undefined;
@@ -488,6 +514,11 @@ export function loadConfig(
   }
   if (env.MEDIA_SIGNING_SECRET !== undefined && env.MEDIA_SIGNING_SECRET.length < 32)
     problems.push('MEDIA_SIGNING_SECRET: must be at least 32 characters');
+  if ((env.SMTP_USER === undefined) !== (env.SMTP_PASSWORD === undefined))
+    problems.push('SMTP_USER and SMTP_PASSWORD: give both or neither');
+  if (!env.SMTP_HOST && env.SMTP_USER) problems.push('SMTP_HOST: required when SMTP_USER is set');
+  if (!/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(env.PUBLIC_URL))
+    problems.push(`PUBLIC_URL: must be an http(s) URL (got ${JSON.stringify(env.PUBLIC_URL)})`);
   if (!env.S3_BUCKET && (env.S3_ENDPOINT || env.S3_ACCESS_KEY_ID))
     problems.push('S3_BUCKET: required when other S3_* variables are set');
   if ((env.S3_ACCESS_KEY_ID === undefined) !== (env.S3_SECRET_ACCESS_KEY === undefined))
@@ -527,6 +558,19 @@ export function loadConfig(
       poolSize: env.DATABASE_POOL_SIZE,
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
       migrateOnStart: env.MIGRATE_ON_START ?? embedded,
+    },
+    publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),
+    mail: {
+      from: env.SMTP_FROM,
+      smtp: env.SMTP_HOST
+        ? {
+            host: env.SMTP_HOST,
+            port: env.SMTP_PORT,
+            secure: env.SMTP_SECURE,
+            user: env.SMTP_USER,
+            password: env.SMTP_PASSWORD,
+          }
+        : undefined,
     },
     redisUrl: env.REDIS_URL,
     jwt: {

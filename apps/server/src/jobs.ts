@@ -10,7 +10,7 @@ import { buildDomainServices, type JobServices } from './services.ts';
  * services the jobs need for itself.
  */
 export function jobHandlers(from: JobServices | Platform): JobHandlers {
-  const { db, social, account, backups } = 'social' in from ? from : buildDomainServices(from);
+  const { db, social, account, backups, mail } = 'social' in from ? from : buildDomainServices(from);
   return {
     'idempotency.cleanup': async () => {
       await db.primary.deleteFrom('idempotency_keys').where('expires_at', '<', sql<Date>`now()`).execute();
@@ -71,6 +71,7 @@ export function jobHandlers(from: JobServices | Platform): JobHandlers {
     'backup.verify': async () => {
       await backups.verify();
     },
+    'mail.send': (job) => mail.send(job),
   };
 }
 

@@ -12,6 +12,8 @@ import { ProfilesService } from './modules/profiles/profiles.service.ts';
 import { buildSocialServices } from './modules/social.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import { BackupService } from './platform/backup/backup.service.ts';
+import { MailService } from './platform/mail/mail.service.ts';
+import { createMailer } from './platform/mail/mailer.ts';
 import type { Platform } from './platform/platform.ts';
 import { createPasswordHasher } from './platform/security/passwords.ts';
 import { Presence } from './realtime/presence.ts';
@@ -38,7 +40,8 @@ export function buildDomainServices(platform: Platform) {
     storage: social.media.storage,
     logger: platform.logger,
   });
-  return { db: platform.db, audit, users, social, chat, profiles, account, backups };
+  const mail = new MailService(createMailer(platform.config, platform.logger), platform.metrics);
+  return { db: platform.db, audit, users, social, chat, profiles, account, backups, mail };
 }
 
 /**
@@ -106,4 +109,4 @@ export async function buildServices(platform: Platform) {
 
 export type Services = Awaited<ReturnType<typeof buildServices>>;
 /** What the job handlers use. */
-export type JobServices = Pick<Services, 'db' | 'social' | 'account' | 'backups'>;
+export type JobServices = Pick<Services, 'db' | 'social' | 'account' | 'backups' | 'mail'>;

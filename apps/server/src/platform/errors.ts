@@ -13,6 +13,7 @@ export const ERRORS = {
   INVALID_PARAMETER: [400, 'A parameter is out of range or not in the expected form.'],
   INVALID_IDEMPOTENCY_KEY: [400, 'Idempotency-Key must be 1–255 printable ASCII characters.'],
   WEAK_PASSWORD: [400, 'This password is too common; choose another.'],
+  INVALID_ACCOUNT_TOKEN: [400, 'The link is invalid, expired or already used.'],
   NO_FILE: [400, 'The request carries no file part.'],
   TOO_MANY_FILES: [400, 'Send exactly one file per upload.'],
   MALFORMED_MULTIPART: [400, 'The multipart body is malformed.'],

@@ -17,6 +17,7 @@ const PUBLIC_COLUMNS = [
   'last_active_at',
   'deactivated_at',
   'erase_after',
+  'email_verified_at',
 ] as const;
 
 export interface NewUser {
@@ -129,6 +130,22 @@ export class UsersRepository {
       .where('id', '=', id)
       .returning(PUBLIC_COLUMNS)
       .executeTakeFirst();
+  }
+
+  /**
+   * Marks the address verified, if it is still the account's address and not verified yet;
+   * returns whether this call did it.
+   */
+  async markEmailVerified(id: string, email: string, db: Kysely<DB> = this.db): Promise<boolean> {
+    const row = await db
+      .updateTable('users')
+      .set({ email_verified_at: sql<Date>`now()`, updated_at: new Date() })
+      .where('id', '=', id)
+      .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+      .where('email_verified_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** Sets last_active_at to now; returns the value it had before. */

@@ -147,6 +147,13 @@ export class UsersService {
     await this.repo.update(id, { password_hash: passwordHash }, trx);
   }
 
+  /** Marks `email` verified if it is still the account's address; whether this call did it. */
+  async markEmailVerified(id: string, email: string, trx?: Kysely<DB>): Promise<boolean> {
+    const done = await this.repo.markEmailVerified(id, normalizeEmail(email), trx);
+    this.profiles.forget(id);
+    return done;
+  }
+
   async setRole(id: string, role: UserRole, trx?: Kysely<DB>): Promise<UserRow> {
     const user = await this.repo.update(id, { role }, trx);
     this.profiles.forget(id);

@@ -24,6 +24,19 @@ export interface UsersTable {
   /** Set when the user deleted the account (0012); erased at erase_after. */
   deactivated_at: NullableTimestamp;
   erase_after: NullableTimestamp;
+  /** When the address was verified (0032); NULL until then. */
+  email_verified_at: NullableTimestamp;
+}
+
+/** Single-use tokens mailed to an account (0032): password reset, e-mail verification. */
+export interface AccountTokensTable {
+  token_hash: Buffer;
+  purpose: 'password_reset' | 'email_verify';
+  user_id: string;
+  email: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
 }
 
 export interface SessionsTable {
@@ -74,6 +87,7 @@ export interface DB extends SocialTables, ChatTables, MediaTables, FlagTables {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
+  account_tokens: AccountTokensTable;
   audit_log: AuditLogTable;
   idempotency_keys: IdempotencyKeysTable;
 }

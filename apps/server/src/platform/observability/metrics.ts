@@ -59,6 +59,12 @@ export function createMetrics() {
     help: 'Requests answered 503 by the load shedder',
     registers: [registry],
   });
+  const mail = new Counter({
+    name: 'kith_mail_total',
+    help: 'Mail by kind and outcome (sent; failed: the job is retried)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [registry],
+  });
   const realtime = realtimeMetrics(registry);
   const chatSend = chatSendMetrics(registry);
   const mediaUploads = new Counter({
@@ -110,6 +116,7 @@ export function createMetrics() {
     mediaUploads,
     mediaProcessing,
     mediaSources,
+    mail,
   };
 }
 

@@ -1,6 +1,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.ts';
+import type { MailJob } from '../mail/mail.service.ts';
 import { currentCarrier, inSpan, TRACE_FIELD, tracingActive } from '../observability/trace-context.ts';
 
 /** Every task Kith runs, with its payload type: the one place a job's shape is declared. */
@@ -43,6 +44,8 @@ export interface JobPayloads {
   'backup.run': Record<string, never>;
   /** The restore drill: restores the newest backup into a scratch database and compares. */
   'backup.verify': Record<string, never>;
+  /** Renders one kind of mail and sends it (SMTP, or the embedded outbox). */
+  'mail.send': MailJob;
 }
 
 export type TaskName = keyof JobPayloads;

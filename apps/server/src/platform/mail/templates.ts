@@ -1,0 +1,80 @@
+/** Every kind of mail Kith sends, with the values its template needs. */
+export interface MailKinds {
+  /** After sign-up (and on resend): the link that proves the address. */
+  email_verify: { username: string; link: string };
+  /** A reset was asked for: the link that sets a new password (30 minutes). */
+  password_reset: { username: string; link: string };
+  /** The password was reset: a notice, so an owner who did not ask knows at once. */
+  password_changed: { username: string };
+}
+
+export type MailKind = keyof MailKinds;
+export const MAIL_KINDS = ['email_verify', 'password_reset', 'password_changed'] as const;
+
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const escapeHtml = (value: string) =>
+  value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
+
+/** A transactional message: paragraphs of text (values already in), an optional button link. */
+function layout(
+  subject: string,
+  paragraphs: string[],
+  action?: { label: string; href: string },
+): RenderedMail {
+  const text = [...paragraphs, ...(action ? [`${action.label}: ${action.href}`] : []), '— Kith'].join('\n\n');
+  const body = paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n');
+  const button = action
+    ? `<p><a href="${escapeHtml(action.href)}" style="display:inline-block;padding:10px 16px;background:#2457d6;color:#fff;text-decoration:none;border-radius:6px">${escapeHtml(action.label)}</a></p>\n<p style="font-size:12px;color:#555">${escapeHtml(action.href)}</p>`
+    : '';
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>
+<body style="font-family:system-ui,sans-serif;line-height:1.5;color:#111">
+${body}
+${button}
+<p>— Kith</p>
+</body></html>
+`;
+  return { subject, text, html };
+}
+
+const TEMPLATES: { [K in MailKind]: (data: MailKinds[K]) => RenderedMail } = {
+  email_verify: ({ username, link }) =>
+    layout(
+      'Confirm your e-mail address',
+      [
+        `Hello ${username},`,
+        'Please confirm that this address belongs to your Kith account. The link works once, for 24 hours.',
+        'If you did not sign up for Kith, ignore this message.',
+      ],
+      { label: 'Confirm my address', href: link },
+    ),
+  password_reset: ({ username, link }) =>
+    layout(
+      'Reset your Kith password',
+      [
+        `Hello ${username},`,
+        'Someone asked to reset the password of your Kith account. The link works once, for 30 minutes.',
+        'If it was not you, ignore this message: your password stays as it is.',
+      ],
+      { label: 'Choose a new password', href: link },
+    ),
+  password_changed: ({ username }) =>
+    layout('Your Kith password was changed', [
+      `Hello ${username},`,
+      'The password of your Kith account was just reset, and every device was signed out.',
+      'If you did not do this, reset your password again at once and tell us.',
+    ]),
+};
+
+/** Renders one kind's template; user values are escaped in the HTML part. */
+export function renderMail<K extends MailKind>(kind: K, data: MailKinds[K]): RenderedMail {
+  return TEMPLATES[kind](data);
+}
