@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
-import { sqlState } from '../db/db-errors.ts';
+import { classifyDbError, sqlState } from '../db/db-errors.ts';
 import { AppError, ERRORS, type ErrorCode } from '../errors.ts';
 import type { EdgeHeaders } from './edge-headers.ts';
 
@@ -90,6 +90,11 @@ export function registerErrorHandling(app: FastifyInstance, report: ErrorReporte
         'data exception from the database: input not validated',
       );
       return reply.code(400).send(errorBody('INVALID_PARAMETER', request.id));
+    }
+    if (classifyDbError(err) === 'unavailable') {
+      // the database is down, unreachable or overloaded: the request was fine and may be retried
+      request.log.warn({ err, sqlstate: sqlState(err) }, 'database unavailable');
+      return reply.code(503).header('Retry-After', '2').send(errorBody('DATABASE_UNAVAILABLE', request.id));
     }
     const fastifyError = err as FastifyError;
     if (fastifyError.validation) {
