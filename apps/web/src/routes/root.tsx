@@ -59,6 +59,9 @@ function AppShell() {
                     {t('nav.profile')}
                   </Link>
                 </li>
+                <li>
+                  <Link to="/settings">{t('nav.settings')}</Link>
+                </li>
               </>
             ) : (
               <>

@@ -1,0 +1,24 @@
+import { createLazyRoute } from '@tanstack/react-router';
+import { useTranslation } from 'react-i18next';
+import { DeleteAccountSection } from './delete-section.tsx';
+import { ExportSection } from './export-section.tsx';
+import { PasswordSection } from './password-section.tsx';
+import { SessionsSection } from './sessions-section.tsx';
+import '../profile/profile.css';
+import './settings.css';
+
+export const Route = createLazyRoute('/settings')({ component: SettingsScreen });
+
+function SettingsScreen() {
+  const { t } = useTranslation();
+  const { session } = Route.useRouteContext();
+  return (
+    <div className="page settings">
+      <h1>{t('settings.title')}</h1>
+      <PasswordSection />
+      <SessionsSection session={session} />
+      <ExportSection />
+      <DeleteAccountSection session={session} />
+    </div>
+  );
+}
