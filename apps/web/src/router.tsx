@@ -10,6 +10,7 @@ import { profileRoute } from './routes/profile/index.ts';
 import { rootRoute } from './routes/root.tsx';
 import { settingsRoute } from './routes/settings/index.ts';
 import { signupRoute } from './routes/signup/index.ts';
+import { tagRoute, trendingRoute } from './routes/tags/index.ts';
 
 /**
  * Every screen: one folder under routes/ with an index.ts (path, search params, guard) and a lazy
@@ -24,6 +25,8 @@ const routeTree = rootRoute.addChildren([
   profileRoute,
   friendsRoute,
   settingsRoute,
+  trendingRoute,
+  tagRoute,
   postRoute,
 ]);
 

@@ -55,6 +55,9 @@ function AppShell() {
                   <Link to="/friends">{t('nav.friends')}</Link>
                 </li>
                 <li>
+                  <Link to="/tags">{t('nav.tags')}</Link>
+                </li>
+                <li>
                   <Link to="/users/$username" params={{ username: state.user.username }}>
                     {t('nav.profile')}
                   </Link>
