@@ -207,6 +207,18 @@ describe.each(engines)('$name', ({ name, present, launch }) => {
         expect(image.width).toBeGreaterThan(0);
         expect(image.width).toBeLessThanOrEqual(1600);
         await checkScreen(page, name, 'feed');
+        // keyboard: j focuses the first post, ? opens the shortcut list, Esc closes it
+        await page.press('j');
+        expect(
+          await page.evaluate(() => document.activeElement?.getAttribute('aria-posinset'), undefined),
+        ).toBe('1');
+        await page.press('?');
+        await page.waitFor('dialog[open]', 'Keyboard shortcuts');
+        expect(await axeViolations(page)).toEqual([]);
+        await page.press('Escape');
+        expect(await page.evaluate(() => document.querySelector('dialog[open]') === null, undefined)).toBe(
+          true,
+        );
 
         // the post's page: react (optimistic), comment (idempotent), see both
         await page.click('article a[href^="/posts/"]');

@@ -3,6 +3,7 @@ import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ErrorMessage } from '../../ui/error-message.tsx';
 import { type Post, PostBody } from '../../ui/post/post-card.tsx';
+import { ShortcutHelp, useFeedShortcuts } from './feed-keys.tsx';
 
 export interface FeedProps {
   posts: Post[];
@@ -17,6 +18,9 @@ export interface FeedProps {
 export function Feed({ posts, label, hasMore, busy, loadMore, error }: FeedProps) {
   const { t } = useTranslation();
   const sentinel = useRef<HTMLDivElement>(null);
+  const list = useRef<HTMLDivElement>(null);
+  const help = useRef<HTMLDialogElement>(null);
+  useFeedShortcuts(posts, list, loadMore, () => help.current?.showModal());
   useEffect(() => {
     const el = sentinel.current;
     if (!el || !hasMore || busy || error) return;
@@ -32,13 +36,17 @@ export function Feed({ posts, label, hasMore, busy, loadMore, error }: FeedProps
   const setSize = hasMore ? -1 : posts.length;
   return (
     <>
-      <div role="feed" aria-label={label} aria-busy={busy}>
+      <p className="hint">{t('shortcuts.hint')}</p>
+      <ShortcutHelp dialog={help} />
+      <div role="feed" aria-label={label} aria-busy={busy} ref={list}>
         {posts.map((post, i) => (
+          // biome-ignore lint/a11y/noNoninteractiveTabindex: the feed pattern (WAI-ARIA APG) makes each article focusable; j/k move that focus
           <article
             key={post.id}
             className="post"
             aria-posinset={i + 1}
             aria-setsize={setSize}
+            tabIndex={0}
             aria-labelledby={`post-${post.id}-author`}
           >
             <PostBody post={post} />
