@@ -40,12 +40,12 @@ export function Feed({ posts, label, hasMore, busy, loadMore, error }: FeedProps
       <ShortcutHelp dialog={help} />
       <div role="feed" aria-label={label} aria-busy={busy} ref={list}>
         {posts.map((post, i) => (
-          // biome-ignore lint/a11y/noNoninteractiveTabindex: the feed pattern (WAI-ARIA APG) makes each article focusable; j/k move that focus
           <article
             key={post.id}
             className="post"
             aria-posinset={i + 1}
             aria-setsize={setSize}
+            // biome-ignore lint/a11y/noNoninteractiveTabindex: the feed pattern (WAI-ARIA APG) makes each article focusable; j/k move that focus
             tabIndex={0}
             aria-labelledby={`post-${post.id}-author`}
           >
