@@ -10,6 +10,7 @@ import { profileRoute } from './routes/profile/index.ts';
 import { rootRoute } from './routes/root.tsx';
 import { settingsRoute } from './routes/settings/index.ts';
 import { signupRoute } from './routes/signup/index.ts';
+import { staffRoute } from './routes/staff/index.ts';
 import { tagRoute, trendingRoute } from './routes/tags/index.ts';
 
 /**
@@ -27,6 +28,7 @@ const routeTree = rootRoute.addChildren([
   settingsRoute,
   trendingRoute,
   tagRoute,
+  staffRoute,
   postRoute,
 ]);
 

@@ -65,6 +65,11 @@ function AppShell() {
                 <li>
                   <Link to="/settings">{t('nav.settings')}</Link>
                 </li>
+                {state.user.role !== 'user' && (
+                  <li>
+                    <Link to="/staff">{t('nav.staff')}</Link>
+                  </li>
+                )}
               </>
             ) : (
               <>
