@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
-import { AppError } from '../../platform/errors.ts';
+import { cursorPart, decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
 import { type AuditInsert, AuditRepository, type AuditRow } from './audit.repository.ts';
 
 /** Who made a request, as recorded next to what they did. */
@@ -45,12 +45,12 @@ export interface AuditPage {
   nextCursor: string | null;
 }
 
-const encodeCursor = (row: AuditRow) => Buffer.from(`${row.at_us}.${row.id}`).toString('base64url');
+const toCursor = (row: AuditRow) => encodeCursor('audit-log', [row.at_us, row.id]);
 
-function decodeCursor(cursor: string): { atUs: string; id: string } {
-  const match = /^(\d{1,20})\.([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new AppError('BAD_REQUEST', 'The cursor is not valid.');
-  return { atUs: match[1]!, id: match[2]! };
+/** The cursor module's checked parts: a forged time or id is a 400 INVALID_CURSOR before any SQL. */
+function fromCursor(cursor: string): { atUs: string; id: string } {
+  const [atUs, id] = decodeCursor('audit-log', cursor, [cursorPart.micros, cursorPart.uuid]);
+  return { atUs, id };
 }
 
 /** Writes and pages the append-only audit log. */
@@ -76,9 +76,9 @@ export class AuditService {
   }
 
   async list(cursor: string | undefined, limit: number): Promise<AuditPage> {
-    const rows = await this.repo.page(cursor ? decodeCursor(cursor) : undefined, limit + 1);
+    const rows = await this.repo.page(cursor ? fromCursor(cursor) : undefined, limit + 1);
     const items = rows.slice(0, limit);
     const last = items.at(-1);
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+    return { items, nextCursor: rows.length > limit && last ? toCursor(last) : null };
   }
 }

@@ -4,7 +4,7 @@ import type { Database } from '../../platform/db/database.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import type { ConversationKind, MemberRole } from '../../platform/db/schema-chat.ts';
 import { AppError } from '../../platform/errors.ts';
-import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
+import { cursorPart, decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
 import { visibleText } from '../../platform/http/text.ts';
 import type { FriendsService, UserDirectory, UserSummary } from '../friends/friends.service.ts';
 import {
@@ -25,8 +25,6 @@ export interface ConversationRules {
   /** Only friends may start a conversation with (or add) someone. */
   friendsOnly: boolean;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a membership change needs of the caller: any membership, or admin to add / remove others. */
 type Need = 'any' | 'add' | 'remove';
@@ -89,9 +87,9 @@ export class ConversationsService {
   ): Promise<{ items: ConversationView[]; nextCursor?: string }> {
     let after: { activityUs: string; id: string } | undefined;
     if (cursor) {
-      const [activityUs, id] = decodeCursor('conversations', cursor, ['string', 'string']).map(String);
-      if (!/^\d{1,20}$/.test(activityUs!) || !UUID.test(id!)) throw new AppError('INVALID_CURSOR');
-      after = { activityUs: activityUs!, id: id! };
+      // range-checked before any SQL: a forged time is a 400 INVALID_CURSOR, never an overflow in Postgres
+      const [activityUs, id] = decodeCursor('conversations', cursor, [cursorPart.micros, cursorPart.uuid]);
+      after = { activityUs, id };
     }
     const rows = await this.repo.listForUser(userId, after, limit);
     const items = rows.slice(0, limit);

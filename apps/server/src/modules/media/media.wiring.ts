@@ -40,6 +40,7 @@ export function buildMediaServices(platform: Platform, posts: PostAccess) {
   );
   const processor = new ImageProcessor({
     maxPixels: config.media.maxPixels,
+    maxFrames: config.media.maxFrames,
     concurrency: config.media.processConcurrency,
   });
   const jobs = new MediaJobsService(repo, storage, processor, metrics, platform.logger);
