@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { createLazyRoute } from '@tanstack/react-router';
+import { createLazyRoute, Link } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
 import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
 import { TimeAgo } from '../../ui/post/post-card.tsx';
@@ -102,7 +102,7 @@ function NotificationItem({
     <li className="notification" data-read={n.read}>
       <p className="notification-text">
         {!n.read && <span className="unread-dot">{t('notifications.unreadMark')}</span>}
-        {text}
+        <NotificationLink notification={n}>{text}</NotificationLink>
       </p>
       <p className="muted small notification-meta">
         <TimeAgo iso={n.updatedAt} />
@@ -114,6 +114,25 @@ function NotificationItem({
       </p>
     </li>
   );
+}
+
+/** The sentence links to what it is about: the post, the friend requests, or the new friend. */
+function NotificationLink({ notification: n, children }: { notification: Notification; children: string }) {
+  const first = n.actors[0];
+  if (n.kind === 'friend_request') return <Link to="/friends">{children}</Link>;
+  if (n.kind === 'friend_accepted' && first)
+    return (
+      <Link to="/users/$username" params={{ username: first.username }}>
+        {children}
+      </Link>
+    );
+  if ((n.kind === 'comment' || n.kind === 'reaction' || n.kind === 'mention') && n.subjectId)
+    return (
+      <Link to="/posts/$postId" params={{ postId: n.subjectId }}>
+        {children}
+      </Link>
+    );
+  return <>{children}</>;
 }
 
 /** "Ana", "Ana and Ben", "Ana and 3 others" + what they did; names are interpolated as text. */

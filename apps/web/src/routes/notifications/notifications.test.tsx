@@ -48,7 +48,12 @@ describe('notifications screen', () => {
   it('shows a loading state, then each notification as a sentence with the unread count', async () => {
     fakeServer(
       list([
-        notification({ kind: 'reaction', actors: [user(1, 'Ana'), user(2, 'Ben')], actorCount: 5 }),
+        notification({
+          kind: 'reaction',
+          actors: [user(1, 'Ana'), user(2, 'Ben')],
+          actorCount: 5,
+          subjectId: '0191f6a0-2222-7000-8000-000000000001',
+        }),
         notification({ kind: 'friend_request', actors: [user(3, 'Cleo')] }),
         notification({
           kind: 'mention',
@@ -71,6 +76,16 @@ describe('notifications screen', () => {
     ]);
     expect(screen.getByRole('heading', { level: 1, name: 'Notifications' })).toBeTruthy();
     expect(await screen.findByText('2 unread')).toBeTruthy();
+    expect(
+      within(items[0] as HTMLElement)
+        .getByRole('link')
+        .getAttribute('href'),
+    ).toBe('/posts/0191f6a0-2222-7000-8000-000000000001');
+    expect(
+      within(items[1] as HTMLElement)
+        .getByRole('link')
+        .getAttribute('href'),
+    ).toBe('/friends');
     // only unread items offer "mark read up to here"
     expect(within(items[2] as HTMLElement).queryByRole('button')).toBeNull();
   });
