@@ -35,6 +35,9 @@ export const EnvSchema = Type.Object({
     { default: 'info', description: 'pino log level.' },
   ),
   DATABASE_URL: Str('PostgreSQL primary. Unset: embedded Postgres under DATA_DIR/postgres.'),
+  DATABASE_DIRECT_URL: Str(
+    'PostgreSQL primary without a pooler in between, for what needs a session: migrations (locks), the job runner (LISTEN/NOTIFY), backups (snapshot). Unset: DATABASE_URL.',
+  ),
   DATABASE_READ_URLS: Str('Comma list of read replicas for lag-tolerant reads.'),
   DATABASE_POOL_SIZE: Int(1, 500, 10, 'Connections per pool (primary and each replica).'),
   DATABASE_STATEMENT_TIMEOUT_MS: Int(100, 600_000, 15_000, 'statement_timeout for application queries.'),
@@ -161,7 +164,7 @@ export const EnvSchema = Type.Object({
     '30 5 * * *',
   ),
   PG_BIN_DIR: Str(
-    "Directory of pg_dump/pg_restore (their major version must be at least the server's). Unset: PATH, then /usr/lib/postgresql/<newest>/bin.",
+    "Directory of pg_dump/pg_restore (their major version must be at least the server's). Unset: /usr/local/bin, /usr/bin, then /usr/lib/postgresql/<newest>/bin.",
   ),
   S3_ENDPOINT: Str('S3-compatible endpoint URL (MinIO, R2, s3rver…); unset with S3_BUCKET set: AWS S3.'),
   S3_BUCKET: Str('Bucket for media; set: media is stored in S3 instead of DATA_DIR/media.'),
@@ -300,6 +303,7 @@ type Env = Static<typeof EnvSchema>;
 /** Variables that may be given as `NAME_FILE` pointing at a file holding the secret. */
 const FILE_VARIANTS = [
   'DATABASE_URL',
+  'DATABASE_DIRECT_URL',
   'DATABASE_READ_URLS',
   'REDIS_URL',
   'JWT_SIGNING_KEY',
@@ -323,6 +327,8 @@ export interface Config {
   logLevel: string;
   database: {
     url: string | undefined;
+    /** A session-capable connection to the primary (migrations, jobs, backups); DATABASE_URL when unset. */
+    directUrl: string | undefined;
     readUrls: readonly string[];
     poolSize: number;
     statementTimeoutMs: number;
@@ -554,6 +560,7 @@ export function loadConfig(
     logLevel: env.LOG_LEVEL,
     database: {
       url: env.DATABASE_URL,
+      directUrl: env.DATABASE_DIRECT_URL ?? env.DATABASE_URL,
       readUrls: list(env.DATABASE_READ_URLS),
       poolSize: env.DATABASE_POOL_SIZE,
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,

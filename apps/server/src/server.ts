@@ -63,6 +63,8 @@ export async function startServer(config: Config, options: { embeddedDir: string
     );
   }
   const databaseUrl = config.database.url ?? embedded!.url;
+  // migrations, the job runner's LISTEN and backups need a session of their own: never through a pooler
+  const directUrl = config.database.directUrl ?? databaseUrl;
   // a failed start must not leave the embedded Postgres running (it is in a process group of its own)
   let platform: Platform | undefined;
   let runner: { stop(): Promise<void> } | undefined;
@@ -71,7 +73,7 @@ export async function startServer(config: Config, options: { embeddedDir: string
   let app: FastifyInstance | undefined;
   let url: string;
   try {
-    await prepareDatabase(databaseUrl, config.database.migrateOnStart, logger);
+    await prepareDatabase(directUrl, config.database.migrateOnStart, logger);
     errorReporting = await createErrorReporting(config, logger);
     const metrics = createMetrics();
     platform = await createPlatform({
@@ -86,7 +88,7 @@ export async function startServer(config: Config, options: { embeddedDir: string
     app = await buildApp(platform, { services });
     if (config.roles.has('worker')) {
       runner = await startWorker({
-        connectionString: databaseUrl,
+        connectionString: directUrl,
         logger,
         metrics: platform.metrics,
         concurrency: config.workerConcurrency,

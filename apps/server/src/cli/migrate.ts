@@ -26,7 +26,7 @@ async function main(): Promise<number> {
     ? undefined
     : await startEmbeddedPostgres(join(config.dataDir, 'postgres'));
   try {
-    const applied = await prepareDatabase(config.database.url ?? embedded!.url, true, logger);
+    const applied = await prepareDatabase(config.database.directUrl ?? embedded!.url, true, logger);
     process.stdout.write(
       applied.length === 0
         ? 'kith migrate: the database is up to date.\n'

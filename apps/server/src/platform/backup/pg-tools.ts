@@ -16,10 +16,10 @@ export interface PgTools {
   major: number;
 }
 
-/** Directories that may hold the client binaries: PG_BIN_DIR, then PATH, then Debian's layout. */
+/** Directories that may hold the client binaries: PG_BIN_DIR, else the usual places, newest Debian version first. */
 function candidates(binDir: string | undefined): string[] {
   if (binDir) return [binDir];
-  const dirs = (process.env.PATH ?? '').split(':').filter(Boolean);
+  const dirs = ['/usr/local/bin', '/usr/bin', '/usr/local/pgsql/bin'];
   const debian = '/usr/lib/postgresql';
   if (existsSync(debian)) {
     const versions = readdirSync(debian)
@@ -54,13 +54,13 @@ export async function findPgTools(serverMajor: number, binDir?: string): Promise
 }
 
 /**
- * Runs a PostgreSQL client binary with the connection in the environment (never on the command
- * line, where `ps` would show the password); resolves with its stdout stream's end.
+ * The connection for a PostgreSQL client binary, as libpq's environment variables (never on the
+ * command line, where `ps` would show the password).
  */
 export function pgConnectionEnv(databaseUrl: string): NodeJS.ProcessEnv {
   const url = new URL(databaseUrl);
+  // only what libpq needs: the child gets no other variable of ours (no secrets of the app)
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
     PGHOST: url.hostname,
     PGPORT: url.port || '5432',
     PGUSER: decodeURIComponent(url.username),
@@ -69,6 +69,8 @@ export function pgConnectionEnv(databaseUrl: string): NodeJS.ProcessEnv {
   if (url.password) env.PGPASSWORD = decodeURIComponent(url.password);
   const sslmode = url.searchParams.get('sslmode');
   if (sslmode) env.PGSSLMODE = sslmode;
+  const sslrootcert = url.searchParams.get('sslrootcert');
+  if (sslrootcert) env.PGSSLROOTCERT = sslrootcert;
   return env;
 }
 
