@@ -4,6 +4,8 @@ import { AdminService } from './modules/admin/admin.service.ts';
 import { AuditService } from './modules/audit/audit.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { authKit } from './modules/auth/auth-kit.ts';
+import { EmailVerificationService } from './modules/auth/email-verification.service.ts';
+import { PasswordResetService } from './modules/auth/password-reset.service.ts';
 import { SessionsService } from './modules/auth/sessions.service.ts';
 import { buildChatServices } from './modules/chat/chat.wiring.ts';
 import { FlagsService } from './modules/flags/flags.service.ts';
@@ -65,7 +67,25 @@ export async function buildServices(platform: Platform) {
     refreshTtlDays: config.jwt.refreshTtlDays,
   });
   const passwords = createPasswordHasher(config.argon2);
+  const { mail } = domain;
+  const emailVerification = new EmailVerificationService({
+    db,
+    users,
+    audit,
+    mail,
+    publicUrl: config.publicUrl,
+  });
+  const passwordReset = new PasswordResetService({
+    db,
+    users,
+    sessions,
+    audit,
+    passwords,
+    mail,
+    publicUrl: config.publicUrl,
+  });
   const auth = new AuthService({
+    verification: emailVerification,
     db,
     users,
     sessions,
@@ -104,7 +124,19 @@ export async function buildServices(platform: Platform) {
     ),
     tickets: new Tickets(new TicketsRepository(db), config.realtime.ticketTtlSeconds),
   };
-  return { ...domain, kit, sessions, passwords, auth, admin, account, realtime, flags };
+  return {
+    ...domain,
+    kit,
+    sessions,
+    passwords,
+    auth,
+    passwordReset,
+    emailVerification,
+    admin,
+    account,
+    realtime,
+    flags,
+  };
 }
 
 export type Services = Awaited<ReturnType<typeof buildServices>>;

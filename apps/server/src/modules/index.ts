@@ -38,6 +38,7 @@ export async function registerModules(
     cookieSecure: config.cookieSecure,
     refreshTtlDays: config.jwt.refreshTtlDays,
     limits: config.rateLimit,
+    recovery: { passwordReset: services.passwordReset, emailVerification: services.emailVerification },
   });
   await api.register(usersRoutes, { users: services.users });
   await api.register(adminRoutes, { prefix: '/admin', admin: services.admin, audit: services.audit });

@@ -38,6 +38,7 @@ export const ERRORS = {
   CONFLICT: [409, 'The request conflicts with the current state.'],
   USERNAME_TAKEN: [409, 'This username is taken.'],
   EMAIL_TAKEN: [409, 'This e-mail address is already registered.'],
+  EMAIL_ALREADY_VERIFIED: [409, 'This e-mail address is verified already.'],
   ALREADY_FRIENDS: [409, 'You are already friends.'],
   FRIEND_LIMIT: [409, 'One of you has reached the friend limit.'],
   ALREADY_IN_COLLECTION: [409, 'This post is already in the collection.'],

@@ -19,6 +19,7 @@ import {
 } from './auth.schema.ts';
 import type { AuthService } from './auth.service.ts';
 import { caller, requireAuth } from './authenticate.ts';
+import { type AccountRecoveryDeps, accountRecoveryRoutes } from './password-reset.routes.ts';
 import type { IssuedTokens, SessionsService } from './sessions.service.ts';
 
 export const REFRESH_COOKIE = 'kith_refresh';
@@ -33,6 +34,8 @@ export interface AuthRoutesDeps {
   cookieSecure: boolean;
   refreshTtlDays: number;
   limits: Config['rateLimit'];
+  /** Password reset and e-mail verification (password-reset.routes.ts). */
+  recovery?: AccountRecoveryDeps;
 }
 
 const presentTokens = (t: IssuedTokens) => ({
@@ -52,6 +55,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
   await app.register(cookie);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { auth, sessions, limits } = deps;
+  if (deps.recovery) await app.register(accountRecoveryRoutes, deps.recovery);
 
   const setRefreshCookie = (reply: FastifyReply, token: string) =>
     reply.setCookie(REFRESH_COOKIE, token, {

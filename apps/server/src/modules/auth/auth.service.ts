@@ -26,6 +26,8 @@ export interface AuthServiceDeps {
   refreshTtlDays: number;
   /** Fan-out skips users inactive this long; their feed is rebuilt when they come back. */
   feedInactiveDays: number;
+  /** Mails the new account its verification link, in the sign-up transaction. */
+  verification?: { issue(trx: Kysely<DB>, user: UserRow): Promise<void> };
 }
 
 export interface SignupInput {
@@ -49,6 +51,7 @@ export class AuthService {
     return this.deps.db.transaction().execute(async (trx) => {
       const user = await this.deps.users.create({ ...input, passwordHash }, trx);
       const tokens = await this.deps.sessions.start(user.id, meta, trx);
+      await this.deps.verification?.issue(trx, user);
       await this.deps.audit.record(
         { action: 'auth.signup', actorId: user.id, target: { type: 'user', id: user.id }, meta },
         trx,

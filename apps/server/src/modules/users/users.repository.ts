@@ -148,6 +148,11 @@ export class UsersRepository {
     return row !== undefined;
   }
 
+  /** Locks the account's row until the caller's transaction ends (serialises per-account work). */
+  async lockForUpdate(id: string, trx: Kysely<DB>): Promise<void> {
+    await trx.selectFrom('users').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
+  }
+
   /** Sets last_active_at to now; returns the value it had before. */
   async touchLastActive(id: string, db: Kysely<DB> = this.db): Promise<Date | undefined> {
     // the FROM row is the version before this UPDATE

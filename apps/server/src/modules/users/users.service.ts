@@ -147,6 +147,11 @@ export class UsersService {
     await this.repo.update(id, { password_hash: passwordHash }, trx);
   }
 
+  /** Locks the account's row for the caller's transaction. */
+  lockForUpdate(id: string, trx: Kysely<DB>): Promise<void> {
+    return this.repo.lockForUpdate(id, trx);
+  }
+
   /** Marks `email` verified if it is still the account's address; whether this call did it. */
   async markEmailVerified(id: string, email: string, trx?: Kysely<DB>): Promise<boolean> {
     const done = await this.repo.markEmailVerified(id, normalizeEmail(email), trx);
