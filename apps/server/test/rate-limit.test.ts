@@ -95,7 +95,8 @@ describe('rate limits', () => {
   });
 
   it('limits unknown routes too', async () => {
-    const res = await get('/nope', '192.0.2.40');
+    // under /api: any other unknown GET path is a client route of the web app (its index.html)
+    const res = await get('/api/v1/nope', '192.0.2.40');
     expect(res.statusCode).toBe(404);
     expect(res.headers['ratelimit-policy']).toBe('"default";q=5;w=60');
   });

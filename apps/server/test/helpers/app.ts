@@ -35,7 +35,8 @@ const TEST_MEDIA_SECRET = randomBytes(32).toString('base64url');
 
 /**
  * The configuration tests run with: quiet, small pools, no load shedding (a loaded CI machine
- * must not turn test requests into 503s) and the file's keys; `env` overrides.
+ * must not turn test requests into 503s), a generous chat send deadline and the file's keys;
+ * `env` overrides.
  */
 export function testConfig(databaseUrl: string, env: Record<string, string> = {}) {
   return loadConfig({
@@ -45,6 +46,8 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
     DATABASE_POOL_SIZE: '5',
     MAX_EVENT_LOOP_DELAY_MS: '0',
     MAX_EVENT_LOOP_UTILIZATION: '0',
+    // a round trip on a loaded CI machine can take seconds; the tests of the deadline set their own
+    CHAT_SEND_TIMEOUT_MS: '30000',
     JWT_SIGNING_KEY: TEST_SIGNING_KEY,
     MEDIA_SIGNING_SECRET: TEST_MEDIA_SECRET,
     ...env,
