@@ -6,8 +6,6 @@ import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { registerAuthentication } from './modules/auth/authenticate.ts';
 import { registerModules } from './modules/index.ts';
-import { rumRoutes } from './modules/rum/rum.routes.ts';
-import { RumService } from './modules/rum/rum.service.ts';
 import { AppError } from './platform/errors.ts';
 import { createClientErrorHandler } from './platform/http/client-error.ts';
 import { corsOptions, edgeHeaders, helmetOptions } from './platform/http/edge-headers.ts';
@@ -151,10 +149,6 @@ export async function buildApp(platform: Platform, options: BuildOptions = {}): 
     },
     { prefix: '/api/v1' },
   );
-  if (roles.has('api') || !roles.has('realtime')) {
-    // the web app's Core Web Vitals (POST /api/v1/rum): metrics only, nothing stored
-    await app.register(rumRoutes, { prefix: '/api/v1', rum: new RumService(platform.metrics.registry) });
-  }
   if (options.webRoot !== false && (roles.has('api') || !roles.has('realtime'))) {
     await registerWebApp(app, { root: options.webRoot, config, logger: platform.logger });
   }

@@ -11,6 +11,7 @@ import { buildChatServices } from './modules/chat/chat.wiring.ts';
 import { FlagsService } from './modules/flags/flags.service.ts';
 import { ProfilesRepository } from './modules/profiles/profiles.repository.ts';
 import { ProfilesService } from './modules/profiles/profiles.service.ts';
+import { RumService } from './modules/rum/rum.service.ts';
 import { buildSocialServices } from './modules/social.ts';
 import { UsersService } from './modules/users/users.service.ts';
 import { BackupService } from './platform/backup/backup.service.ts';
@@ -100,6 +101,7 @@ export async function buildServices(platform: Platform) {
   // feature flags: loaded before the first request, reloaded on every change (see FlagStore)
   const flags = new FlagsService({ db, broker: platform.broker, audit, logger: platform.logger });
   await flags.start();
+  const rum = new RumService(platform.metrics.registry);
   const account = {
     ...domain.account,
     account: new AccountService({
@@ -136,6 +138,7 @@ export async function buildServices(platform: Platform) {
     account,
     realtime,
     flags,
+    rum,
   };
 }
 

@@ -18,6 +18,7 @@ import { Comment } from './posts/comments.schema.ts';
 import { postsRoutes } from './posts/posts.routes.ts';
 import { Post, UserSummary } from './posts/posts.schema.ts';
 import { profilesRoutes } from './profiles/profiles.routes.ts';
+import { rumRoutes } from './rum/rum.routes.ts';
 import { FEED_PAGE_SIZE } from './social.ts';
 import { usersRoutes } from './users/users.routes.ts';
 
@@ -43,6 +44,8 @@ export async function registerModules(
   await api.register(usersRoutes, { users: services.users });
   await api.register(adminRoutes, { prefix: '/admin', admin: services.admin, audit: services.audit });
   await api.register(flagsRoutes, { flags: services.flags });
+  // the web app's Core Web Vitals: metrics only, nothing stored
+  await api.register(rumRoutes, { rum: services.rum });
   await api.register(friendsRoutes, { friends: social.friends });
   await api.register(postsRoutes, { posts: social.posts, comments: social.comments });
   await api.register(mediaRoutes, {
