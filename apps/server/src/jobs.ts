@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Config } from './config.ts';
+import { AccountTokensRepository } from './modules/auth/account-tokens.repository.ts';
 import type { Platform } from './platform/platform.ts';
 import type { CronJob, JobHandlers } from './platform/queue/worker.ts';
 import { buildDomainServices, type JobServices } from './services.ts';
@@ -72,6 +73,9 @@ export function jobHandlers(from: JobServices | Platform): JobHandlers {
       await backups.verify();
     },
     'mail.send': (job) => mail.send(job),
+    'account-tokens.cleanup': async () => {
+      await new AccountTokensRepository(db.primary).deleteExpired();
+    },
   };
 }
 
@@ -94,4 +98,5 @@ const housekeeping: CronJob[] = [
   { task: 'sessions.cleanup', schedule: '17 * * * *' },
   { task: 'tags.trending', schedule: '*/10 * * * *' },
   { task: 'account.exports-cleanup', schedule: '41 * * * *' },
+  { task: 'account-tokens.cleanup', schedule: '53 * * * *' },
 ];

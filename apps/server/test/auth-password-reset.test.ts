@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { jobHandlers } from '../src/jobs.ts';
 import { hashToken } from '../src/platform/security/tokens.ts';
 import { buildTestApp } from './helpers/app.ts';
 import { createUser, GENEROUS_AUTH_LIMITS } from './helpers/factories.ts';
@@ -227,5 +228,24 @@ describe('password reset', () => {
       codes.push((await requestReset(`someone_${i}@example.com`, crowd)).statusCode);
     expect(codes.slice(0, 20).every((c) => c === 202)).toBe(true);
     expect(codes.slice(20)).toEqual([429, 429]);
+  });
+
+  it('the cleanup job deletes tokens a day past their expiry and keeps the others', async () => {
+    const user = await createUser(t);
+    const old = await resetToken(user.username, user.email);
+    const fresh = await resetToken(user.email, user.email);
+    await t.platform.db.primary
+      .updateTable('account_tokens')
+      .set({ expires_at: new Date(Date.now() - 25 * 3_600_000) })
+      .where('token_hash', '=', hashToken(old))
+      .execute();
+    await jobHandlers(t.services)['account-tokens.cleanup']({}, { jobId: '', attempts: 1 });
+    const left = await t.platform.db.primary
+      .selectFrom('account_tokens')
+      .select('token_hash')
+      .where('user_id', '=', user.id)
+      .where('purpose', '=', 'password_reset')
+      .execute();
+    expect(left.map((r) => r.token_hash.toString('hex'))).toEqual([hashToken(fresh).toString('hex')]);
   });
 });

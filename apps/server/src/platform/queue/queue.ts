@@ -46,6 +46,8 @@ export interface JobPayloads {
   'backup.verify': Record<string, never>;
   /** Renders one kind of mail and sends it (SMTP, or the embedded outbox). */
   'mail.send': MailJob;
+  /** Deletes password-reset and verification tokens a day after they expired. */
+  'account-tokens.cleanup': Record<string, never>;
 }
 
 export type TaskName = keyof JobPayloads;
