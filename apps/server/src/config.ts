@@ -166,6 +166,13 @@ export const EnvSchema = Type.Object({
   PG_BIN_DIR: Str(
     "Directory of pg_dump/pg_restore (their major version must be at least the server's). Unset: /usr/local/bin, /usr/bin, then /usr/lib/postgresql/<newest>/bin.",
   ),
+  ASSET_ORIGIN: Type.Optional(
+    Type.String({
+      pattern: '^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$',
+      description:
+        "Origin of a CDN serving the web app's built files (/assets/*, e.g. https://cdn.kith.example): index.html points its scripts and styles there and the CSP allows it. Unset: served by Kith (or the proxy) itself.",
+    }),
+  ),
   S3_ENDPOINT: Str('S3-compatible endpoint URL (MinIO, R2, s3rver…); unset with S3_BUCKET set: AWS S3.'),
   S3_BUCKET: Str('Bucket for media; set: media is stored in S3 instead of DATA_DIR/media.'),
   S3_REGION: Str('S3 region.', 'us-east-1'),
@@ -390,6 +397,8 @@ export interface Config {
     verifySchedule: string;
     pgBinDir: string | undefined;
   };
+  /** A CDN origin for the web app's built files; undefined: same origin. */
+  assetOrigin: string | undefined;
   /** Set when media is stored in S3 (S3_BUCKET); otherwise on disk under dataDir/media. */
   s3:
     | {
@@ -636,6 +645,7 @@ export function loadConfig(
       verifySchedule: env.BACKUP_VERIFY_SCHEDULE,
       pgBinDir: env.PG_BIN_DIR,
     },
+    assetOrigin: env.ASSET_ORIGIN,
     s3: env.S3_BUCKET
       ? {
           endpoint: env.S3_ENDPOINT,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
@@ -20,7 +21,7 @@ const COMPRESSIBLE = /\.(?:js|mjs|css|html|svg|json|webmanifest|txt|map)$/;
 export interface WebAppOptions {
   /** The built app (index.html + assets/); undefined: DEFAULT_WEB_DIR. */
   root?: string | undefined;
-  config: Pick<Config, 's3'>;
+  config: Pick<Config, 's3' | 'assetOrigin'>;
   logger: Pick<Logger, 'info' | 'warn'>;
 }
 
@@ -47,16 +48,20 @@ const SAFE_HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})
  * eval), Trusted Types required for DOM XSS sinks, API and WebSocket calls to this origin, images
  * also from blob:/data: (previews of uploads, placeholders) and the media origin, never framed.
  */
-export function contentSecurityPolicy(request: FastifyRequest, media: string[]): string {
+export function contentSecurityPolicy(
+  request: FastifyRequest,
+  media: string[],
+  assets: string[] = [],
+): string {
   const host = request.host;
   const ws = SAFE_HOST.test(host) ? [`${request.protocol === 'https' ? 'wss' : 'ws'}://${host}`] : [];
   const directives: [string, string[]][] = [
     ['default-src', ["'self'"]],
-    ['script-src', ["'self'"]],
-    ['style-src', ["'self'"]],
+    ['script-src', ["'self'", ...assets]],
+    ['style-src', ["'self'", ...assets]],
     ['img-src', ["'self'", 'blob:', 'data:', ...media]],
     ['media-src', ["'self'", 'blob:', ...media]],
-    ['font-src', ["'self'"]],
+    ['font-src', ["'self'", ...assets]],
     ['connect-src', ["'self'", ...ws, ...media]],
     ['worker-src', ["'self'"]],
     ['manifest-src', ["'self'"]],
@@ -110,6 +115,8 @@ export async function registerWebApp(app: FastifyInstance, options: WebAppOption
     return false;
   }
   const media = mediaOrigins(options.config.s3);
+  const assetOrigin = options.config.assetOrigin;
+  const assets = assetOrigin ? [assetOrigin] : [];
 
   await app.register(fastifyStatic, {
     root,
@@ -135,6 +142,16 @@ export async function registerWebApp(app: FastifyInstance, options: WebAppOption
     const { mtimeMs } = await stat(indexPath);
     if (index?.mtimeMs === mtimeMs) return index;
     const optional = (path: string) => readFile(path).catch(() => undefined);
+    if (assetOrigin) {
+      // the built files come from the CDN: index.html's references point there (compressed anew)
+      const html = (await readFile(indexPath, 'utf8')).replace(
+        /(src|href)="\/assets\//g,
+        `$1="${assetOrigin}/assets/`,
+      );
+      const identity = Buffer.from(html);
+      index = { mtimeMs, bodies: { identity, br: brotliCompressSync(identity), gzip: gzipSync(identity) } };
+      return index;
+    }
     const [identity, br, gzip] = await Promise.all([
       readFile(indexPath),
       optional(`${indexPath}.br`),
@@ -153,7 +170,7 @@ export async function registerWebApp(app: FastifyInstance, options: WebAppOption
       .header('Content-Type', 'text/html; charset=utf-8')
       .header('Cache-Control', 'no-cache')
       .header('Vary', 'Accept-Encoding')
-      .header('Content-Security-Policy', contentSecurityPolicy(request, media))
+      .header('Content-Security-Policy', contentSecurityPolicy(request, media, assets))
       .header('X-Frame-Options', 'DENY');
     if (encoding !== 'identity') reply.header('Content-Encoding', encoding);
     return reply.send(bodies[encoding]);
