@@ -1,7 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { buildTestApp } from './helpers/app.ts';
 import { runJobs } from './helpers/jobs.ts';
 import { startSmtp } from './helpers/mail.ts';
@@ -73,5 +75,42 @@ describe('the embedded outbox', () => {
     expect(parsed.subject).toBe('Reset your Kith password');
     expect(parsed.text).toContain('http://localhost:8080/reset-password?token=tok_123');
     expect(parsed.html).toContain('href="http://localhost:8080/reset-password?token=tok_123"');
+  });
+});
+
+describe('mail configuration', () => {
+  it('reads SMTP_PASSWORD from a file, and refuses half-given credentials and a bad PUBLIC_URL', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'kith-smtp-')), 'password');
+    await writeFile(file, 's3cret\n');
+    const config = loadConfig({
+      SMTP_HOST: 'smtp.example.com',
+      SMTP_PORT: '465',
+      SMTP_SECURE: 'true',
+      SMTP_USER: 'kith',
+      SMTP_PASSWORD_FILE: file,
+      PUBLIC_URL: 'https://kith.example/',
+    });
+    expect(config.mail.smtp).toEqual({
+      host: 'smtp.example.com',
+      port: 465,
+      secure: true,
+      user: 'kith',
+      password: 's3cret',
+    });
+    expect(config.publicUrl).toBe('https://kith.example');
+    expect(loadConfig({}).mail.smtp).toBeUndefined();
+    expect(loadConfig({}).publicUrl).toBe('http://localhost:8080');
+    let error: unknown;
+    try {
+      loadConfig({ SMTP_USER: 'kith', PUBLIC_URL: 'javascript:alert(1)' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain('SMTP_USER and SMTP_PASSWORD: give both or neither');
+    expect(message).toContain('SMTP_HOST: required when SMTP_USER is set');
+    expect(message).toContain('PUBLIC_URL: must be an http(s) URL');
+    expect(message).not.toContain('s3cret');
   });
 });
