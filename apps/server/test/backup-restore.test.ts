@@ -174,7 +174,7 @@ describe.skipIf(!tools)('backup → wipe → restore → compare → the app run
       .digest('hex');
     expect(manifest.media.objects.map((o) => o.sha256)).toContain(served);
     expect((await stopServer(server)).code).toBe(0);
-  });
+  }, 180_000);
 
   it('refuses a non-empty target, a damaged backup and a schema this code does not know', async () => {
     const t = await buildTestApp();
@@ -225,7 +225,7 @@ describe.skipIf(!tools)('backup → wipe → restore → compare → the app run
       restoreBackup({ target, name: manifest.name, databaseUrl: damaged, storage, logger }),
     ).rejects.toThrow(/9999_from_the_future.*does not have/);
     expect(() => openLocation('/tmp/not-a-backup', undefined)).toThrow(/not a backup location/);
-  });
+  }, 120_000);
 
   it('`npm run backup` prints the location last; a second concurrent backup waits its turn', async () => {
     const t = await buildTestApp();
@@ -276,7 +276,7 @@ describe.skipIf(!tools)('backup → wipe → restore → compare → the app run
         { kind: 'verify', status: 'ok' },
       ]),
     );
-  });
+  }, 240_000);
 });
 
 describe.skipIf(!tools)('scheduled backups', () => {
@@ -316,5 +316,5 @@ describe.skipIf(!tools)('scheduled backups', () => {
       },
       { kind: 'verify', status: 'ok' },
     ]);
-  });
+  }, 120_000);
 });

@@ -78,7 +78,8 @@ const share = async (flags: FlagsService, key: string) => {
   return on / users.length;
 };
 
-describe('feature flags across two instances', () => {
+// evaluations over 1,000 users and a Redis restart: minutes on a loaded machine
+describe('feature flags across two instances', { timeout: 120_000 }, () => {
   it('a percentage rollout gives every user the same answer on both instances, and grows without flipping anyone', async () => {
     const admin = '0190d2c4-0000-7000-8000-00000000a0a0';
     await a.put(admin, 'feed.new-posts-pill', { rollout: [{ variant: 'on', percent: 25 }] }, meta);

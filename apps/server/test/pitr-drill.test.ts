@@ -156,5 +156,5 @@ describe.skipIf(!haveBinaries)('point-in-time recovery (WAL archiving, docs/back
     } finally {
       await check.end();
     }
-  });
+  }, 120_000);
 });
