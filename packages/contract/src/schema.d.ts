@@ -2051,7 +2051,15 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /**
+                         * @description A mail goes out if the request names an account that may have one
+                         * @enum {string}
+                         */
+                        status: "queued";
+                    };
+                };
             };
             /** @description Bad Request */
             400: {
@@ -2506,7 +2514,15 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /**
+                         * @description A mail goes out if the request names an account that may have one
+                         * @enum {string}
+                         */
+                        status: "queued";
+                    };
+                };
             };
             /** @description Bad Request */
             400: {

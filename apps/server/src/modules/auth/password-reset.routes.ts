@@ -6,7 +6,7 @@ import { requestMeta } from '../audit/request-meta.ts';
 import { caller, requireAuth } from './authenticate.ts';
 import { VerifyEmailBody } from './email-verification.schema.ts';
 import type { EmailVerificationService } from './email-verification.service.ts';
-import { PasswordResetBody, PasswordResetConfirmBody } from './password-reset.schema.ts';
+import { MailQueued, PasswordResetBody, PasswordResetConfirmBody } from './password-reset.schema.ts';
 import type { PasswordResetService } from './password-reset.service.ts';
 
 const HOUR = 60 * 60_000;
@@ -36,7 +36,7 @@ export async function accountRecoveryRoutes(app: FastifyInstance, deps: AccountR
         summary: 'Mail a password reset link; the same answer whether the account exists or not',
         operationId: 'requestPasswordReset',
         body: PasswordResetBody,
-        response: responses({ 202: Type.Null() }),
+        response: responses({ 202: MailQueued }),
       },
       config: {
         rateLimit: [
@@ -47,7 +47,7 @@ export async function accountRecoveryRoutes(app: FastifyInstance, deps: AccountR
     },
     async (request, reply) => {
       await passwordReset.request(request.body.login, requestMeta(request));
-      return reply.code(202).send(null);
+      return reply.code(202).send({ status: 'queued' as const });
     },
   );
 
@@ -95,14 +95,14 @@ export async function accountRecoveryRoutes(app: FastifyInstance, deps: AccountR
         summary: 'Mail a new verification link to the caller’s address',
         operationId: 'resendVerificationEmail',
         security: authenticated,
-        response: responses({ 202: Type.Null() }, 401, 409),
+        response: responses({ 202: MailQueued }, 401, 409),
       },
       onRequest: requireAuth,
       config: { rateLimit: [{ name: 'verify-email-resend', limit: 5, windowMs: HOUR, by: 'user' }] },
     },
     async (request, reply) => {
       await emailVerification.resend(caller(request).userId);
-      return reply.code(202).send(null);
+      return reply.code(202).send({ status: 'queued' as const });
     },
   );
 }

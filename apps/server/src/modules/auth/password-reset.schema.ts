@@ -20,3 +20,13 @@ export const PasswordResetConfirmBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** The answer to a request whose effect is a mail: the same whatever the account. */
+export const MailQueued = Type.Object(
+  {
+    status: Type.Literal('queued', {
+      description: 'A mail goes out if the request names an account that may have one',
+    }),
+  },
+  { additionalProperties: false },
+);
