@@ -223,7 +223,17 @@ describe('flags over HTTP', () => {
       ['Not_A_Key', {}],
       ['web.compose-v2', { rollout: [{ variant: 'on', percent: 101 }] }],
       ['web.compose-v2', { defaultVariant: 'missing' }],
-      ['web.compose-v2', { variants: {} }],
+      ['web.compose-v2', { variants: [] }],
+      ['web.compose-v2', { variants: { on: true } }],
+      [
+        'web.compose-v2',
+        {
+          variants: [
+            { name: 'on', value: true },
+            { name: 'on', value: false },
+          ],
+        },
+      ],
       ['web.compose-v2', { surprise: true }],
     ] as const) {
       const bad = await put(admin, key, payload);

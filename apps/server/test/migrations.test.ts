@@ -177,5 +177,5 @@ describe('migrations', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('changed after it was applied');
     expect(refused.stderr).not.toContain('    at '); // a message, not a stack trace
-  });
+  }, 180_000); // three CLI processes through tsx: slow on a loaded machine
 });

@@ -10,6 +10,7 @@ import { SERVER_DIR } from './helpers/process.ts';
 const OWNER: Record<string, string> = {
   users: 'users',
   sessions: 'auth',
+  account_tokens: 'auth',
   refresh_tokens: 'auth',
   audit_log: 'audit',
   friendships: 'friends',

@@ -1415,10 +1415,11 @@ export interface operations {
                     description?: string;
                     /** @description The kill switch: false serves the default variant to everyone. */
                     enabled?: boolean;
-                    /** @description Variant name → JSON value (at most 16). Default: { "on": true, "off": false }. */
+                    /** @description The variants, each a name and its JSON value. Default: on → true, off → false. */
                     variants?: {
-                        [key: string]: unknown;
-                    };
+                        name: string;
+                        value: unknown;
+                    }[];
                     defaultVariant?: string;
                     /** @description Roles that always get a variant (first match wins), before the rollout. */
                     roleRules?: {

@@ -16,16 +16,19 @@ export const FlagBody = Type.Object(
       Type.Boolean({ description: 'The kill switch: false serves the default variant to everyone.' }),
     ),
     variants: Type.Optional(
-      Type.Record(VariantName, Type.Unknown(), {
-        description: 'Variant name → JSON value (at most 16). Default: { "on": true, "off": false }.',
-        maxProperties: 16,
-        minProperties: 1,
+      Type.Array(Type.Object({ name: VariantName, value: Type.Unknown() }, { additionalProperties: false }), {
+        minItems: 1,
+        maxItems: 16,
+        description: 'The variants, each a name and its JSON value. Default: on → true, off → false.',
       }),
     ),
     defaultVariant: Type.Optional(VariantName),
     roleRules: Type.Optional(
       Type.Array(
-        Type.Object({ roles: Type.Array(Role, { minItems: 1, maxItems: 3 }), variant: VariantName }),
+        Type.Object(
+          { roles: Type.Array(Role, { minItems: 1, maxItems: 3 }), variant: VariantName },
+          { additionalProperties: false },
+        ),
         {
           maxItems: 8,
           description: 'Roles that always get a variant (first match wins), before the rollout.',
@@ -34,10 +37,10 @@ export const FlagBody = Type.Object(
     ),
     rollout: Type.Optional(
       Type.Array(
-        Type.Object({
-          variant: VariantName,
-          percent: Type.Number({ minimum: 0, maximum: 100, multipleOf: 0.01 }),
-        }),
+        Type.Object(
+          { variant: VariantName, percent: Type.Number({ minimum: 0, maximum: 100, multipleOf: 0.01 }) },
+          { additionalProperties: false },
+        ),
         {
           maxItems: 16,
           description:

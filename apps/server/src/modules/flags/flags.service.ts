@@ -77,7 +77,7 @@ export class FlagsService {
       const next: FlagWrite = {
         description: body.description ?? before?.description ?? '',
         enabled: body.enabled ?? before?.enabled ?? true,
-        variants: body.variants ?? before?.variants ?? BOOLEAN_VARIANTS,
+        variants: body.variants ? variantMap(body.variants) : (before?.variants ?? BOOLEAN_VARIANTS),
         defaultVariant: body.defaultVariant ?? before?.default_variant ?? 'off',
         roleRules: body.roleRules ?? before?.role_rules ?? [],
         rollout: body.rollout ?? before?.rollout ?? [],
@@ -126,6 +126,16 @@ export class FlagsService {
       .catch((err) => this.deps.logger.warn({ err, key }, 'flag change not published; instances poll'));
     await this.store.reload();
   }
+}
+
+/** The request's variant list as the stored map; a name given twice is refused. */
+function variantMap(list: { name: string; value: unknown }[]): Record<string, unknown> {
+  const map: Record<string, unknown> = {};
+  for (const { name, value } of list) {
+    if (Object.hasOwn(map, name)) throw new AppError('VALIDATION_FAILED', `Variant ${name} is given twice.`);
+    map[name] = value;
+  }
+  return map;
 }
 
 function validate(flag: FlagWrite): void {
