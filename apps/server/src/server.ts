@@ -11,7 +11,7 @@ import { createMetrics } from './platform/observability/metrics.ts';
 import { type MetricsServer, startMetricsServer } from './platform/observability/metrics-server.ts';
 import { createPlatform, type Platform } from './platform/platform.ts';
 import { migrateQueue, startWorker } from './platform/queue/worker.ts';
-import { buildServices } from './services.ts';
+import { buildServices, type Services } from './services.ts';
 
 export interface RunningServer {
   logger: Logger;
@@ -68,6 +68,7 @@ export async function startServer(config: Config, options: { embeddedDir: string
   // a failed start must not leave the embedded Postgres running (it is in a process group of its own)
   let platform: Platform | undefined;
   let runner: { stop(): Promise<void> } | undefined;
+  let services: Services | undefined;
   let metricsServer: MetricsServer | undefined;
   let errorReporting: ErrorReporting | undefined;
   let app: FastifyInstance | undefined;
@@ -84,7 +85,7 @@ export async function startServer(config: Config, options: { embeddedDir: string
       reportError: errorReporting.report,
     });
     // one composition root: the routes, the gateway and the jobs share these instances
-    const services = await buildServices(platform);
+    services = await buildServices(platform);
     app = await buildApp(platform, { services });
     if (config.roles.has('worker')) {
       runner = await startWorker({
@@ -146,6 +147,9 @@ export async function startServer(config: Config, options: { embeddedDir: string
         logger.info('http closed');
         await runner?.stop();
         logger.info('worker stopped');
+        // after the worker: a mail job still running finishes on the SMTP pool
+        await services?.mail.close();
+        services?.backups.close();
         await platform.close();
         logger.info('platform closed');
         await metricsServer?.close();

@@ -12,6 +12,11 @@ export class MailService {
     private readonly metrics: Pick<Metrics, 'mail'>,
   ) {}
 
+  /** Ends the SMTP pool (the process is stopping). */
+  close(): Promise<void> {
+    return this.mailer.close();
+  }
+
   /** Queues a message in the caller's transaction: it is sent if, and only if, that commits. */
   queue<K extends MailKind>(trx: Kysely<DB>, kind: K, to: string, data: MailKinds[K]): Promise<void> {
     return enqueue(trx, 'mail.send', { kind, to, data } as MailJob, { maxAttempts: 10 });
