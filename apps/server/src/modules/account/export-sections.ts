@@ -142,4 +142,6 @@ export const TABLE_COVERAGE: Record<string, ArchiveSection | `not exported: ${st
   media: 'media',
   feed_entries: "not exported: derived from friends' posts",
   realtime_tickets: 'not exported: single-use connection tickets, valid 30 s (hashes of secrets)',
+  account_tokens:
+    'not exported: single-use e-mail verification and password reset links, valid at most 24 h (hashes of secrets)',
 };
