@@ -72,7 +72,13 @@ export async function startWorker(options: {
   const { logger, metrics } = options;
   // The worker has a pool of its own so that jobs never starve requests of connections.
   const pool = new pg.Pool({ connectionString: options.connectionString, max: options.concurrency + 2 });
-  const onError = (err: Error) => logger.warn({ err, component: 'worker' }, 'worker connection failed');
+  let stopping = false;
+  // once the worker stops, its connections closing under it (the database going down after it,
+  // as the embedded one does) is the expected end, not a failure
+  const onError = (err: Error) =>
+    stopping
+      ? logger.debug({ err, component: 'worker' }, 'worker connection closed while stopping')
+      : logger.warn({ err, component: 'worker' }, 'worker connection failed');
   pool.on('error', onError);
   pool.on('connect', (client) => client.on('error', onError));
   const taskList: TaskList = {};
@@ -140,6 +146,7 @@ export async function startWorker(options: {
   return {
     events: runner.events,
     async stop() {
+      stopping = true;
       await runner.stop();
       await pool.end();
     },
