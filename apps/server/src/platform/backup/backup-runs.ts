@@ -3,6 +3,7 @@ import pg from 'pg';
 import { Gauge, type Registry } from 'prom-client';
 import { uuidv7 } from 'uuidv7';
 import type { Database } from '../db/database.ts';
+import { scrapeCache } from '../observability/scrape-cache.ts';
 
 /** Records a backup or restore drill in `backup_runs` (on its own connection: the run may take long). */
 export async function recordRun<T extends { location?: string; bytes?: number; detail?: object }>(
@@ -49,9 +50,7 @@ interface Latest {
  * backups whichever process made them. A kind never run reports 0 (so "older than 26 h" fires).
  */
 export function registerBackupMetrics(registry: Registry, db: Database): void {
-  let cached: { at: number; rows: Latest[] } | undefined;
-  const latest = async (): Promise<Latest[]> => {
-    if (cached && Date.now() - cached.at < 15_000) return cached.rows;
+  const latest = scrapeCache(async (): Promise<Latest[]> => {
     const { rows } = await sql<Latest>`
       SELECT kind,
              extract(epoch FROM max(finished_at) FILTER (WHERE status = 'ok'))::float8 AS last_ok,
@@ -60,9 +59,8 @@ export function registerBackupMetrics(registry: Registry, db: Database): void {
              (array_agg(extract(epoch FROM finished_at - started_at) ORDER BY finished_at DESC)
                 FILTER (WHERE status = 'ok'))[1]::float8 AS duration
         FROM backup_runs GROUP BY kind`.execute(db.primary);
-    cached = { at: Date.now(), rows };
     return rows;
-  };
+  });
   const gauge = (name: string, help: string, pick: (rows: Latest[]) => number) =>
     new Gauge({
       name,

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { Gauge, type Registry } from 'prom-client';
 import type { Database } from '../db/database.ts';
+import { scrapeCache } from '../observability/scrape-cache.ts';
 
 interface Waiting {
   task: string;
@@ -14,18 +15,15 @@ interface Waiting {
  * A backlog shows here even when no worker runs (a worker's own counters would say nothing then).
  */
 export function registerQueueMetrics(registry: Registry, db: Database): void {
-  let cached: { at: number; rows: Waiting[] } | undefined;
-  const read = async (): Promise<Waiting[]> => {
-    if (cached && Date.now() - cached.at < 15_000) return cached.rows;
+  const read = scrapeCache(async (): Promise<Waiting[]> => {
     const { rows } = await sql<Waiting>`
       SELECT task_identifier AS task, count(*)::text AS waiting,
              extract(epoch FROM now() - min(run_at))::float8 AS oldest
         FROM graphile_worker.jobs
        WHERE locked_at IS NULL AND run_at <= now() AND attempts < max_attempts
        GROUP BY task_identifier`.execute(db.primary);
-    cached = { at: Date.now(), rows };
     return rows;
-  };
+  });
   const gauge = (name: string, help: string, value: (row: Waiting) => number) =>
     new Gauge({
       name,
