@@ -294,6 +294,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The people I blocked, most recent first */
+        get: operations["listBlocks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/blocks/{username}": {
         parameters: {
             query?: never;
@@ -397,7 +414,8 @@ export interface paths {
         delete: operations["deleteComment"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Edit the text of my comment (the same text again changes nothing) */
+        patch: operations["updateComment"];
         trace?: never;
     };
     "/api/v1/conversations": {
@@ -1114,6 +1132,7 @@ export interface components {
             })[];
             /** Format: date-time */
             createdAt: string;
+            editedAt: string | null;
         };
         /** @description Every error Kith answers with */
         ErrorResponse: {
@@ -2572,6 +2591,75 @@ export interface operations {
             };
         };
     };
+    listBlocks: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            username: string;
+                            displayName: string;
+                            /** Format: date-time */
+                            blockedAt: string;
+                        }[];
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     blockUser: {
         parameters: {
             query?: never;
@@ -3373,6 +3461,80 @@ export interface operations {
             };
         };
     };
+    updateComment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Plain text. Hashtags and @mentions become entities: only the first 30 distinct hashtags, in order of appearance, are links (and, in a post, index it under their tag); further tags stay in the text as written, as plain text. A mention of an account that blocked you, or that you blocked, stays plain text and notifies nobody. */
+                    text: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     listConversations: {
         parameters: {
             query?: {
@@ -3585,6 +3747,8 @@ export interface operations {
                             role: "admin" | "member";
                             /** Format: date-time */
                             joinedAt: string;
+                            /** @description The newest seq this member has seen ("seen by") */
+                            lastReadSeq: number;
                         }[];
                     };
                 };
@@ -3660,6 +3824,8 @@ export interface operations {
                             role: "admin" | "member";
                             /** Format: date-time */
                             joinedAt: string;
+                            /** @description The newest seq this member has seen ("seen by") */
+                            lastReadSeq: number;
                         }[];
                     };
                 };
@@ -3820,6 +3986,8 @@ export interface operations {
                             role: "admin" | "member";
                             /** Format: date-time */
                             joinedAt: string;
+                            /** @description The newest seq this member has seen ("seen by") */
+                            lastReadSeq: number;
                         }[];
                     };
                 };
@@ -3902,6 +4070,8 @@ export interface operations {
                         role: "admin" | "member";
                         /** Format: date-time */
                         joinedAt: string;
+                        /** @description The newest seq this member has seen ("seen by") */
+                        lastReadSeq: number;
                     };
                 };
             };
@@ -3916,6 +4086,8 @@ export interface operations {
                         role: "admin" | "member";
                         /** Format: date-time */
                         joinedAt: string;
+                        /** @description The newest seq this member has seen ("seen by") */
+                        lastReadSeq: number;
                     };
                 };
             };

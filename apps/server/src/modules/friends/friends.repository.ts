@@ -217,6 +217,35 @@ export class FriendsRepository {
       .execute();
   }
 
+  /**
+   * The people `blocker` blocked, newest block first; keyset on (created_at, blocked_id) over
+   * blocks_blocker_recent_idx. Banned and deactivated accounts stay listed: unblocking them is
+   * still the blocker's choice.
+   */
+  async listBlocked(blocker: string, after: { atUs: string; id: string } | undefined, limit: number) {
+    let query = this.db
+      .selectFrom('blocks as b')
+      .innerJoin('users as u', 'u.id', 'b.blocked_id')
+      .select([
+        'u.id',
+        'u.username',
+        'u.display_name',
+        'b.created_at',
+        sql<string>`(extract(epoch from b.created_at) * 1000000)::bigint::text`.as('at_us'),
+      ])
+      .where('b.blocker_id', '=', blocker);
+    if (after) {
+      query = query.where(
+        sql<boolean>`(b.created_at, b.blocked_id) < (timestamptz 'epoch' + ${after.atUs}::bigint * interval '1 microsecond', ${after.id}::uuid)`,
+      );
+    }
+    return query
+      .orderBy('b.created_at', 'desc')
+      .orderBy('b.blocked_id', 'desc')
+      .limit(limit + 1)
+      .execute();
+  }
+
   /** A user's friends with their summaries, ordered by friend id (keyset), hiding banned users. */
   async listFriends(userId: string, after: string | undefined, limit: number) {
     let query = this.db

@@ -4,6 +4,8 @@ import { Type } from 'typebox';
 import { responses } from '../../platform/http/schemas.ts';
 import { caller, requireAuth } from '../auth/authenticate.ts';
 import {
+  BlockedPage,
+  BlocksQuery,
   FriendPage,
   IdParams,
   presentRequest,
@@ -177,6 +179,23 @@ export async function friendsRoutes(
       await friends.unfriend(caller(request).userId, request.params.username);
       return reply.code(204).send(null);
     },
+  );
+
+  r.get(
+    '/blocks',
+    {
+      schema: {
+        tags,
+        summary: 'The people I blocked, most recent first',
+        operationId: 'listBlocks',
+        security,
+        querystring: BlocksQuery,
+        response: responses({ 200: BlockedPage }, 401),
+      },
+      onRequest: requireAuth,
+    },
+    async (request) =>
+      friends.listBlocked(caller(request).userId, request.query.cursor, request.query.limit ?? 20),
   );
 
   r.put(

@@ -63,6 +63,29 @@ export const FriendPage = Type.Object(
   { additionalProperties: false },
 );
 
+export const BlockedUser = Type.Object(
+  {
+    id: Uuid,
+    username: Type.String({ maxLength: 30 }),
+    displayName: Type.String({ maxLength: 64 }),
+    blockedAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+export const BlockedPage = Type.Object(
+  { items: Type.Array(BlockedUser, { maxItems: 50 }), nextCursor: Type.Optional(Cursor) },
+  { additionalProperties: false },
+);
+
+export const BlocksQuery = Type.Object(
+  {
+    cursor: Type.Optional(Cursor),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 20 })),
+  },
+  { additionalProperties: false },
+);
+
 export const presentRequest = (r: {
   id: string;
   created_at: Date;

@@ -2,7 +2,7 @@ import { uuidv7 } from 'uuidv7';
 import type { Database } from '../../platform/db/database.ts';
 import type { Visibility } from '../../platform/db/schema-social.ts';
 import { AppError } from '../../platform/errors.ts';
-import { decodeCursor, encodeCursor, page } from '../../platform/http/cursor.ts';
+import { cursorPart, decodeCursor, encodeCursor, page } from '../../platform/http/cursor.ts';
 import { enqueue } from '../../platform/queue/queue.ts';
 import type { FriendsRepository } from './friends.repository.ts';
 
@@ -214,6 +214,22 @@ export class FriendsService {
     const result = page(rows, limit, (r) => encodeCursor(list, [r.id]));
     return {
       items: result.items.map((r) => ({ id: r.id, createdAt: r.created_at, user: summary(r) })),
+      nextCursor: result.nextCursor,
+    };
+  }
+
+  /** The people I blocked, newest first. */
+  async listBlocked(userId: string, cursor: string | undefined, limit: number) {
+    const key = cursor ? decodeCursor('blocks', cursor, [cursorPart.micros, cursorPart.uuid]) : undefined;
+    const rows = await this.repo.listBlocked(userId, key && { atUs: key[0], id: key[1] }, limit);
+    const result = page(rows, limit, (r) => encodeCursor('blocks', [r.at_us, r.id]));
+    return {
+      items: result.items.map((r) => ({
+        id: r.id,
+        username: r.username,
+        displayName: r.display_name,
+        blockedAt: r.created_at.toISOString(),
+      })),
       nextCursor: result.nextCursor,
     };
   }

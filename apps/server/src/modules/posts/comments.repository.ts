@@ -12,6 +12,7 @@ export interface CommentRow {
   text: string;
   entities: unknown[];
   created_at: Date;
+  edited_at: Date | null;
 }
 
 /**
@@ -42,6 +43,19 @@ export class CommentsRepository {
       .executeTakeFirst();
   }
 
+  /** Replaces a live comment's text; false when it is gone. Same text: nothing changes (no new edited_at). */
+  async updateText(id: string, text: string, entities: unknown[]): Promise<boolean> {
+    const result = await this.db
+      .updateTable('comments')
+      .set({ text, entities: JSON.stringify(entities), edited_at: sql`now()` })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .where('text', '<>', text)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) > 0) return true;
+    return (await this.find(id)) !== undefined;
+  }
+
   async softDelete(id: string): Promise<void> {
     await this.db.updateTable('comments').set({ deleted_at: sql`now()` }).where('id', '=', id).execute();
   }
@@ -65,6 +79,7 @@ export class CommentsRepository {
         'c.text',
         'c.entities',
         'c.created_at',
+        'c.edited_at',
       ])
       .where('c.post_id', '=', postId)
       .where('c.deleted_at', 'is', null)
@@ -91,6 +106,7 @@ export class CommentsRepository {
         'c.text',
         'c.entities',
         'c.created_at',
+        'c.edited_at',
       ])
       .where('c.id', '=', id)
       .executeTakeFirst()) as CommentRow | undefined;

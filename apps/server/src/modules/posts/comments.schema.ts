@@ -11,6 +11,7 @@ export const Comment = Type.Object(
     text: Type.String({ maxLength: 2000 }),
     entities: Type.Array(Entity, { maxItems: 2000 }),
     createdAt: Timestamp,
+    editedAt: Type.Union([Timestamp, Type.Null()]),
   },
   { additionalProperties: false, $id: 'Comment' },
 );
@@ -32,6 +33,11 @@ export const NewComment = Type.Object(
   { additionalProperties: false },
 );
 
+export const CommentChanges = Type.Object(
+  { text: Type.String({ minLength: 1, maxLength: 2000, description: TEXT_ENTITIES }) },
+  { additionalProperties: false },
+);
+
 export function presentComment(row: CommentRow): CommentView {
   return {
     id: row.id,
@@ -40,5 +46,6 @@ export function presentComment(row: CommentRow): CommentView {
     text: row.text,
     entities: row.entities as CommentView['entities'],
     createdAt: row.created_at.toISOString(),
+    editedAt: row.edited_at ? row.edited_at.toISOString() : null,
   };
 }

@@ -54,6 +54,22 @@ export class CommentsService {
     };
   }
 
+  /**
+   * Only its author edits a comment, while they can still see the post. Sending the same text
+   * again changes nothing (a retried PATCH is harmless).
+   */
+  async updateText(viewer: AuthContext, commentId: string, input: string): Promise<CommentView> {
+    const text = visibleText(input, '/text');
+    const comment = await this.repo.find(commentId);
+    if (!comment || comment.author_id !== viewer.userId) throw new AppError('NOT_FOUND', 'No such comment.');
+    await this.posts.requireVisible(viewer.userId, comment.post_id);
+    const entities = await this.posts.entitiesOf(viewer.userId, text);
+    if (!(await this.repo.updateText(commentId, text, entities)))
+      throw new AppError('NOT_FOUND', 'No such comment.');
+    const row = await this.repo.findOne(commentId);
+    return presentComment(row!);
+  }
+
   /** The comment's author, the post's author, or a moderator may delete it. */
   async delete(viewer: AuthContext, commentId: string): Promise<void> {
     const comment = await this.repo.find(commentId);

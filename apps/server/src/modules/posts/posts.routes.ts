@@ -5,7 +5,7 @@ import { responses, Uuid } from '../../platform/http/schemas.ts';
 import { requestMeta } from '../audit/request-meta.ts';
 import { caller, requireAuth } from '../auth/authenticate.ts';
 import { UsernameParams } from '../friends/friends.schema.ts';
-import { CommentPage, CommentRef, NewComment } from './comments.schema.ts';
+import { CommentChanges, CommentPage, CommentRef, NewComment } from './comments.schema.ts';
 import type { CommentsService } from './comments.service.ts';
 import { NewPost, PageQuery, PostChanges, PostPage, PostRef, ReactionKindSchema } from './posts.schema.ts';
 import type { PostsService } from './posts.service.ts';
@@ -222,6 +222,24 @@ export async function postsRoutes(app: FastifyInstance, { posts, comments }: Pos
         request.query.cursor,
         request.query.limit ?? 20,
       ),
+  );
+
+  r.patch(
+    '/comments/:id',
+    {
+      schema: {
+        tags: ['comments'],
+        summary: 'Edit the text of my comment (the same text again changes nothing)',
+        operationId: 'updateComment',
+        security,
+        params: PostParams,
+        body: CommentChanges,
+        response: responses({ 200: CommentRef }, 401, 404),
+      },
+      onRequest: requireAuth,
+      config: { rateLimit: [{ name: 'comments-edit', limit: 60, windowMs: MINUTE, by: 'user' }] },
+    },
+    async (request) => comments.updateText(caller(request), request.params.id, request.body.text),
   );
 
   r.delete(

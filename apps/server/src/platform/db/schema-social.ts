@@ -6,7 +6,14 @@ type Json<T> = ColumnType<T, string | undefined, string>;
 
 export type Visibility = 'public' | 'friends' | 'private';
 export type ReactionKind = 'like' | 'love' | 'laugh' | 'wow' | 'sad';
-export type NotificationKind = 'friend_request' | 'friend_accepted' | 'comment' | 'reaction' | 'mention';
+export type NotificationKind =
+  | 'friend_request'
+  | 'friend_accepted'
+  | 'comment'
+  | 'reaction'
+  | 'mention'
+  | 'report_resolved'
+  | 'moderation_notice';
 
 export interface FriendshipsTable {
   user_id: string;
@@ -55,6 +62,7 @@ export interface CommentsTable {
   entities: Json<unknown[]>;
   created_at: Timestamp;
   deleted_at: NullableTimestamp;
+  edited_at: NullableTimestamp;
 }
 
 export interface ReactionsTable {
