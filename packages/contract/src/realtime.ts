@@ -122,80 +122,319 @@ export const CLIENT_MESSAGES = {
 } as const;
 
 // ---- server → client -------------------------------------------------------------------------
+//
+// Every event the server sends has a schema here: the AsyncAPI document (packages/contract/asyncapi.json)
+// is generated from them, and a test checks every event a real server emits against them.
+
+const Timestamp = Type.String({ format: 'date-time', maxLength: 40 });
+const Count = Type.Integer({ minimum: 0 });
 
 /** A medium on a chat message (`MediaAttachment` in openapi.json): private, so its URLs expire. */
-export interface ChatAttachment {
-  id: string;
-  alt: string;
-  width: number;
-  height: number;
-  animated: boolean;
-  /** blurhash */
-  placeholder: string | null;
-  variants: Record<'thumb' | 'large', { url: string; width: number; height: number }>;
-  /** When the signed URLs stop working: re-read the message over HTTP for fresh ones. */
-  urlsExpireAt: string | null;
-}
+export const ChatAttachment = Type.Object(
+  {
+    id: Uuid,
+    alt: Type.String({ maxLength: 1500 }),
+    width: Type.Integer({ minimum: 1 }),
+    height: Type.Integer({ minimum: 1 }),
+    animated: Type.Boolean(),
+    /** blurhash */
+    placeholder: Type.Union([Type.String({ maxLength: 100, description: 'blurhash' }), Type.Null()]),
+    variants: Type.Object(
+      {
+        thumb: Type.Object(
+          {
+            url: Type.String({ maxLength: 4096 }),
+            width: Type.Integer({ minimum: 1 }),
+            height: Type.Integer({ minimum: 1 }),
+          },
+          { additionalProperties: false },
+        ),
+        large: Type.Object(
+          {
+            url: Type.String({ maxLength: 4096 }),
+            width: Type.Integer({ minimum: 1 }),
+            height: Type.Integer({ minimum: 1 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false, description: 'WebP images: thumb fits 320 px, large 1,600 px' },
+    ),
+    /** When the signed URLs stop working: re-read the message over HTTP for fresh ones. */
+    urlsExpireAt: Type.Union([Timestamp, Type.Null()], {
+      description: 'When the signed URLs stop working: re-read the message over HTTP for fresh ones',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type ChatAttachment = Static<typeof ChatAttachment>;
 
 /** A chat message as the REST API presents it (`Message` in openapi.json). */
-export interface ChatMessage {
-  id: string;
-  conversationId: string;
-  /** 1, 2, 3… per conversation with no gap: resume from the last one held. */
-  seq: number;
-  senderId: string | null;
-  clientMessageId: string;
-  /** Empty when deleted, or when the message is media only. */
-  body: string;
-  /** In the order sent; empty when deleted. */
-  media: ChatAttachment[];
-  createdAt: string;
-  editedAt: string | null;
-  deleted: boolean;
-}
+export const ChatMessage = Type.Object(
+  {
+    id: Uuid,
+    conversationId: Uuid,
+    /** 1, 2, 3… per conversation with no gap: resume from the last one held. */
+    seq: Type.Integer({
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'Position in the conversation: 1, 2, 3… with no gaps',
+    }),
+    senderId: Type.Union([Uuid, Type.Null()], { description: 'null once the sender’s account is erased' }),
+    clientMessageId: Type.String({ maxLength: 64 }),
+    /** Empty when deleted, or when the message is media only. */
+    body: Type.String({
+      maxLength: 4000,
+      description: 'Empty when deleted, or when the message is media only',
+    }),
+    /** In the order sent; empty when deleted. */
+    media: Type.Array(ChatAttachment, { maxItems: 4, description: 'In the order sent; empty when deleted' }),
+    createdAt: Timestamp,
+    editedAt: Type.Union([Timestamp, Type.Null()]),
+    deleted: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type ChatMessage = Static<typeof ChatMessage>;
 
-export type PresenceStatus = 'online' | 'away' | 'offline';
+/** A user as notifications name them (`UserSummary` in openapi.json). */
+export const RealtimeUserSummary = Type.Object(
+  { id: Uuid, username: Type.String({ maxLength: 30 }), displayName: Type.String({ maxLength: 64 }) },
+  { additionalProperties: false },
+);
+export type RealtimeUserSummary = Static<typeof RealtimeUserSummary>;
 
-export type ServerMessage =
-  | {
-      type: 'hello';
-      protocol: typeof REALTIME_PROTOCOL;
-      userId: string;
-      degraded: boolean;
-      heartbeatMs: number;
-    }
-  | { type: 'message.ack'; clientMessageId: string; id: string; seq: number; duplicate: boolean }
-  | { type: 'message.new'; message: ChatMessage }
-  | { type: 'message.updated'; message: ChatMessage }
-  | { type: 'message.deleted'; message: ChatMessage }
-  /** My read marker moved (from another of my devices). */
-  | { type: 'conversation.read'; conversationId: string; lastReadSeq: number; unreadCount: number }
-  /** Title or members changed: re-read it over HTTP. */
-  | { type: 'conversation.updated'; conversationId: string }
-  | { type: 'typing'; conversationId: string; userId: string }
-  | { type: 'presence'; userId: string; status: PresenceStatus }
-  | { type: 'notification.new'; notification: Record<string, unknown>; unreadCount: number }
-  /** Sent once the replay asked for by `resume` is complete; live events (and those held for it) follow. */
-  | { type: 'resume.done'; conversations: Record<string, number>; replayed: number }
-  | { type: 'system.degraded' }
-  | { type: 'system.recovered' }
-  | { type: 'pong' }
-  | {
-      type: 'error';
-      code: string;
-      message: string;
-      /** The client message it answers, when it had one. */
-      clientMessageId?: string;
-      requestType?: string;
-      details?: unknown;
-      /**
-       * true: the request may be sent again unchanged after `retryAfterMs` (e.g. `DATABASE_UNAVAILABLE`
-       * or `OVERLOADED` for a `message.send`: resend the same frame with the same clientMessageId — it
-       * may already have been stored, and then the resend is acknowledged with `duplicate: true`, so a
-       * message is never stored twice). Absent: retrying unchanged would fail the same way.
-       */
-      retryable?: true;
-      /** With `retryable`: how long to wait before sending again, in milliseconds. */
-      retryAfterMs?: number;
-    };
+/** A notification exactly as `GET /api/v1/notifications` lists it (`Notification` in openapi.json). */
+export const RealtimeNotification = Type.Object(
+  {
+    id: Uuid,
+    kind: Type.Union([
+      Type.Literal('friend_request'),
+      Type.Literal('friend_accepted'),
+      Type.Literal('comment'),
+      Type.Literal('reaction'),
+      Type.Literal('mention'),
+    ]),
+    actors: Type.Array(RealtimeUserSummary, { maxItems: 3, description: 'The most recent actors (up to 3)' }),
+    actorCount: Type.Integer({
+      minimum: 1,
+      description: 'All distinct actors: "A and 3 others" is actorCount 4',
+    }),
+    subjectId: Type.Union([Uuid, Type.Null()], {
+      description: 'The post, comment or friend request concerned',
+    }),
+    data: Type.Record(Type.String({ maxLength: 32 }), Type.String({ maxLength: 200 })),
+    read: Type.Boolean(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { additionalProperties: false },
+);
+export type RealtimeNotification = Static<typeof RealtimeNotification>;
+
+export const PresenceStatus = Type.Union([
+  Type.Literal('online'),
+  Type.Literal('away'),
+  Type.Literal('offline'),
+]);
+export type PresenceStatus = Static<typeof PresenceStatus>;
+
+/** The first event on every socket, once the server is ready for it. */
+export const HelloEvent = Type.Object(
+  {
+    type: Type.Literal('hello'),
+    protocol: Type.Literal(REALTIME_PROTOCOL),
+    userId: Uuid,
+    /** true: live delivery across instances is down; events come late (polled), chat still works. */
+    degraded: Type.Boolean(),
+    /** How often the server pings (answer with a pong; browsers do it by themselves). */
+    heartbeatMs: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+/** A `message.send` was stored (or had been: `duplicate`), in the order the sends were made. */
+export const MessageAckEvent = Type.Object(
+  {
+    type: Type.Literal('message.ack'),
+    clientMessageId: Type.String({ maxLength: 64 }),
+    id: Uuid,
+    seq: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    duplicate: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+const messageEvent = <T extends string>(type: T, description: string) =>
+  Type.Object(
+    { type: Type.Literal(type), message: ChatMessage },
+    { additionalProperties: false, description },
+  );
+
+/** A new message in one of my conversations: once per socket, in seq order per conversation. */
+export const MessageNewEvent = messageEvent(
+  'message.new',
+  'A new message in one of my conversations: once per socket, in seq order per conversation',
+);
+/** A message was edited. */
+export const MessageUpdatedEvent = messageEvent('message.updated', 'A message was edited');
+/** A message was deleted (body and media emptied). */
+export const MessageDeletedEvent = messageEvent(
+  'message.deleted',
+  'A message was deleted (body and media emptied)',
+);
+
+/** My read marker moved (from another of my devices). */
+export const ConversationReadEvent = Type.Object(
+  { type: Type.Literal('conversation.read'), conversationId: Uuid, lastReadSeq: Seq, unreadCount: Count },
+  { additionalProperties: false, description: 'My read marker moved (from another of my devices)' },
+);
+
+/** Title or members changed: re-read it over HTTP. */
+export const ConversationUpdatedEvent = Type.Object(
+  { type: Type.Literal('conversation.updated'), conversationId: Uuid },
+  { additionalProperties: false, description: 'Title or members changed: re-read it over HTTP' },
+);
+
+/** Someone else is typing in a conversation of mine (throttled; droppable under pressure). */
+export const TypingEvent = Type.Object(
+  { type: Type.Literal('typing'), conversationId: Uuid, userId: Uuid },
+  { additionalProperties: false, description: 'Another member is typing (throttled; droppable)' },
+);
+
+/** A friend's presence changed (droppable under pressure). */
+export const PresenceEvent = Type.Object(
+  { type: Type.Literal('presence'), userId: Uuid, status: PresenceStatus },
+  { additionalProperties: false, description: "A friend's presence changed (droppable)" },
+);
+
+/** A notification was created or grouped into (as the REST list shows it), with my unread count. */
+export const NotificationNewEvent = Type.Object(
+  { type: Type.Literal('notification.new'), notification: RealtimeNotification, unreadCount: Count },
+  {
+    additionalProperties: false,
+    description: 'A notification was created or grouped into, with my unread count',
+  },
+);
+
+/**
+ * Posts were added to my home feed (coalesced: one event per short window however many arrived).
+ * Show "N new posts" and re-read the feed over HTTP when the reader asks; never sent for my own posts.
+ */
+export const FeedNewEvent = Type.Object(
+  {
+    type: Type.Literal('feed.new'),
+    /** Entries added to my home feed since the previous `feed.new`. */
+    count: Type.Integer({
+      minimum: 1,
+      description: 'Entries added to my home feed since the previous feed.new',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Posts were added to my home feed (coalesced per short window; never for my own posts). Sent only while the feature flag feed-new-posts-event is on for me.',
+  },
+);
+
+/** Sent once the replay asked for by `resume` is complete; live events (and those held for it) follow. */
+export const ResumeDoneEvent = Type.Object(
+  {
+    type: Type.Literal('resume.done'),
+    /** conversation id → the last seq this socket has now sent. */
+    conversations: Type.Record(Type.String({ pattern: UUID_PATTERN }), Seq),
+    replayed: Count,
+  },
+  {
+    additionalProperties: false,
+    description: 'The replay asked for by resume is complete; live events (and those held for it) follow',
+  },
+);
+
+export const SystemDegradedEvent = Type.Object(
+  { type: Type.Literal('system.degraded') },
+  { additionalProperties: false, description: 'Live delivery across instances is down: events come late' },
+);
+export const SystemRecoveredEvent = Type.Object(
+  { type: Type.Literal('system.recovered') },
+  { additionalProperties: false, description: 'Live delivery is back' },
+);
+export const PongEvent = Type.Object(
+  { type: Type.Literal('pong') },
+  { additionalProperties: false, description: 'The answer to a ping' },
+);
+
+/** A client message failed (or was refused). */
+export const ErrorEvent = Type.Object(
+  {
+    type: Type.Literal('error'),
+    /** From the error catalogue (the same codes as the REST API's). */
+    code: Type.String({ maxLength: 64 }),
+    message: Type.String({ maxLength: 1000 }),
+    /** The client message it answers, when it had one. */
+    clientMessageId: Type.Optional(Type.String({ maxLength: 64 })),
+    requestType: Type.Optional(Type.String({ maxLength: 64 })),
+    details: Type.Optional(Type.Unknown()),
+    /**
+     * true: the request may be sent again unchanged after `retryAfterMs` (e.g. `DATABASE_UNAVAILABLE`
+     * or `OVERLOADED` for a `message.send`: resend the same frame with the same clientMessageId — it
+     * may already have been stored, and then the resend is acknowledged with `duplicate: true`, so a
+     * message is never stored twice). Absent: retrying unchanged would fail the same way.
+     */
+    retryable: Type.Optional(Type.Literal(true)),
+    /** With `retryable`: how long to wait before sending again, in milliseconds. */
+    retryAfterMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'A client message failed. retryable: send it again unchanged after retryAfterMs (a resent message.send is acknowledged with duplicate: true if it had been stored)',
+  },
+);
+
+/** Each server event's schema by `type`. */
+export const SERVER_EVENTS = {
+  hello: HelloEvent,
+  'message.ack': MessageAckEvent,
+  'message.new': MessageNewEvent,
+  'message.updated': MessageUpdatedEvent,
+  'message.deleted': MessageDeletedEvent,
+  'conversation.read': ConversationReadEvent,
+  'conversation.updated': ConversationUpdatedEvent,
+  typing: TypingEvent,
+  presence: PresenceEvent,
+  'notification.new': NotificationNewEvent,
+  'feed.new': FeedNewEvent,
+  'resume.done': ResumeDoneEvent,
+  'system.degraded': SystemDegradedEvent,
+  'system.recovered': SystemRecoveredEvent,
+  pong: PongEvent,
+  error: ErrorEvent,
+} as const;
+
+/** Any event the server sends (decode a frame with `JSON.parse` and narrow on `type`). */
+export const ServerMessage = Type.Union([
+  HelloEvent,
+  MessageAckEvent,
+  MessageNewEvent,
+  MessageUpdatedEvent,
+  MessageDeletedEvent,
+  ConversationReadEvent,
+  ConversationUpdatedEvent,
+  TypingEvent,
+  PresenceEvent,
+  NotificationNewEvent,
+  FeedNewEvent,
+  ResumeDoneEvent,
+  SystemDegradedEvent,
+  SystemRecoveredEvent,
+  PongEvent,
+  ErrorEvent,
+]);
+export type ServerMessage = Static<typeof ServerMessage>;
 export type ServerMessageType = ServerMessage['type'];
+/** The event of one `type`, e.g. `ServerEvent<'feed.new'>`. */
+export type ServerEvent<T extends ServerMessageType = ServerMessageType> = Extract<
+  ServerMessage,
+  { type: T }
+>;

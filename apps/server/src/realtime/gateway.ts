@@ -42,6 +42,7 @@ const FORWARDED = new Set<string>([
   'message.updated',
   'message.deleted',
   'conversation.read',
+  'member.read',
   'conversation.updated',
   'notification.new',
 ]);

@@ -136,7 +136,12 @@ export const MessagePage = Type.Object(
 const Role = Type.Union([Type.Literal('admin'), Type.Literal('member')]);
 
 export const Member = Type.Object(
-  { user: UserRef, role: Role, joinedAt: Timestamp },
+  {
+    user: UserRef,
+    role: Role,
+    joinedAt: Timestamp,
+    lastReadSeq: Type.Integer({ minimum: 0, description: 'The newest seq this member has seen ("seen by")' }),
+  },
   { additionalProperties: false },
 );
 
@@ -218,5 +223,6 @@ export function presentMember(row: MemberRow) {
     user: { id: row.user_id, username: row.username, displayName: row.display_name },
     role: row.role,
     joinedAt: row.joined_at.toISOString(),
+    lastReadSeq: row.last_read_seq,
   };
 }

@@ -56,6 +56,8 @@ export type ChatEvent =
   | { type: 'message.updated'; message: MessageView }
   | { type: 'message.deleted'; message: MessageView }
   | { type: 'conversation.read'; conversationId: string; lastReadSeq: number; unreadCount: number }
+  /** Another member's read marker moved ("seen by"); published to the other members. */
+  | { type: 'member.read'; conversationId: string; userId: string; lastReadSeq: number }
   | { type: 'conversation.updated'; conversationId: string };
 
 /** Messages missed by a client, per conversation, from `missedSince`. */
@@ -368,7 +370,8 @@ export class ChatService {
 
   /**
    * Moves my read marker to `seq` (never backwards, never past the last seq) and publishes
-   * `conversation.read` to my own channel, for my other devices. Not a member: NOT_FOUND.
+   * `conversation.read` to my own channel, for my other devices, and `member.read` to the other
+   * members (their "seen by"). Not a member: NOT_FOUND.
    */
   async markRead(
     userId: string,
@@ -386,6 +389,15 @@ export class ChatService {
         lastReadSeq: marker.last_read_seq,
         unreadCount,
       });
+      const others = (await this.repo.memberIds(id)).filter((member) => member !== userId);
+      if (others.length > 0) {
+        await this.publish(others, {
+          type: 'member.read',
+          conversationId: id,
+          userId,
+          lastReadSeq: marker.last_read_seq,
+        });
+      }
     }
     return { lastReadSeq: marker.last_read_seq, unreadCount };
   }

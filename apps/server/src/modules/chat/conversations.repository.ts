@@ -27,6 +27,8 @@ export interface MemberRow {
   display_name: string;
   role: MemberRole;
   joined_at: Date;
+  /** The newest seq this member has seen (their read marker: "seen by"). */
+  last_read_seq: number;
 }
 
 type RawConversation = Omit<ConversationRow, 'last_seq' | 'last_read_seq' | 'last_message'> & {
@@ -187,10 +189,10 @@ export class ConversationsRepository {
 
   /** The current members with their public names (banned or deactivated accounts left out), oldest first. */
   async members(conversationId: string): Promise<MemberRow[]> {
-    return this.db
+    const rows = await this.db
       .selectFrom('conversation_members as cm')
       .innerJoin('users as u', 'u.id', 'cm.user_id')
-      .select(['cm.user_id', 'u.username', 'u.display_name', 'cm.role', 'cm.joined_at'])
+      .select(['cm.user_id', 'u.username', 'u.display_name', 'cm.role', 'cm.joined_at', 'cm.last_read_seq'])
       .where('cm.conversation_id', '=', conversationId)
       .where('cm.left_at', 'is', null)
       .where('u.banned_at', 'is', null)
@@ -198,6 +200,7 @@ export class ConversationsRepository {
       .orderBy('cm.joined_at')
       .orderBy('cm.user_id')
       .execute();
+    return rows.map((row) => ({ ...row, last_read_seq: Number(row.last_read_seq) }));
   }
 
   /** One of the user's current conversations, as the list shows it. */
