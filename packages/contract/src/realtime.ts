@@ -290,6 +290,15 @@ export const ConversationReadEvent = Type.Object(
   { additionalProperties: false, description: 'My read marker moved (from another of my devices)' },
 );
 
+/** Another member's read marker moved: they have seen up to `lastReadSeq` ("seen by"). */
+export const MemberReadEvent = Type.Object(
+  { type: Type.Literal('member.read'), conversationId: Uuid, userId: Uuid, lastReadSeq: Seq },
+  {
+    additionalProperties: false,
+    description: 'Another member has seen the conversation up to lastReadSeq ("seen by")',
+  },
+);
+
 /** Title or members changed: re-read it over HTTP. */
 export const ConversationUpdatedEvent = Type.Object(
   { type: Type.Literal('conversation.updated'), conversationId: Uuid },
@@ -400,6 +409,7 @@ export const SERVER_EVENTS = {
   'message.updated': MessageUpdatedEvent,
   'message.deleted': MessageDeletedEvent,
   'conversation.read': ConversationReadEvent,
+  'member.read': MemberReadEvent,
   'conversation.updated': ConversationUpdatedEvent,
   typing: TypingEvent,
   presence: PresenceEvent,
@@ -420,6 +430,7 @@ export const ServerMessage = Type.Union([
   MessageUpdatedEvent,
   MessageDeletedEvent,
   ConversationReadEvent,
+  MemberReadEvent,
   ConversationUpdatedEvent,
   TypingEvent,
   PresenceEvent,
