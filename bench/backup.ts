@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -119,7 +119,9 @@ async function main() {
     const { rows: size } = await client.query<{ bytes: string }>(
       'SELECT pg_database_size(current_database()) AS bytes',
     );
-    const { rows: server } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    const { rows: server } = await client.query<{ v: string }>(
+      "SELECT current_setting('server_version_num') AS v",
+    );
     await client.end();
     const databaseBytes = Number(size[0]!.bytes);
 
@@ -183,7 +185,6 @@ async function main() {
 }
 
 async function directoryBytes(dir: string): Promise<number> {
-  const { readdir } = await import('node:fs/promises');
   let total = 0;
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
