@@ -75,6 +75,21 @@ export function contentSecurityPolicy(
   return directives.map(([name, values]) => `${name} ${values.join(' ')}`).join('; ');
 }
 
+/**
+ * The policy of the service worker (dist/sw.js, scope `/`): a worker takes its CSP from its own
+ * script's response, not from the page. It runs no other script and fetches only this origin and
+ * the media origin (precache, media variants).
+ */
+export function serviceWorkerPolicy(media: string[]): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    `connect-src ${["'self'", ...media].join(' ')}`,
+    "base-uri 'none'",
+    "require-trusted-types-for 'script'",
+  ].join('; ');
+}
+
 type Encoding = 'br' | 'gzip' | 'identity';
 
 /** The best of br, gzip and identity the client accepts (q=0 refuses one). */
@@ -117,6 +132,8 @@ export async function registerWebApp(app: FastifyInstance, options: WebAppOption
   const media = mediaOrigins(options.config.s3);
   const assetOrigin = options.config.assetOrigin;
   const assets = assetOrigin ? [assetOrigin] : [];
+  const serviceWorker = join(root, 'sw.js');
+  const workerPolicy = serviceWorkerPolicy(media);
 
   await app.register(fastifyStatic, {
     root,
@@ -133,6 +150,9 @@ export async function registerWebApp(app: FastifyInstance, options: WebAppOption
     setHeaders: (reply, path) => {
       const hashed = path.includes(`${join(root, 'assets')}`);
       reply.header('Cache-Control', hashed ? IMMUTABLE : 'no-cache');
+      // the worker is re-checked on every navigation (no-cache above) and carries its own policy
+      if (path.replace(/\.(?:br|gz)$/, '') === serviceWorker)
+        reply.header('Content-Security-Policy', workerPolicy);
       if (COMPRESSIBLE.test(path)) reply.header('Vary', 'Accept-Encoding');
     },
   });
