@@ -21,6 +21,7 @@ import { registerIdempotency } from './platform/idempotency/idempotency-hooks.ts
 import { registerObservability } from './platform/observability/http-observability.ts';
 import type { Platform } from './platform/platform.ts';
 import { registerRateLimits } from './platform/rate-limit/rate-limit-hooks.ts';
+import { registerAsyncApi } from './realtime/asyncapi.ts';
 import { registerRealtime } from './realtime/realtime.wiring.ts';
 import { buildServices, type Services } from './services.ts';
 
@@ -137,6 +138,7 @@ export async function buildApp(platform: Platform, options: BuildOptions = {}): 
   await app.register(compress, { threshold: 1024, encodings: ['br', 'gzip'] });
 
   await registerOpenApi(app, { ui: options.docs ?? true });
+  registerAsyncApi(app);
   registerHealth(app, platform);
 
   // `--role realtime` alone serves the WebSocket gateway (and its ticket route) without the API;

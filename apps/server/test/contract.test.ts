@@ -1,9 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createKithClient } from '@kith/contract';
+import { Parser } from '@asyncapi/parser';
+import {
+  ChatMessage,
+  CLIENT_MESSAGES,
+  createKithClient,
+  RealtimeNotification,
+  RealtimeUserSummary,
+  SERVER_EVENTS,
+} from '@kith/contract';
+import type { TSchema } from 'typebox';
 import { describe, expect, it } from 'vitest';
 import { CONTRACT_FILES, generateContract, PUBLISHED_OPENAPI, REPO_ROOT } from '../src/cli/contract.ts';
 import { breakingChanges } from '../src/cli/contract-compat.ts';
+import { Message } from '../src/modules/chat/chat.schema.ts';
+import { Notification } from '../src/modules/notifications/notifications.schema.ts';
+import { UserSummary } from '../src/modules/posts/posts.schema.ts';
 import { buildTestApp } from './helpers/app.ts';
 
 type Schema = Record<string, unknown>;
@@ -170,5 +182,84 @@ describe('the generated typed client', () => {
     const refused = await anonymous.GET('/api/v1/me');
     expect(refused.response.status).toBe(401);
     expect(refused.error?.error.requestId).toBe(refused.response.headers.get('x-request-id'));
+
+    // the realtime protocol's document, served beside /openapi.json (never the web app's index.html)
+    const asyncapi = await fetch(`${baseUrl}/asyncapi.json`);
+    expect(asyncapi.status).toBe(200);
+    expect(asyncapi.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await asyncapi.text()).toBe(generated.get(CONTRACT_FILES.asyncapi));
+  });
+});
+
+const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+/**
+ * A schema reduced to what a payload must satisfy: $refs resolved from `named`, prose dropped, and
+ * a UUID written as a format (the server's schemas) or as a pattern (the contract's) the same.
+ */
+function shape(schema: unknown, named: Record<string, unknown>): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => shape(s, named));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const s = schema as Record<string, unknown>;
+  if (typeof s.$ref === 'string') return shape(named[s.$ref.split('/').pop()!], named);
+  if (s.type === 'string' && (s.format === 'uuid' || s.pattern === UUID_PATTERN)) return 'uuid';
+  return Object.fromEntries(
+    Object.keys(s)
+      .filter((k) => !['$id', 'description', 'title'].includes(k))
+      .sort()
+      .map((k) => [k, shape(s[k], named)]),
+  );
+}
+
+describe('the AsyncAPI document of the realtime protocol', () => {
+  const text = generated.get(CONTRACT_FILES.asyncapi)!;
+
+  it('is a valid AsyncAPI 3.0 document (@asyncapi/parser: no error, no warning)', async () => {
+    const { document: parsed, diagnostics } = await new Parser().parse(text);
+    const problems = diagnostics
+      .filter((d) => d.severity <= 1) // 0 error, 1 warning (2 information: "3.1.0 exists")
+      .map((d) => `${d.path.join('.')}: ${d.message}`);
+    expect(problems).toEqual([]);
+    expect(parsed?.version()).toBe('3.0.0');
+    const names = (action: 'send' | 'receive') =>
+      parsed!
+        .operations()
+        .all()
+        .filter((o) => o.action() === action)
+        .flatMap((o) =>
+          o
+            .messages()
+            .all()
+            .map((m) => m.name()),
+        )
+        .sort();
+    expect(names('send')).toEqual(Object.keys(SERVER_EVENTS).sort());
+    expect(names('receive')).toEqual(Object.keys(CLIENT_MESSAGES).sort());
+  });
+
+  it('carries every event schema as the contract defines it', () => {
+    const doc = JSON.parse(text) as {
+      components: { schemas: Record<string, unknown> };
+      channels: { realtime: { messages: Record<string, { name: string; payload: unknown }> } };
+    };
+    const named = doc.components.schemas;
+    for (const [id, message] of Object.entries(doc.channels.realtime.messages)) {
+      const schemas: Record<string, unknown> = id.startsWith('server.') ? SERVER_EVENTS : CLIENT_MESSAGES;
+      expect(shape(message.payload, named), id).toEqual(
+        shape(JSON.parse(JSON.stringify(schemas[message.name])), {}),
+      );
+    }
+  });
+
+  // what a socket carries is what the REST API answers: a client renders both with one component
+  it.each([
+    ['notification.new → Notification', RealtimeNotification, Notification],
+    ['message.* → Message', ChatMessage, Message],
+    ['UserSummary', RealtimeUserSummary, UserSummary],
+  ] as [string, TSchema, TSchema][])('%s matches the REST schema', (_, realtime, rest) => {
+    const named = { UserSummary };
+    expect(shape(JSON.parse(JSON.stringify(realtime)), named)).toEqual(
+      shape(JSON.parse(JSON.stringify(rest)), named),
+    );
   });
 });

@@ -177,7 +177,6 @@ export const ChatMessage = Type.Object(
     /** 1, 2, 3… per conversation with no gap: resume from the last one held. */
     seq: Type.Integer({
       minimum: 1,
-      maximum: Number.MAX_SAFE_INTEGER,
       description: 'Position in the conversation: 1, 2, 3… with no gaps',
     }),
     senderId: Type.Union([Uuid, Type.Null()], { description: 'null once the sender’s account is erased' }),
@@ -214,6 +213,8 @@ export const RealtimeNotification = Type.Object(
       Type.Literal('comment'),
       Type.Literal('reaction'),
       Type.Literal('mention'),
+      Type.Literal('report_resolved'),
+      Type.Literal('moderation_notice'),
     ]),
     actors: Type.Array(RealtimeUserSummary, { maxItems: 3, description: 'The most recent actors (up to 3)' }),
     actorCount: Type.Integer({

@@ -8,10 +8,12 @@ import { buildApp } from '../app.ts';
 import { ConfigError, EnvSchema, loadConfig } from '../config.ts';
 import { createLogger } from '../platform/observability/logger.ts';
 import { createPlatform } from '../platform/platform.ts';
+import { renderAsyncApi } from '../realtime/asyncapi.ts';
 
 /**
  * `npm run contract`: regenerates the API contract from the route schemas — the OpenAPI 3.1
- * document, the typed client's types and the README's configuration table. `--check` writes
+ * document, the typed client's types and the README's configuration table — and the AsyncAPI 3.0
+ * document of the realtime protocol from its schemas (packages/contract/src/realtime.ts). `--check` writes
  * nothing and exits non-zero listing every file that drifted (CI and test/contract.test.ts).
  */
 
@@ -25,6 +27,7 @@ export const PUBLISHED_OPENAPI = 'packages/contract/openapi.published.json';
 
 export const CONTRACT_FILES = {
   openapi: 'packages/contract/openapi.json',
+  asyncapi: 'packages/contract/asyncapi.json',
   types: 'packages/contract/src/schema.d.ts',
   readme: 'README.md',
 } as const;
@@ -189,6 +192,7 @@ export async function generateContract(root: string = REPO_ROOT): Promise<Map<st
   );
   return new Map([
     [CONTRACT_FILES.openapi, openapiJson],
+    [CONTRACT_FILES.asyncapi, renderAsyncApi()],
     [CONTRACT_FILES.types, types],
     [CONTRACT_FILES.readme, readme],
   ]);
