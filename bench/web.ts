@@ -97,7 +97,11 @@ async function measureRevision(rev: string) {
   } catch {
     return undefined;
   } finally {
-    execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: REPO_DIR, stdio: 'ignore' });
+    try {
+      execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: REPO_DIR, stdio: 'ignore' });
+    } catch {
+      // never added (an unknown revision): only the scratch directory is left
+    }
     await rm(dir, { recursive: true, force: true });
   }
 }

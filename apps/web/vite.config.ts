@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 import { precompress } from './scripts/precompress.ts';
@@ -7,6 +8,10 @@ const api = process.env.KITH_API_URL ?? 'http://localhost:8080';
 
 export default defineConfig({
   plugins: [react(), pwa(), precompress()],
+  resolve: {
+    // Kith's message runtime answers for the react-i18next API the screens use (ADR 0006)
+    alias: { 'react-i18next': fileURLToPath(new URL('./src/i18n/react-i18next.ts', import.meta.url)) },
+  },
   build: {
     target: 'es2022',
     sourcemap: true,
@@ -17,6 +22,17 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
     rolldownOptions: {
+      output: {
+        codeSplitting: {
+          groups: [
+            // the libraries the entry needs, in one file: one request and one gzip dictionary
+            // instead of a dozen small shared chunks each paying their own
+            { name: 'vendor', tags: ['$initial'], test: /node_modules/ },
+            // the query hooks the lazy screens share (useQuery, useInfiniteQuery, useMutation)
+            { name: 'query', test: /node_modules[\\/]@tanstack[\\/](?:react-)?query/ },
+          ],
+        },
+      },
       treeshake: {
         // @kith/contract's index re-exports the realtime protocol's TypeBox schemas; the app uses
         // only their types, so neither that module nor TypeBox may reach the bundle unless used.

@@ -1,17 +1,11 @@
-import i18next from 'i18next';
-import { initReactI18next } from 'react-i18next';
 import en from './en.json';
+import { type Catalogue, createTranslator, type TFunction, type Translator } from './runtime.ts';
 
 export const LOCALES = ['en', 'pseudo'] as const;
 export type Locale = (typeof LOCALES)[number];
-const STORAGE_KEY = 'kith.locale';
+export type { MessageKey, TFunction } from './runtime.ts';
 
-declare module 'i18next' {
-  interface CustomTypeOptions {
-    defaultNS: 'translation';
-    resources: { translation: typeof en };
-  }
-}
+const STORAGE_KEY = 'kith.locale';
 
 /** The locale asked for by `?lang=` (kept for the session) or stored earlier; English otherwise. */
 export function requestedLocale(search = globalThis.location?.search ?? ''): Locale {
@@ -30,22 +24,35 @@ function safeStorage(): Storage | undefined {
   }
 }
 
-/** Starts the catalogue. The pseudo-locale is built from English in a chunk of its own. */
-export async function initI18n(locale: Locale = requestedLocale()): Promise<typeof i18next> {
-  const resources: Record<string, { translation: typeof en }> = { en: { translation: en } };
+let current: Translator = createTranslator(en, 'en');
+
+/**
+ * The app's translator, for code outside components (error messages of the API client…).
+ * `i18next.t('errors.network')`; the name is kept from the library it replaced (ADR 0006).
+ */
+export const i18next: Translator = {
+  get language() {
+    return current.language;
+  },
+  t: (key, values) => current.t(key, values),
+};
+
+/** Starts the catalogue before the first render. The pseudo-locale is built from English in a chunk of its own. */
+export async function initI18n(locale: Locale = requestedLocale()): Promise<Translator> {
+  let catalogue: Catalogue = en;
   if (locale === 'pseudo') {
     const { pseudoCatalogue } = await import('./pseudo.ts');
-    resources.pseudo = { translation: pseudoCatalogue(en) as typeof en };
+    catalogue = pseudoCatalogue(en);
   }
-  await i18next.use(initReactI18next).init({
-    lng: locale,
-    fallbackLng: false,
-    resources,
-    interpolation: { escapeValue: false }, // React escapes
-    returnNull: false,
-  });
-  document.documentElement.lang = locale === 'pseudo' ? 'en-XA' : locale;
+  current = createTranslator(catalogue, locale, locale === 'pseudo' ? 'en' : locale);
+  if (typeof document !== 'undefined') document.documentElement.lang = locale === 'pseudo' ? 'en-XA' : locale;
   return i18next;
 }
 
-export { i18next };
+/**
+ * Messages in a component: `const { t } = useTranslation()`. The locale is fixed for the life of
+ * the page (`?lang=` reloads), so this needs no context or re-render.
+ */
+export function useTranslation(): { t: TFunction; i18n: Translator } {
+  return { t: i18next.t, i18n: i18next };
+}
