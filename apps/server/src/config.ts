@@ -136,6 +136,13 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_LOGIN_ACCOUNT: Int(1, 10_000, 10, 'Login attempts per account per 15 minutes.'),
   RATE_LIMIT_LOGIN_IP: Int(1, 1_000_000, 100, 'Login attempts per IP per 15 minutes.'),
   RATE_LIMIT_SIGNUP_IP: Int(1, 1_000_000, 20, 'Signups per IP per hour.'),
+  TWO_FACTOR_MAX_FAILURES: Int(
+    1,
+    1000,
+    10,
+    'Wrong second factors (TOTP, recovery code, passkey) in a row that lock an account’s sign-in.',
+  ),
+  TWO_FACTOR_LOCK_MINUTES: Int(1, 7 * 24 * 60, 15, 'How long such a lock lasts, in minutes.'),
   WORKER_CONCURRENCY: Int(1, 100, 4, 'Jobs run at once by the worker role.'),
   FRIEND_CAP: Int(1, 100_000, 5000, 'Most friends one user may have.'),
   FEED_INACTIVE_DAYS: Int(
@@ -387,6 +394,8 @@ export interface Config {
   readyzTimeoutMs: number;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   rateLimit: { defaultPerMinute: number; loginAccount: number; loginIp: number; signupIp: number };
+  /** Second-factor lock: this many wrong ones in a row lock sign-in for lockMinutes. */
+  twoFactor: { maxFailures: number; lockMinutes: number };
   workerConcurrency: number;
   idempotencyTtlHours: number;
   backup: {
@@ -635,6 +644,7 @@ export function loadConfig(
       loginIp: env.RATE_LIMIT_LOGIN_IP,
       signupIp: env.RATE_LIMIT_SIGNUP_IP,
     },
+    twoFactor: { maxFailures: env.TWO_FACTOR_MAX_FAILURES, lockMinutes: env.TWO_FACTOR_LOCK_MINUTES },
     workerConcurrency: env.WORKER_CONCURRENCY,
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     backup: {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Config } from './config.ts';
 import { AccountTokensRepository } from './modules/auth/account-tokens.repository.ts';
+import { AuthChallengesRepository } from './modules/auth/auth-challenges.repository.ts';
 import type { Platform } from './platform/platform.ts';
 import type { CronJob, JobHandlers } from './platform/queue/worker.ts';
 import { buildDomainServices, type JobServices } from './services.ts';
@@ -75,6 +76,7 @@ export function jobHandlers(from: JobServices | Platform): JobHandlers {
     'mail.send': (job) => mail.send(job),
     'account-tokens.cleanup': async () => {
       await new AccountTokensRepository(db.primary).deleteExpired();
+      await new AuthChallengesRepository(db.primary).deleteExpired();
     },
   };
 }

@@ -5,8 +5,12 @@ import { AuditService } from './modules/audit/audit.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { authKit } from './modules/auth/auth-kit.ts';
 import { EmailVerificationService } from './modules/auth/email-verification.service.ts';
+import { PasskeysService } from './modules/auth/passkeys.service.ts';
 import { PasswordResetService } from './modules/auth/password-reset.service.ts';
 import { SessionsService } from './modules/auth/sessions.service.ts';
+import { SignInNotices } from './modules/auth/sign-in-notice.ts';
+import { twoFactorMetrics } from './modules/auth/two-factor.metrics.ts';
+import { TwoFactorService } from './modules/auth/two-factor.service.ts';
 import { buildChatServices } from './modules/chat/chat.wiring.ts';
 import { FlagsService } from './modules/flags/flags.service.ts';
 import { ProfilesRepository } from './modules/profiles/profiles.repository.ts';
@@ -85,7 +89,28 @@ export async function buildServices(platform: Platform) {
     mail,
     publicUrl: config.publicUrl,
   });
+  // 2FA and passkeys (issue 14): the second step of a login, and new-device notices
+  const authMetrics = twoFactorMetrics(platform.metrics.registry);
+  const passkeys = new PasskeysService({
+    db,
+    users,
+    audit,
+    metrics: authMetrics,
+    publicUrl: config.publicUrl,
+  });
+  const twoFactor = new TwoFactorService({
+    db,
+    users,
+    audit,
+    passwords,
+    passkeys,
+    metrics: authMetrics,
+    ...config.twoFactor,
+  });
+  const signIns = new SignInNotices({ mail, publicUrl: config.publicUrl, metrics: authMetrics });
   const auth = new AuthService({
+    secondFactor: twoFactor,
+    signIns,
     verification: emailVerification,
     db,
     users,
@@ -134,6 +159,8 @@ export async function buildServices(platform: Platform) {
     auth,
     passwordReset,
     emailVerification,
+    twoFactor,
+    passkeys,
     admin,
     account,
     realtime,

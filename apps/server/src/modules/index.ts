@@ -40,6 +40,7 @@ export async function registerModules(
     refreshTtlDays: config.jwt.refreshTtlDays,
     limits: config.rateLimit,
     recovery: { passwordReset: services.passwordReset, emailVerification: services.emailVerification },
+    twoFactor: { twoFactor: services.twoFactor, passkeys: services.passkeys },
   });
   await api.register(usersRoutes, { users: services.users });
   await api.register(adminRoutes, { prefix: '/admin', admin: services.admin, audit: services.audit });

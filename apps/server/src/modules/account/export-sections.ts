@@ -144,4 +144,9 @@ export const TABLE_COVERAGE: Record<string, ArchiveSection | `not exported: ${st
   realtime_tickets: 'not exported: single-use connection tickets, valid 30 s (hashes of secrets)',
   account_tokens:
     'not exported: single-use e-mail verification and password reset links, valid at most 24 h (hashes of secrets)',
+  two_factor: 'not exported: the TOTP secret (a credential) and the second-factor lock',
+  recovery_codes: 'not exported: hashes of single-use recovery codes',
+  passkeys: "not exported: public keys of the user's passkeys; their names are listed at GET /auth/passkeys",
+  auth_challenges: 'not exported: single-use sign-in challenges, valid 5 min',
+  known_devices: 'not exported: hashes of device family and network, used only to notice new sign-ins',
 };

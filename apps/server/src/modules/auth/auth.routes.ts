@@ -6,6 +6,7 @@ import type { Config } from '../../config.ts';
 import { AppError } from '../../platform/errors.ts';
 import { responses } from '../../platform/http/schemas.ts';
 import { requestMeta } from '../audit/request-meta.ts';
+import type { UserRow } from '../users/users.repository.ts';
 import { presentMe } from '../users/users.schema.ts';
 import {
   AuthResult,
@@ -21,6 +22,8 @@ import type { AuthService } from './auth.service.ts';
 import { caller, requireAuth } from './authenticate.ts';
 import { type AccountRecoveryDeps, accountRecoveryRoutes } from './password-reset.routes.ts';
 import type { IssuedTokens, SessionsService } from './sessions.service.ts';
+import { type TwoFactorRoutesDeps, twoFactorRoutes } from './two-factor.routes.ts';
+import { SecondFactorRequired } from './two-factor.schema.ts';
 
 export const REFRESH_COOKIE = 'kith_refresh';
 const COOKIE_PATH = '/api/v1/auth';
@@ -36,6 +39,8 @@ export interface AuthRoutesDeps {
   limits: Config['rateLimit'];
   /** Password reset and e-mail verification (password-reset.routes.ts). */
   recovery?: AccountRecoveryDeps;
+  /** 2FA, passkeys and the second step of a login (two-factor.routes.ts). */
+  twoFactor?: Omit<TwoFactorRoutesDeps, 'auth'>;
 }
 
 const presentTokens = (t: IssuedTokens) => ({
@@ -56,6 +61,15 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { auth, sessions, limits } = deps;
   if (deps.recovery) await app.register(accountRecoveryRoutes, deps.recovery);
+  if (deps.twoFactor)
+    await app.register(twoFactorRoutes, {
+      ...deps.twoFactor,
+      auth,
+      signedIn: (reply: FastifyReply, result: IssuedTokens & { user: UserRow }) => {
+        setRefreshCookie(reply, result.refreshToken);
+        return { user: presentMe(result.user), ...presentTokens(result) };
+      },
+    });
 
   const setRefreshCookie = (reply: FastifyReply, token: string) =>
     reply.setCookie(REFRESH_COOKIE, token, {
@@ -103,7 +117,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
         summary: 'Sign in with a username or e-mail address and a password',
         operationId: 'login',
         body: LoginBody,
-        response: responses({ 200: AuthResult }, 401, 403),
+        response: responses({ 200: AuthResult, 202: SecondFactorRequired }, 401, 403),
       },
       config: {
         rateLimit: [
@@ -114,6 +128,15 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
     },
     async (request, reply) => {
       const result = await auth.login(request.body.login, request.body.password, requestMeta(request));
+      if ('secondFactor' in result) {
+        const { challengeToken, expiresAt, methods } = result.secondFactor;
+        return reply.code(202).send({
+          status: 'second_factor_required' as const,
+          challengeToken,
+          expiresAt: expiresAt.toISOString(),
+          methods,
+        });
+      }
       setRefreshCookie(reply, result.refreshToken);
       return { user: presentMe(result.user), ...presentTokens(result) };
     },

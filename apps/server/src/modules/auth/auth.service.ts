@@ -10,6 +10,8 @@ import type { UserRow } from '../users/users.repository.ts';
 import type { UsersService } from '../users/users.service.ts';
 import { SessionsRepository } from './sessions.repository.ts';
 import type { IssuedTokens, SessionsService } from './sessions.service.ts';
+import type { SignInNotices } from './sign-in-notice.ts';
+import type { SecondFactorChallenge } from './two-factor.service.ts';
 
 /** Concurrent refreshes with one token within this window all get the same new pair. */
 export const REFRESH_GRACE_SECONDS = 20;
@@ -28,7 +30,17 @@ export interface AuthServiceDeps {
   feedInactiveDays: number;
   /** Mails the new account its verification link, in the sign-up transaction. */
   verification?: { issue(trx: Kysely<DB>, user: UserRow): Promise<void> };
+  /** 2FA: a right password for an account with it on answers a challenge, not a session. */
+  secondFactor?: {
+    required(userId: string): Promise<boolean>;
+    challenge(userId: string): Promise<SecondFactorChallenge>;
+  };
+  /** Remembers sign-in devices and mails a notice for a new one, in the session's transaction. */
+  signIns?: SignInNotices;
 }
+
+/** How a session was started, as recorded in the audit log. */
+export type SignInMethod = 'password' | 'totp' | 'recovery_code' | 'passkey';
 
 export interface SignupInput {
   username: string;
@@ -51,6 +63,7 @@ export class AuthService {
     return this.deps.db.transaction().execute(async (trx) => {
       const user = await this.deps.users.create({ ...input, passwordHash }, trx);
       const tokens = await this.deps.sessions.start(user.id, meta, trx);
+      await this.deps.signIns?.signedIn(trx, user, meta, false);
       await this.deps.verification?.issue(trx, user);
       await this.deps.audit.record(
         { action: 'auth.signup', actorId: user.id, target: { type: 'user', id: user.id }, meta },
@@ -60,8 +73,15 @@ export class AuthService {
     });
   }
 
-  /** Unknown logins and wrong passwords fail alike, after the same argon2 work. */
-  async login(login: string, password: string, meta: RequestMeta): Promise<IssuedTokens & { user: UserRow }> {
+  /**
+   * Unknown logins and wrong passwords fail alike, after the same argon2 work. A right password for
+   * an account with 2FA on starts no session: it answers the second-factor challenge.
+   */
+  async login(
+    login: string,
+    password: string,
+    meta: RequestMeta,
+  ): Promise<(IssuedTokens & { user: UserRow }) | { secondFactor: SecondFactorChallenge }> {
     const account = await this.deps.users.credentials(login);
     const fail = async (
       reason: string,
@@ -85,17 +105,40 @@ export class AuthService {
     if (account.banned_at) throw await fail('banned', 'ACCOUNT_BANNED');
     // a deleted account awaiting erasure: as if it did not exist
     if (account.deactivated_at) throw await fail('deactivated');
+    if (await this.deps.secondFactor?.required(account.id))
+      return { secondFactor: await this.deps.secondFactor!.challenge(account.id) };
+    return this.startSession(account.id, meta, 'password');
+  }
 
+  /**
+   * Starts a session for an account that proved who it is (password, and the second factor or a
+   * passkey): marks it active, audits the sign-in with its method, notices a new device.
+   */
+  async startSession(
+    userId: string,
+    meta: RequestMeta,
+    method: SignInMethod,
+  ): Promise<IssuedTokens & { user: UserRow }> {
+    const user = await this.deps.users.getFresh(userId);
+    if (user.banned_at) throw new AppError('ACCOUNT_BANNED');
+    if (user.deactivated_at) throw new AppError('INVALID_CREDENTIALS');
     const tokens = await this.deps.db.transaction().execute(async (trx) => {
-      const issued = await this.deps.sessions.start(account.id, meta, trx);
-      await this.markActive(account.id, trx);
+      const issued = await this.deps.sessions.start(userId, meta, trx);
+      await this.markActive(userId, trx);
       await this.deps.audit.record(
-        { action: 'auth.login', actorId: account.id, target: { type: 'user', id: account.id }, meta },
+        {
+          action: 'auth.login',
+          actorId: userId,
+          target: { type: 'user', id: userId },
+          meta,
+          ...(method === 'password' ? {} : { details: { method } }),
+        },
         trx,
       );
+      await this.deps.signIns?.signedIn(trx, user, meta);
       return issued;
     });
-    return { user: await this.deps.users.get(account.id), ...tokens };
+    return { user: await this.deps.users.get(userId), ...tokens };
   }
 
   /**

@@ -3,6 +3,7 @@ import type { ChatTables } from './schema-chat.ts';
 import type { FlagTables } from './schema-flags.ts';
 import type { MediaTables } from './schema-media.ts';
 import type { SocialTables } from './schema-social.ts';
+import type { TwoFactorTables } from './schema-two-factor.ts';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
@@ -83,7 +84,7 @@ export interface IdempotencyKeysTable {
   expires_at: Timestamp;
 }
 
-export interface DB extends SocialTables, ChatTables, MediaTables, FlagTables {
+export interface DB extends SocialTables, ChatTables, MediaTables, FlagTables, TwoFactorTables {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;

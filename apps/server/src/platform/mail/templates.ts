@@ -6,10 +6,12 @@ export interface MailKinds {
   password_reset: { username: string; link: string };
   /** The password was reset: a notice, so an owner who did not ask knows at once. */
   password_changed: { username: string };
+  /** A session started from a device (browser family, OS, network) not seen before. */
+  new_sign_in: { username: string; device: string; network: string; at: string; link: string };
 }
 
 export type MailKind = keyof MailKinds;
-export const MAIL_KINDS = ['email_verify', 'password_reset', 'password_changed'] as const;
+export const MAIL_KINDS = ['email_verify', 'password_reset', 'password_changed', 'new_sign_in'] as const;
 
 export interface RenderedMail {
   subject: string;
@@ -72,6 +74,16 @@ const TEMPLATES: { [K in MailKind]: (data: MailKinds[K]) => RenderedMail } = {
       'The password of your Kith account was just reset, and every device was signed out.',
       'If you did not do this, reset your password again at once and tell us.',
     ]),
+  new_sign_in: ({ username, device, network, at, link }) =>
+    layout(
+      'New sign-in to your Kith account',
+      [
+        `Hello ${username},`,
+        `Your account was just signed in to from a device we had not seen: ${device}, network ${network}, at ${at} (UTC).`,
+        'If this was you, there is nothing to do. If not, sign that session out and change your password.',
+      ],
+      { label: 'Review my sessions', href: link },
+    ),
 };
 
 /** Renders one kind's template; user values are escaped in the HTML part. */
