@@ -1,5 +1,6 @@
 import { createRouter } from '@tanstack/react-router';
 import type { RouterContext } from './router-context.ts';
+import { chatRoute, conversationRoute } from './routes/chat/index.ts';
 import { composeRoute } from './routes/compose/index.ts';
 import { friendsRoute } from './routes/friends/index.ts';
 import { homeRoute } from './routes/home/index.ts';
@@ -30,6 +31,8 @@ const routeTree = rootRoute.addChildren([
   tagRoute,
   staffRoute,
   postRoute,
+  chatRoute,
+  conversationRoute,
 ]);
 
 export function createAppRouter(context: RouterContext) {

@@ -2,6 +2,7 @@ import { createRootRouteWithContext, Link, Outlet, useRouter } from '@tanstack/r
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import { session } from '../auth/session.ts';
+import { ConnectionStatus, RealtimeMount } from '../realtime/lazy.tsx';
 import type { RouterContext } from '../router-context.ts';
 import { ErrorMessage } from '../ui/error-message.tsx';
 import { ThemeToggle } from '../ui/theme-toggle.tsx';
@@ -52,6 +53,9 @@ function AppShell() {
                   <NotificationsNavLink />
                 </li>
                 <li>
+                  <Link to="/chat">{t('chat.nav')}</Link>
+                </li>
+                <li>
                   <Link to="/friends">{t('nav.friends')}</Link>
                 </li>
                 <li>
@@ -84,6 +88,7 @@ function AppShell() {
           </ul>
         </nav>
         <div className="topbar-actions">
+          {signedIn && <ConnectionStatus />}
           <ThemeToggle />
           {signedIn && <LogoutButton />}
         </div>
@@ -92,6 +97,7 @@ function AppShell() {
         <Outlet />
       </main>
       <RouteAnnouncer />
+      <RealtimeMount />
     </>
   );
 }

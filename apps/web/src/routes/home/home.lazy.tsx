@@ -1,6 +1,7 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { createLazyRoute } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
+import { NewPostsPill } from '../../realtime/lazy.tsx';
 import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
 import { Feed } from './feed.tsx';
 import { feedQuery } from './feed-query.ts';
@@ -14,6 +15,7 @@ function HomeScreen() {
   return (
     <section className="page">
       <h1>{t('feed.title')}</h1>
+      <NewPostsPill onShow={() => window.scrollTo({ top: 0 })} />
       {feed.isPending ? (
         <Loading />
       ) : feed.isError && posts.length === 0 ? (
