@@ -152,6 +152,12 @@ export const EnvSchema = Type.Object({
     'Users inactive this long get no feed fan-out; their feed is rebuilt at login.',
   ),
   FEED_CACHE_TTL_SECONDS: Int(0, 3600, 30, 'TTL of the cached first feed page (0 disables the cache).'),
+  FEED_NEW_EVENT_WINDOW_MS: Int(
+    0,
+    60_000,
+    2000,
+    'Coalescing window of the realtime feed.new event: posts fanned out to a reader within it make one event (0: one per post).',
+  ),
   ACCOUNT_RETENTION_DAYS: Int(0, 3650, 30, 'Days between account deletion and erasure of its data.'),
   COLLECTION_MAX_ITEMS: Int(1, 10_000, 1000, 'Most posts one collection may hold.'),
   IDEMPOTENCY_TTL_HOURS: Int(1, 720, 24, 'How long Idempotency-Key records are kept.'),
@@ -447,6 +453,7 @@ export interface Config {
     friendCap: number;
     feedInactiveDays: number;
     feedCacheTtlSeconds: number;
+    feedNewWindowMs: number;
     accountRetentionDays: number;
     collectionMaxItems: number;
   };
@@ -694,6 +701,7 @@ export function loadConfig(
       friendCap: env.FRIEND_CAP,
       feedInactiveDays: env.FEED_INACTIVE_DAYS,
       feedCacheTtlSeconds: env.FEED_CACHE_TTL_SECONDS,
+      feedNewWindowMs: env.FEED_NEW_EVENT_WINDOW_MS,
       accountRetentionDays: env.ACCOUNT_RETENTION_DAYS,
       collectionMaxItems: env.COLLECTION_MAX_ITEMS,
     },

@@ -12,6 +12,7 @@ import { SignInNotices } from './modules/auth/sign-in-notice.ts';
 import { twoFactorMetrics } from './modules/auth/two-factor.metrics.ts';
 import { TwoFactorService } from './modules/auth/two-factor.service.ts';
 import { buildChatServices } from './modules/chat/chat.wiring.ts';
+import { FeedNewNotifier } from './modules/feed/feed-new.ts';
 import { FlagsService } from './modules/flags/flags.service.ts';
 import { ProfilesRepository } from './modules/profiles/profiles.repository.ts';
 import { ProfilesService } from './modules/profiles/profiles.service.ts';
@@ -126,6 +127,15 @@ export async function buildServices(platform: Platform) {
   // feature flags: loaded before the first request, reloaded on every change (see FlagStore)
   const flags = new FlagsService({ db, broker: platform.broker, audit, logger: platform.logger });
   await flags.start();
+  // fan-out tells readers of new posts live (feed.new), coalesced and gated by a flag per reader
+  const feedNew = new FeedNewNotifier({
+    broker: platform.broker,
+    flags,
+    logger: platform.logger,
+    registry: platform.metrics.registry,
+    windowMs: config.social.feedNewWindowMs,
+  });
+  social.feed.onFanOut((readers, authorId) => feedNew.added(readers, authorId));
   const rum = new RumService(platform.metrics.registry);
   const account = {
     ...domain.account,

@@ -45,6 +45,7 @@ const FORWARDED = new Set<string>([
   'member.read',
   'conversation.updated',
   'notification.new',
+  'feed.new',
 ]);
 const DROPPABLE = new Set<string>(['typing', 'presence']);
 

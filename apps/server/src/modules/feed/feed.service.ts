@@ -29,17 +29,30 @@ const BACKFILL_PER_AUTHOR = 50;
 
 const cacheKey = (userId: string) => `feed:v1:${userId}:first`;
 
+/** Told after fan-out put a post by `authorId` into the feeds of `readerIds` (committed). */
+export type FanOutListener = (readerIds: readonly string[], authorId: string) => void;
+
 /**
  * The home feed, built by fan-out on write: durable entries in Postgres, the first page cached
  * briefly and dropped whenever an entry arrives or leaves.
  */
 export class FeedService {
+  private fanOutListener: FanOutListener | undefined;
+
   constructor(
     private readonly repo: FeedRepository,
     private readonly cache: Cache,
     private readonly posts: PostFacts,
     private readonly options: FeedOptions,
   ) {}
+
+  /**
+   * Who hears of fan-out (the realtime `feed.new` notifier). Set by the composition root once the
+   * services it needs (feature flags) exist, which are built after the feed.
+   */
+  onFanOut(listener: FanOutListener): void {
+    this.fanOutListener = listener;
+  }
 
   /** The author sees their own post at once (same transaction as the post). */
   addOwn(trx: Kysely<DB>, postId: string, authorId: string): Promise<void> {
@@ -98,6 +111,7 @@ export class FeedService {
     if (!meta || meta.visibility === 'private') return 0;
     const readers = await this.repo.fanOut(postId, meta.author_id, this.options.inactiveDays);
     await this.invalidate(readers);
+    if (readers.length > 0) this.fanOutListener?.(readers, meta.author_id);
     return readers.length;
   }
 
