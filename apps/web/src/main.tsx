@@ -5,6 +5,8 @@ import { createRoot } from 'react-dom/client';
 import { session } from './auth/session.ts';
 import { initI18n } from './i18n/index.ts';
 import { createQueryClient } from './query-client.ts';
+import { CacheGate } from './pwa/cache-gate.tsx';
+import { startOffline } from './pwa/offline.ts';
 import { createAppRouter } from './router.tsx';
 import { startRum } from './rum/rum.ts';
 import { applyTheme } from './theme/theme.ts';
@@ -13,6 +15,8 @@ import './styles.css';
 applyTheme();
 const queryClient = createQueryClient();
 const router = createAppRouter({ queryClient, session });
+// before the session is known: the user's saved cache must be restoring by the time screens query
+startOffline({ session, queryClient });
 
 // A different user (or none) must never see the previous one's cached data.
 let userId: string | undefined;
@@ -31,7 +35,9 @@ void session.restore();
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <RouterProvider router={router} />
+      <CacheGate>
+        <RouterProvider router={router} />
+      </CacheGate>
     </QueryClientProvider>
   </StrictMode>,
 );

@@ -28,6 +28,8 @@ export interface SessionEnv {
   now?: () => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
+  /** Who was signed in here last: with no network at start, the app opens as them on their saved data. */
+  offlineUser?: () => Promise<Me | undefined>;
 }
 
 /**
@@ -41,7 +43,7 @@ export class AuthSession {
   private readonly listeners = new Set<() => void>();
   private inflight: Promise<string | undefined> | undefined;
   private timer: unknown;
-  private readonly env: Required<Omit<SessionEnv, 'locks' | 'channel'>> & SessionEnv;
+  private readonly env: Required<Omit<SessionEnv, 'locks' | 'channel' | 'offlineUser'>> & SessionEnv;
   private restoring: Promise<void> | undefined;
 
   constructor(env: SessionEnv = {}) {
@@ -138,6 +140,13 @@ export class AuthSession {
         }
         // offline or the server is down: keep what we have and try again later
         this.schedule(MIN_REFRESH_DELAY_MS);
+        if (this.state.status === 'unknown') {
+          // at start: open as the last user, on their saved data, without a token until the refresh works
+          const user = await this.env.offlineUser?.().catch(() => undefined);
+          if (user && this.state.status === 'unknown') {
+            this.set({ status: 'signedIn', user, accessToken: '', expiresAt: this.env.now() });
+          }
+        }
         return this.accessToken();
       }
     }).finally(() => {
@@ -199,6 +208,9 @@ function browserEnv(): SessionEnv {
   const env: SessionEnv = {};
   if (typeof navigator !== 'undefined' && 'locks' in navigator) env.locks = navigator.locks;
   if (typeof BroadcastChannel !== 'undefined') env.channel = new BroadcastChannel(CHANNEL);
+  if (typeof indexedDB !== 'undefined') {
+    env.offlineUser = () => import('../pwa/last-user.ts').then((m) => m.lastUser.get());
+  }
   return env;
 }
 

@@ -2,6 +2,7 @@ import { createRootRouteWithContext, Link, Outlet, useRouter } from '@tanstack/r
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import { session } from '../auth/session.ts';
+import { OfflineChrome } from '../pwa/lazy.tsx';
 import { ConnectionStatus, RealtimeMount } from '../realtime/lazy.tsx';
 import type { RouterContext } from '../router-context.ts';
 import { ErrorMessage } from '../ui/error-message.tsx';
@@ -94,6 +95,7 @@ function AppShell() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
+        <OfflineChrome />
         <Outlet />
       </main>
       <RouteAnnouncer />

@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type BodyOf, call } from '../../api/client.ts';
+import { submitWrite } from '../../outbox/index.ts';
 import { ErrorMessage } from '../error-message.tsx';
 import type { Post } from '../post/post-card.tsx';
 import { type Attachment, MAX_ATTACHMENTS, useAttachments } from './attachments.ts';
@@ -25,6 +26,7 @@ export function Composer({ onPublished }: { onPublished: (post: Post) => void })
   const [tooMany, setTooMany] = useState(false);
   const attempt = useRef<{ body: string; key: string } | undefined>(undefined);
   const queryClient = useQueryClient();
+  const [queued, setQueued] = useState(false);
 
   const publish = useMutation({
     mutationFn: async (body: PostBody) => {
@@ -40,14 +42,16 @@ export function Composer({ onPublished }: { onPublished: (post: Post) => void })
       }
       const json = JSON.stringify(body);
       if (attempt.current?.body !== json) attempt.current = { body: json, key: crypto.randomUUID() };
-      return call(
-        api.POST('/api/v1/posts', { body, params: { header: { 'idempotency-key': attempt.current.key } } }),
-      );
+      // through the outbox: offline, or with no answer, it is kept and sent later with this key
+      const sent = await submitWrite({ kind: 'post', body }, { key: attempt.current.key, inline: true });
+      return sent.status === 'sent' ? (sent.value as Post) : undefined;
     },
     onSuccess: (post) => {
       attempt.current = undefined;
       setText('');
       attachments.clear();
+      setQueued(!post);
+      if (!post) return;
       void queryClient.invalidateQueries({ queryKey: ['feed'] });
       onPublished(post);
     },
@@ -132,6 +136,9 @@ export function Composer({ onPublished }: { onPublished: (post: Post) => void })
         </p>
       )}
       {publish.error && <ErrorMessage error={publish.error} />}
+      <p role="status" className="hint">
+        {queued && !publish.isPending && !text ? t('offline.queued') : ''}
+      </p>
       <button
         type="submit"
         className="button primary"

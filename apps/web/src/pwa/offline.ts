@@ -1,0 +1,88 @@
+import type { QueryClient } from '@tanstack/react-query';
+import type { AuthSession } from '../auth/session.ts';
+
+let restoring = false;
+const listeners = new Set<() => void>();
+
+/** True while the signed-in user's saved cache is read back (queries wait for it, not the network). */
+export const cacheRestore = {
+  subscribe(listener: () => void): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  },
+  isRestoring: (): boolean => restoring,
+};
+
+function setRestoring(value: boolean) {
+  if (restoring === value) return;
+  restoring = value;
+  for (const l of listeners) l();
+}
+
+/**
+ * The offline side of the app, started once before the first render. The heavy parts load on
+ * demand, outside the initial route's JavaScript:
+ * - per user, the query cache saved in IndexedDB: restored when they are known (queries wait),
+ *   saved as it changes, deleted with the media cache when they sign out or another user signs in;
+ * - the outbox, once someone is signed in;
+ * - the service worker, after the page has loaded.
+ */
+export function startOffline({
+  session,
+  queryClient,
+}: {
+  session: AuthSession;
+  queryClient: QueryClient;
+}): void {
+  if (typeof indexedDB === 'undefined') return;
+  let current: { userId: string; detach?: () => void } | undefined;
+  let remembered: string | undefined;
+
+  const onSession = () => {
+    const state = session.getState();
+    const userId = state.status === 'signedIn' ? state.user.id : undefined;
+    if (state.status === 'signedIn' && state.accessToken && remembered !== userId) {
+      remembered = userId;
+      const user = state.user;
+      void import('./last-user.ts').then((m) => m.lastUser.set(user)).catch(() => {});
+    }
+    if (userId === current?.userId || state.status === 'unknown') return;
+    const previous = current;
+    previous?.detach?.();
+    current = userId ? { userId } : undefined;
+    if (previous) {
+      if (!userId) remembered = undefined;
+      void import('./query-persist.ts')
+        .then(async (m) => {
+          await m.forgetCache(previous.userId);
+          if (!userId) await (await import('./last-user.ts')).lastUser.clear();
+        })
+        .catch(() => {});
+    }
+    if (!userId) {
+      setRestoring(false);
+      return;
+    }
+    setRestoring(true);
+    const mine = current;
+    void import('./query-persist.ts')
+      .then((m) => m.attachPersistedCache(queryClient, userId))
+      .then((detach) => {
+        if (current === mine && mine) mine.detach = detach;
+        else detach();
+      })
+      .catch(() => {})
+      .finally(() => {
+        if (current === mine) setRestoring(false);
+      });
+    void import('../outbox/runtime.ts').then((m) => m.startOutbox({ session, queryClient })).catch(() => {});
+  };
+  session.subscribe(onSession);
+  onSession();
+
+  if ('serviceWorker' in navigator && import.meta.env.PROD) {
+    const register = () => void import('./register.ts').then((m) => m.registerServiceWorker());
+    if (document.readyState === 'complete') register();
+    else window.addEventListener('load', register, { once: true });
+  }
+}
