@@ -196,7 +196,8 @@ describe('outbox', () => {
 
   it("keeps a refused write with the server's message, goes on with the next, and sends an edit under a new key", async () => {
     const api = server((item) => {
-      if (item.request.kind === 'comment' && item.request.body.text === 'bad') throw refused('Text is too long');
+      if (item.request.kind === 'comment' && item.request.body.text === 'bad')
+        throw refused('Text is too long');
       return { ok: true };
     });
     const online = { value: false };
