@@ -6,6 +6,7 @@ import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { registerAuthentication } from './modules/auth/authenticate.ts';
 import { registerModules } from './modules/index.ts';
+import { registerReadRouting } from './platform/db/read-routing-hooks.ts';
 import { AppError } from './platform/errors.ts';
 import { createClientErrorHandler } from './platform/http/client-error.ts';
 import { corsOptions, edgeHeaders, helmetOptions } from './platform/http/edge-headers.ts';
@@ -119,6 +120,8 @@ export async function buildApp(platform: Platform, options: BuildOptions = {}): 
   registerLingeringClose(app, lingering);
 
   registerObservability(app, platform);
+  // lag-tolerant reads: read-your-writes per request and per user (platform/db/replica-router.ts)
+  registerReadRouting(app, platform.db);
   // Shed load before any other work (token checks, rate-limit counters, body parsing).
   await app.register(underPressure, {
     maxEventLoopDelay: config.pressure.maxEventLoopDelayMs,

@@ -39,6 +39,18 @@ export const EnvSchema = Type.Object({
     'PostgreSQL primary without a pooler in between, for what needs a session: migrations (locks), the job runner (LISTEN/NOTIFY), backups (snapshot). Unset: DATABASE_URL.',
   ),
   DATABASE_READ_URLS: Str('Comma list of read replicas for lag-tolerant reads.'),
+  DATABASE_REPLICA_MAX_LAG_MS: Int(
+    0,
+    3_600_000,
+    2_000,
+    'A read replica whose replay lag (measured by WAL position) is above this serves no reads until it is back under; its reads go to the primary.',
+  ),
+  DATABASE_REPLICA_PROBE_INTERVAL_MS: Int(
+    50,
+    60_000,
+    1_000,
+    "How often each instance reads the primary's WAL position and every replica's replay position (lag, health).",
+  ),
   DATABASE_POOL_SIZE: Int(1, 500, 10, 'Connections per pool (primary and each replica).'),
   DATABASE_STATEMENT_TIMEOUT_MS: Int(100, 600_000, 15_000, 'statement_timeout for application queries.'),
   MIGRATE_ON_START: Type.Optional(
@@ -351,6 +363,9 @@ export interface Config {
     directUrl: string | undefined;
     readUrls: readonly string[];
     poolSize: number;
+    /** A replica lagging more than this serves no reads. */
+    replicaMaxLagMs: number;
+    replicaProbeIntervalMs: number;
     statementTimeoutMs: number;
     migrateOnStart: boolean;
   };
@@ -589,6 +604,8 @@ export function loadConfig(
       readUrls: list(env.DATABASE_READ_URLS),
       poolSize: env.DATABASE_POOL_SIZE,
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      replicaMaxLagMs: env.DATABASE_REPLICA_MAX_LAG_MS,
+      replicaProbeIntervalMs: env.DATABASE_REPLICA_PROBE_INTERVAL_MS,
       migrateOnStart: env.MIGRATE_ON_START ?? embedded,
     },
     publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),

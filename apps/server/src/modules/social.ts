@@ -24,10 +24,13 @@ export function buildSocialServices(platform: Platform, users: UserDirectory, au
     findMeta: (id: string) => posts.findMeta(id),
     presentMany: (ids: readonly string[], viewerId: string) => posts.presentMany(ids, viewerId),
   };
-  const feed = new FeedService(new FeedRepository(db.primary), platform.cache, postFacts, {
+  // pages are lag-tolerant reads (a replica within the bound); every change of a reader's feed
+  // keeps that reader's reads on the primary until a replica has replayed it
+  const feed = new FeedService(new FeedRepository(db.primary, db.reads), platform.cache, postFacts, {
     inactiveDays: config.social.feedInactiveDays,
     cacheTtlSeconds: config.social.feedCacheTtlSeconds,
     defaultLimit: FEED_PAGE_SIZE,
+    noteChanged: (userIds) => db.router.noteWrites(userIds),
   });
   const friends = new FriendsService(
     db,

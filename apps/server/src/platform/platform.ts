@@ -54,6 +54,12 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
       poolSize: config.database.poolSize,
       statementTimeoutMs: config.database.statementTimeoutMs,
       applicationName: `kith-${[...config.roles].join('+')}`,
+      replicaMaxLagMs: config.database.replicaMaxLagMs,
+      replicaProbeIntervalMs: config.database.replicaProbeIntervalMs,
+      onReplicaHealthChange: ({ replica, healthy, reason }) =>
+        healthy
+          ? logger.info({ replica }, 'read replica is up: lag-tolerant reads may use it')
+          : logger.warn({ replica, reason }, 'read replica is down: its reads go to the primary'),
     },
     metrics,
   );
@@ -70,6 +76,8 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
   const cache = redis?.cache ?? new MemoryCache();
   const broker = redis?.broker ?? new MemoryBroker();
   const rateLimitStore = redis?.rateLimitStore ?? new MemoryRateLimitStore();
+  // read-your-writes watermarks are shared by every instance through the cache
+  db.useWatermarks(cache);
 
   return {
     config,

@@ -16,7 +16,15 @@ const PAGE_SQL = 'SELECT * FROM feed_page($1::uuid, $2::uuid, $3::integer)';
  * were active recently); a backfill reads posts (a friend's recent posts).
  */
 export class FeedRepository {
-  constructor(private readonly db: Db) {}
+  /**
+   * @param db the primary: fan-out, backfill and removals
+   * @param reads lag-tolerant reads (`Database.reads`): pages, which FeedService keeps fresh by
+   *   noting every change of a reader's feed (read-your-writes); the primary when not given
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly reads: Db = db,
+  ) {}
 
   async insertOwn(trx: Kysely<DB>, postId: string, authorId: string): Promise<void> {
     await trx
@@ -91,7 +99,7 @@ export class FeedRepository {
    * no page comes back short because of entries hidden after the fan-out.
    */
   async page(userId: string, before: string | undefined, limit: number): Promise<PostRecord[]> {
-    const { rows } = await this.db.executeQuery<PostRecord>(
+    const { rows } = await this.reads.executeQuery<PostRecord>(
       CompiledQuery.raw(PAGE_SQL, [userId, before ?? null, limit]),
     );
     return rows;

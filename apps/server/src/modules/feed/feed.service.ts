@@ -16,6 +16,13 @@ export interface FeedOptions {
   cacheTtlSeconds: number;
   /** Page size whose first page is cached. */
   defaultLimit: number;
+  /**
+   * Told which readers' feeds just changed, before their cached page is dropped: pages are read
+   * from a replica, and a page cached from one that has not replayed the change would hide it
+   * until the cache expires. `Database.router.noteWrites` keeps their reads on the primary until
+   * a replica has it.
+   */
+  noteChanged?: (userIds: readonly string[]) => Promise<void>;
 }
 
 /** How the feed learns a post's author, visibility and liveness (the posts module answers). */
@@ -64,7 +71,9 @@ export class FeedService {
   }
 
   async invalidate(userIds: readonly string[]): Promise<void> {
-    if (userIds.length > 0) await this.cache.delete(...userIds.map(cacheKey));
+    if (userIds.length === 0) return;
+    await this.options.noteChanged?.(userIds);
+    await this.cache.delete(...userIds.map(cacheKey));
   }
 
   /**

@@ -1,6 +1,9 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type { Cache } from '../cache/cache.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { ReplicaRouter, replicaName } from './replica-router.ts';
+import { createRoutedReads } from './routed-reads.ts';
 import type { DB } from './schema.ts';
 
 export type Db = Kysely<DB>;
@@ -11,17 +14,27 @@ export interface DatabaseOptions {
   poolSize: number;
   statementTimeoutMs: number;
   applicationName: string;
+  /** A replica lagging more than this serves no reads (DATABASE_REPLICA_MAX_LAG_MS). */
+  replicaMaxLagMs?: number;
+  /** How often replicas' replay positions are probed (DATABASE_REPLICA_PROBE_INTERVAL_MS). */
+  replicaProbeIntervalMs?: number;
+  /** Told when a replica goes down or comes back. */
+  onReplicaHealthChange?: (change: { replica: string; healthy: boolean; reason?: string }) => void;
 }
 
 /**
- * The primary and its read replicas. `primary` serves writes and read-your-writes; `reader()`
- * serves reads that tolerate replication lag (round-robin over replicas, or the primary when none).
+ * The primary and its read replicas. `primary` serves writes and everything that must see them;
+ * `reads` serves reads that tolerate replication lag: the ReplicaRouter sends each of its
+ * statements to a replica within the lag bound that has replayed the user's last write, or else to
+ * the primary (see replica-router.ts). Without replicas `reads` runs on the primary.
  */
 export class Database {
   readonly primary: Db;
   readonly primaryPool: pg.Pool;
-  private readonly readers: { db: Db; pool: pg.Pool }[] = [];
-  private next = 0;
+  /** Lag-tolerant reads, routed per statement (no transactions). */
+  readonly reads: Db;
+  readonly router: ReplicaRouter;
+  private readonly replicaPools: pg.Pool[] = [];
 
   constructor(
     options: DatabaseOptions,
@@ -29,19 +42,37 @@ export class Database {
   ) {
     this.primaryPool = this.createPool(options, options.url);
     this.primary = this.createKysely(this.primaryPool, 'primary');
-    for (const url of options.readUrls) {
-      const pool = this.createPool(options, url);
-      this.readers.push({ pool, db: this.createKysely(pool, 'replica') });
-    }
+    const replicas = options.readUrls.map((url) => {
+      // a replica that stops answering is given up on by the client (the read runs on the primary)
+      const pool = this.createPool(options, url, {
+        connectionTimeoutMillis: 2_000,
+        query_timeout: options.statementTimeoutMs + 2_000,
+      });
+      this.replicaPools.push(pool);
+      return { name: replicaName(url), pool, url };
+    });
+    this.router = new ReplicaRouter(
+      { pool: this.primaryPool, url: options.url },
+      replicas,
+      {
+        maxLagMs: options.replicaMaxLagMs ?? 2_000,
+        probeIntervalMs: options.replicaProbeIntervalMs ?? 1_000,
+        ...(options.onReplicaHealthChange ? { onHealthChange: options.onReplicaHealthChange } : {}),
+      },
+      metrics.registry,
+    );
+    this.reads = createRoutedReads(this.router, this.primaryPool, (pool, ok, seconds) => {
+      this.metrics.dbQueries.inc({ pool, outcome: ok ? 'ok' : 'error' });
+      this.metrics.dbQueryDuration.observe({ pool }, seconds);
+    });
+    this.router.start();
     // prom-client calls `collect` at scrape time; pool sizes are read then, not tracked per query
     (metrics.dbPoolConnections as unknown as { collect: () => void }).collect = () => this.collectPoolStats();
   }
 
-  /** A handle for reads that tolerate lag. */
-  reader(): Db {
-    if (this.readers.length === 0) return this.primary;
-    this.next = (this.next + 1) % this.readers.length;
-    return this.readers[this.next]!.db;
+  /** Read-your-writes across instances: the watermarks live in this cache (Redis when scaled). */
+  useWatermarks(cache: Cache): void {
+    this.router.useWatermarks(cache);
   }
 
   async ping(timeoutMs: number): Promise<void> {
@@ -54,10 +85,11 @@ export class Database {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.primary.destroy(), ...this.readers.map((r) => r.db.destroy())]);
+    await this.router.stop();
+    await Promise.all([this.primary.destroy(), ...this.replicaPools.map((pool) => pool.end())]);
   }
 
-  private createPool(options: DatabaseOptions, url: string): pg.Pool {
+  private createPool(options: DatabaseOptions, url: string, extra: pg.PoolConfig = {}): pg.Pool {
     const pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize,
@@ -65,6 +97,7 @@ export class Database {
       statement_timeout: options.statementTimeoutMs,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
+      ...extra,
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
@@ -85,7 +118,7 @@ export class Database {
     const gauge = this.metrics.dbPoolConnections;
     const pools = [
       { name: 'primary', pool: this.primaryPool },
-      ...this.readers.map((r) => ({ name: 'replica', pool: r.pool })),
+      ...this.replicaPools.map((pool) => ({ name: 'replica', pool })),
     ];
     gauge.reset();
     for (const { name, pool } of pools) {
