@@ -6,6 +6,7 @@ import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { registerAuthentication } from './modules/auth/authenticate.ts';
 import { registerModules } from './modules/index.ts';
+import { registerWriteGuard } from './modules/reports/write-guard.ts';
 import { registerReadRouting } from './platform/db/read-routing-hooks.ts';
 import { AppError } from './platform/errors.ts';
 import { createClientErrorHandler } from './platform/http/client-error.ts';
@@ -135,6 +136,8 @@ export async function buildApp(platform: Platform, options: BuildOptions = {}): 
     },
   });
   await registerAuthentication(app, services.kit);
+  // a suspended account reads but does not write (modules/reports/write-guard.ts)
+  registerWriteGuard(app, services.reports.guard);
   registerRateLimits(app, platform);
   registerIdempotency(app, platform);
 

@@ -155,6 +155,7 @@ export const EnvSchema = Type.Object({
     'Wrong second factors (TOTP, recovery code, passkey) in a row that lock an account’s sign-in.',
   ),
   TWO_FACTOR_LOCK_MINUTES: Int(1, 7 * 24 * 60, 15, 'How long such a lock lasts, in minutes.'),
+  REPORTS_PER_HOUR: Int(1, 10_000, 20, 'Reports one user may file per hour (429 past it).'),
   WORKER_CONCURRENCY: Int(1, 100, 4, 'Jobs run at once by the worker role.'),
   FRIEND_CAP: Int(1, 100_000, 5000, 'Most friends one user may have.'),
   FEED_INACTIVE_DAYS: Int(
@@ -417,6 +418,7 @@ export interface Config {
   rateLimit: { defaultPerMinute: number; loginAccount: number; loginIp: number; signupIp: number };
   /** Second-factor lock: this many wrong ones in a row lock sign-in for lockMinutes. */
   twoFactor: { maxFailures: number; lockMinutes: number };
+  reports: { perHour: number };
   workerConcurrency: number;
   idempotencyTtlHours: number;
   backup: {
@@ -669,6 +671,7 @@ export function loadConfig(
       signupIp: env.RATE_LIMIT_SIGNUP_IP,
     },
     twoFactor: { maxFailures: env.TWO_FACTOR_MAX_FAILURES, lockMinutes: env.TWO_FACTOR_LOCK_MINUTES },
+    reports: { perHour: env.REPORTS_PER_HOUR },
     workerConcurrency: env.WORKER_CONCURRENCY,
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     backup: {

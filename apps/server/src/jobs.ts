@@ -12,7 +12,7 @@ import { buildDomainServices, type JobServices } from './services.ts';
  * services the jobs need for itself.
  */
 export function jobHandlers(from: JobServices | Platform): JobHandlers {
-  const { db, social, account, backups, mail } = 'social' in from ? from : buildDomainServices(from);
+  const { db, social, account, backups, mail, reports } = 'social' in from ? from : buildDomainServices(from);
   return {
     'idempotency.cleanup': async () => {
       await db.primary.deleteFrom('idempotency_keys').where('expires_at', '<', sql<Date>`now()`).execute();
@@ -39,6 +39,12 @@ export function jobHandlers(from: JobServices | Platform): JobHandlers {
     'feed.rebuild': async ({ userId }) => social.feed.rebuild(userId, await social.friends.friendIds(userId)),
     'notifications.create': async (payload) => {
       await social.notifications.create(payload);
+    },
+    'notifications.notice': async (payload) => {
+      await social.notifications.createNotice(payload);
+    },
+    'reports.expire-suspensions': async () => {
+      await reports.expiry.run();
     },
     'notifications.mentions': async ({ postId, commentId }) => {
       const source = commentId
@@ -98,6 +104,8 @@ const housekeeping: CronJob[] = [
   { task: 'media.cleanup', schedule: '23 * * * *' },
   { task: 'idempotency.cleanup', schedule: '*/15 * * * *' },
   { task: 'sessions.cleanup', schedule: '17 * * * *' },
+  // the write guard stops refusing at the exact time; this clears the column and tells the user
+  { task: 'reports.expire-suspensions', schedule: '* * * * *' },
   { task: 'tags.trending', schedule: '*/10 * * * *' },
   { task: 'account.exports-cleanup', schedule: '41 * * * *' },
   { task: 'account-tokens.cleanup', schedule: '53 * * * *' },

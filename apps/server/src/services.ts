@@ -16,6 +16,8 @@ import { FeedNewNotifier } from './modules/feed/feed-new.ts';
 import { FlagsService } from './modules/flags/flags.service.ts';
 import { ProfilesRepository } from './modules/profiles/profiles.repository.ts';
 import { ProfilesService } from './modules/profiles/profiles.service.ts';
+import { ModerationService } from './modules/reports/moderation.service.ts';
+import { buildReportServices } from './modules/reports/reports.wiring.ts';
 import { RumService } from './modules/rum/rum.service.ts';
 import { buildSocialServices } from './modules/social.ts';
 import { UsersService } from './modules/users/users.service.ts';
@@ -49,7 +51,14 @@ export function buildDomainServices(platform: Platform) {
     logger: platform.logger,
   });
   const mail = new MailService(createMailer(platform.config, platform.logger), platform.metrics);
-  return { db: platform.db, audit, users, social, chat, profiles, account, backups, mail };
+  const reports = buildReportServices(platform, {
+    users,
+    audit,
+    posts: social.posts,
+    friends: social.friends,
+    chat: chat.chat,
+  });
+  return { db: platform.db, audit, users, social, chat, profiles, account, backups, mail, reports };
 }
 
 /**
@@ -161,8 +170,26 @@ export async function buildServices(platform: Platform) {
     ),
     tickets: new Tickets(new TicketsRepository(db), config.realtime.ticketTtlSeconds),
   };
+  // moderation bans through AdminService and removes content through its owners' services
+  const moderation = new ModerationService({
+    db,
+    repo: domain.reports.repo,
+    users,
+    sessions,
+    staff: admin,
+    content: {
+      post: (actor, postId, meta) => social.posts.delete(actor, postId, meta),
+      comment: (actor, commentId) => social.comments.delete(actor, commentId),
+      message: (senderId, messageId) => domain.chat.chat.delete(senderId, messageId),
+    },
+    audit,
+    mail,
+    publicUrl: config.publicUrl,
+    metrics: domain.reports.metrics,
+  });
   return {
     ...domain,
+    reports: { ...domain.reports, moderation },
     kit,
     sessions,
     passwords,
@@ -181,4 +208,4 @@ export async function buildServices(platform: Platform) {
 
 export type Services = Awaited<ReturnType<typeof buildServices>>;
 /** What the job handlers use. */
-export type JobServices = Pick<Services, 'db' | 'social' | 'account' | 'backups' | 'mail'>;
+export type JobServices = Pick<Services, 'db' | 'social' | 'account' | 'backups' | 'mail' | 'reports'>;

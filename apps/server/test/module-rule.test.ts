@@ -41,6 +41,8 @@ const OWNER: Record<string, string> = {
   feature_flags: 'flags',
   idempotency_keys: 'idempotency',
   backup_runs: 'backup',
+  report_cases: 'reports',
+  reports: 'reports',
 };
 
 const SRC = join(SERVER_DIR, 'src');

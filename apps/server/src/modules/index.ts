@@ -18,6 +18,8 @@ import { Comment } from './posts/comments.schema.ts';
 import { postsRoutes } from './posts/posts.routes.ts';
 import { Post, UserSummary } from './posts/posts.schema.ts';
 import { profilesRoutes } from './profiles/profiles.routes.ts';
+import { moderationRoutes } from './reports/moderation.routes.ts';
+import { reportsRoutes } from './reports/reports.routes.ts';
 import { rumRoutes } from './rum/rum.routes.ts';
 import { FEED_PAGE_SIZE } from './social.ts';
 import { usersRoutes } from './users/users.routes.ts';
@@ -58,6 +60,12 @@ export async function registerModules(
   await api.register(feedRoutes, { feed: social.feed, pageSize: FEED_PAGE_SIZE });
   await api.register(notificationsRoutes, { notifications: social.notifications });
   await api.register(profilesRoutes, { profiles: services.profiles });
+  await api.register(reportsRoutes, {
+    reports: services.reports.reports,
+    moderation: services.reports.moderation,
+    perHour: config.reports.perHour,
+  });
+  await api.register(moderationRoutes, { moderation: services.reports.moderation });
   await api.register(accountRoutes, {
     account: account.account,
     exports: account.exports,

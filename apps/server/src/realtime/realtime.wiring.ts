@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { guardChatSends } from '../modules/reports/write-guard.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { Services } from '../services.ts';
 import { Gateway } from './gateway.ts';
@@ -27,7 +28,8 @@ export async function registerRealtime(
   const gateway = new Gateway({
     config: config.realtime,
     broker: platform.broker,
-    chat: services.chat.chat,
+    // a suspended account's sends are refused like its REST writes
+    chat: guardChatSends(services.chat.chat, services.reports.guard),
     sessions,
     presence: services.realtime.presence,
     metrics: platform.metrics,

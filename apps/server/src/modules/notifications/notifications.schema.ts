@@ -12,6 +12,8 @@ export const Notification = Type.Object(
       Type.Literal('comment'),
       Type.Literal('reaction'),
       Type.Literal('mention'),
+      Type.Literal('report_resolved'),
+      Type.Literal('moderation_notice'),
     ]),
     actors: Type.Array(Type.Unsafe<Static<typeof UserSummary>>(Type.Ref('UserSummary')), {
       maxItems: 3,
@@ -22,7 +24,8 @@ export const Notification = Type.Object(
       description: 'All distinct actors: "A and 3 others" is actorCount 4',
     }),
     subjectId: Type.Union([Uuid, Type.Null()], {
-      description: 'The post, comment or friend request concerned',
+      description:
+        'The post, comment or friend request concerned; for report_resolved and moderation_notice, the report case',
     }),
     data: Type.Record(Type.String({ maxLength: 32 }), Type.String({ maxLength: 200 })),
     read: Type.Boolean(),

@@ -48,18 +48,46 @@ export class NotificationsService {
       subjectId: n.subjectId ?? null,
       data: n.data ?? {},
     });
+    await this.deliver(id, n.userId);
+    return id;
+  }
+
+  /**
+   * Job: a notice from Kith itself (a report's outcome, a moderation decision). No other user is its
+   * actor (the recipient stands in, so no moderator is named), it is never grouped, and a block
+   * does not stop it.
+   */
+  async createNotice(n: {
+    kind: 'report_resolved' | 'moderation_notice';
+    userId: string;
+    subjectId: string;
+    data: Record<string, string>;
+  }): Promise<string> {
+    const id = await this.repo.upsert({
+      id: uuidv7(),
+      userId: n.userId,
+      kind: n.kind,
+      groupKey: null,
+      actorId: n.userId,
+      subjectId: n.subjectId,
+      data: n.data,
+    });
+    await this.deliver(id, n.userId);
+    return id;
+  }
+
+  private async deliver(id: string, userId: string): Promise<void> {
     const row = await this.repo.find(id);
     if (row) {
       // Live delivery is best effort: the row is committed, and clients catch up from the list.
       await this.broker
-        .publish(userChannel(n.userId), {
+        .publish(userChannel(userId), {
           type: 'notification.new',
           notification: presentNotification(row),
-          unreadCount: await this.repo.unreadCount(n.userId),
+          unreadCount: await this.repo.unreadCount(userId),
         })
         .catch((err) => this.logger.warn({ err }, 'notification publish failed'));
     }
-    return id;
   }
 
   async list(userId: string, cursor: string | undefined, limit: number) {

@@ -18,6 +18,7 @@ const PUBLIC_COLUMNS = [
   'deactivated_at',
   'erase_after',
   'email_verified_at',
+  'suspended_until',
 ] as const;
 
 export interface NewUser {
@@ -120,7 +121,8 @@ export class UsersRepository {
       bio?: string;
       password_hash?: string;
       role?: UserRole;
-      banned_at?: Date;
+      banned_at?: Date | null;
+      suspended_until?: Date | null;
     },
     db: Kysely<DB> = this.db,
   ): Promise<UserRow | undefined> {
@@ -130,6 +132,25 @@ export class UsersRepository {
       .where('id', '=', id)
       .returning(PUBLIC_COLUMNS)
       .executeTakeFirst();
+  }
+
+  /** Clears every suspension whose time is over; the ids of those accounts (reports.expire-suspensions). */
+  async clearExpiredSuspensions(db: Kysely<DB> = this.db, limit = 1000): Promise<string[]> {
+    const rows = await db
+      .updateTable('users')
+      .set({ suspended_until: null, updated_at: new Date() })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('users')
+          .select('id')
+          .where('suspended_until', '<=', sql<Date>`now()`)
+          .limit(limit)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   /**

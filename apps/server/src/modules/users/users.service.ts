@@ -173,6 +173,29 @@ export class UsersService {
     return user;
   }
 
+  /** Suspends the account until `until` (it may read, not write: see reports/write-guard.ts). */
+  async suspend(id: string, until: Date, trx?: Kysely<DB>): Promise<UserRow> {
+    const user = await this.repo.update(id, { suspended_until: until }, trx);
+    this.profiles.forget(id);
+    if (!user) throw new AppError('NOT_FOUND');
+    return user;
+  }
+
+  /** Lifts a suspension and a ban (an appeal overturned the decision). */
+  async reinstate(id: string, trx?: Kysely<DB>): Promise<UserRow> {
+    const user = await this.repo.update(id, { suspended_until: null, banned_at: null }, trx);
+    this.profiles.forget(id);
+    if (!user) throw new AppError('NOT_FOUND');
+    return user;
+  }
+
+  /** Clears the suspensions whose time is over; the ids of those accounts. */
+  async clearExpiredSuspensions(trx?: Kysely<DB>): Promise<string[]> {
+    const ids = await this.repo.clearExpiredSuspensions(trx);
+    for (const id of ids) this.profiles.forget(id);
+    return ids;
+  }
+
   /**
    * Deactivates a live account in the caller's transaction (it is then hidden like a banned one)
    * and sets when it is to be erased; undefined when it already was deactivated.

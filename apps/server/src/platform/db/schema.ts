@@ -2,6 +2,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { ChatTables } from './schema-chat.ts';
 import type { FlagTables } from './schema-flags.ts';
 import type { MediaTables } from './schema-media.ts';
+import type { ReportTables } from './schema-reports.ts';
 import type { SocialTables } from './schema-social.ts';
 import type { TwoFactorTables } from './schema-two-factor.ts';
 
@@ -27,6 +28,8 @@ export interface UsersTable {
   erase_after: NullableTimestamp;
   /** When the address was verified (0032); NULL until then. */
   email_verified_at: NullableTimestamp;
+  /** Until when the account may read but not write (0034); NULL when not suspended. */
+  suspended_until: NullableTimestamp;
 }
 
 /** Single-use tokens mailed to an account (0032): password reset, e-mail verification. */
@@ -84,7 +87,7 @@ export interface IdempotencyKeysTable {
   expires_at: Timestamp;
 }
 
-export interface DB extends SocialTables, ChatTables, MediaTables, FlagTables, TwoFactorTables {
+export interface DB extends SocialTables, ChatTables, MediaTables, FlagTables, TwoFactorTables, ReportTables {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;

@@ -4,6 +4,17 @@ export interface MailKinds {
   email_verify: { username: string; link: string };
   /** A reset was asked for: the link that sets a new password (30 minutes). */
   password_reset: { username: string; link: string };
+  /** A moderator decided on a report about the user: what, why, and the link to read and appeal it. */
+  moderation_notice: {
+    username: string;
+    action: string;
+    targetType: string;
+    reasons: string;
+    note: string;
+    until: string;
+    excerpt: string;
+    link: string;
+  };
   /** The password was reset: a notice, so an owner who did not ask knows at once. */
   password_changed: { username: string };
   /** A session started from a device (browser family, OS, network) not seen before. */
@@ -11,7 +22,7 @@ export interface MailKinds {
 }
 
 export type MailKind = keyof MailKinds;
-export const MAIL_KINDS = ['email_verify', 'password_reset', 'password_changed', 'new_sign_in'] as const;
+export const MAIL_KINDS = ['email_verify', 'password_reset', 'password_changed', 'moderation_notice', 'new_sign_in'] as const;
 
 export interface RenderedMail {
   subject: string;
@@ -48,6 +59,21 @@ ${button}
 }
 
 const TEMPLATES: { [K in MailKind]: (data: MailKinds[K]) => RenderedMail } = {
+  moderation_notice: ({ username, action, targetType, reasons, note, until, excerpt, link }) =>
+    layout(
+      action === 'overturn' ? 'A moderation decision was reversed' : 'A moderator acted on your Kith account',
+      [
+        `Hello ${username},`,
+        ...moderationLines(action, targetType, until),
+        ...(excerpt ? [`What was reported: “${excerpt}”`] : []),
+        `Reported for: ${reasons}.`,
+        ...(note ? [`The moderator's reason: ${note}`] : []),
+        action === 'uphold' || action === 'overturn'
+          ? 'This was the decision on your appeal; it is final.'
+          : 'If you think this is a mistake, you can appeal once from the page below; another moderator will review it.',
+      ],
+      { label: 'Read the decision', href: link },
+    ),
   email_verify: ({ username, link }) =>
     layout(
       'Confirm your e-mail address',
@@ -89,4 +115,25 @@ const TEMPLATES: { [K in MailKind]: (data: MailKinds[K]) => RenderedMail } = {
 /** Renders one kind's template; user values are escaped in the HTML part. */
 export function renderMail<K extends MailKind>(kind: K, data: MailKinds[K]): RenderedMail {
   return TEMPLATES[kind](data);
+}
+
+/** What a moderation decision did, in words (the notice mail). */
+function moderationLines(action: string, targetType: string, until: string): string[] {
+  const what = targetType === 'user' ? 'your account' : `your ${targetType}`;
+  switch (action) {
+    case 'remove':
+      return [`A moderator removed ${what} after it was reported.`];
+    case 'warn':
+      return [`A moderator reviewed a report about ${what} and is giving you a warning.`];
+    case 'suspend':
+      return [
+        `A moderator suspended your account until ${until} (UTC) after a report about ${what}. Until then you can read Kith but not post, comment or send messages.`,
+      ];
+    case 'ban':
+      return [`A moderator banned your account after a report about ${what}.`];
+    case 'uphold':
+      return ['Another moderator reviewed your appeal and kept the decision.'];
+    default:
+      return ['Another moderator reviewed your appeal and reversed the decision.'];
+  }
 }

@@ -24,6 +24,15 @@ export interface JobPayloads {
     subjectId?: string;
     data?: Record<string, string>;
   };
+  /** A notice from Kith itself: a report's outcome to a reporter, a moderation decision to its subject. */
+  'notifications.notice': {
+    kind: 'report_resolved' | 'moderation_notice';
+    userId: string;
+    subjectId: string;
+    data: Record<string, string>;
+  };
+  /** Lifts the suspensions whose time is over and tells each user. */
+  'reports.expire-suspensions': Record<string, never>;
   /** Notifies the users a post or comment mentions who can see it. */
   'notifications.mentions': { postId: string; commentId?: string };
   /** Recomputes the top hashtags of the last 24 hours. */
