@@ -1,72 +1,45 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { ChatMessage } from '@kith/contract';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from './helpers/database.ts';
+import { describe, expect, it } from 'vitest';
+import { type ClusterUser, signupOn, startCluster } from './helpers/cluster.ts';
 import { type ServerProcess, spawnServer } from './helpers/process.ts';
-import { startRedisServer } from './helpers/redis-server.ts';
 import { connect, eventually, type TestSocket } from './helpers/ws-client.ts';
 
 // Two real server processes on one Postgres database and one redis-server of the test's own.
 // Instance 2 runs the realtime role alone; instance 1 runs every role.
-const database = await createTestDatabase();
-const redis = await startRedisServer();
-const dataDir = await mkdtemp(join(tmpdir(), 'kith-rt-cluster-'));
-afterAll(async () => {
-  await database.drop();
-  await rm(dataDir, { recursive: true, force: true });
-});
-const signingKey = generateKeyPairSync('ed25519')
-  .privateKey.export({ type: 'pkcs8', format: 'pem' })
-  .toString();
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
-const env = {
-  DATABASE_URL: database.url,
-  REDIS_URL: redis.url,
-  DATA_DIR: dataDir,
-  JWT_SIGNING_KEY: signingKey,
-  METRICS_TOKEN,
-  CHAT_FRIENDS_ONLY: 'false',
-  RATE_LIMIT_SIGNUP_IP: '1000000',
-  RATE_LIMIT_LOGIN_IP: '1000000',
-  RATE_LIMIT_DEFAULT_PER_MINUTE: '1000000',
-  REALTIME_MAX_MESSAGES_PER_10S: '100000',
-  REALTIME_DEGRADED_POLL_MS: '200',
-  REALTIME_SEND_BUFFER_SOFT_BYTES: '16384',
-  REALTIME_SEND_BUFFER_HARD_BYTES: '65536',
-  REALTIME_REPLAY_BATCH: '500',
-};
 // instance 2 has a fast heartbeat (the silent-client test); instance 1 the default one, so that
 // the client that stops reading there is cut by its send buffer, not by its missing pongs
-const [one, two] = await Promise.all([
-  spawnServer({ env }),
-  spawnServer({
-    env: { ...env, REALTIME_PING_INTERVAL_MS: '300', REALTIME_PONG_TIMEOUT_MS: '300' },
-    args: ['--role', 'realtime'],
-  }),
-]);
-
-interface User {
-  id: string;
-  username: string;
-  accessToken: string;
-}
-
-async function signup(): Promise<User> {
-  const username = `u_${randomUUID().slice(0, 12).replace(/-/g, '')}`;
-  const res = await fetch(`${one.url}/api/v1/auth/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, email: `${username}@example.com`, password: `pw-${randomUUID()}` }),
-  });
-  expect(res.status).toBe(201);
-  const body = (await res.json()) as { user: { id: string }; accessToken: string };
-  return { id: body.user.id, username, accessToken: body.accessToken };
-}
+const {
+  database,
+  redis,
+  env,
+  servers: [one, two],
+} = await startCluster({
+  name: 'rt-cluster',
+  env: {
+    METRICS_TOKEN,
+    RATE_LIMIT_SIGNUP_IP: '1000000',
+    RATE_LIMIT_LOGIN_IP: '1000000',
+    RATE_LIMIT_DEFAULT_PER_MINUTE: '1000000',
+    REALTIME_MAX_MESSAGES_PER_10S: '100000',
+    REALTIME_DEGRADED_POLL_MS: '200',
+    REALTIME_SEND_BUFFER_SOFT_BYTES: '16384',
+    REALTIME_SEND_BUFFER_HARD_BYTES: '65536',
+    REALTIME_REPLAY_BATCH: '500',
+  },
+  instances: [
+    {},
+    {
+      env: { REALTIME_PING_INTERVAL_MS: '300', REALTIME_PONG_TIMEOUT_MS: '300' },
+      args: ['--role', 'realtime'],
+    },
+  ],
+});
+type User = ClusterUser;
+const signup = () => signupOn(one.url);
 
 async function conversation(owner: User, others: User[], title?: string): Promise<string> {
   const res = await fetch(`${one.url}/api/v1/conversations`, {

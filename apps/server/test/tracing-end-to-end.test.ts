@@ -1,13 +1,9 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from './helpers/database.ts';
-import { spawnServer, stopServer } from './helpers/process.ts';
-import { startRedisServer } from './helpers/redis-server.ts';
+import { signupOn, startCluster } from './helpers/cluster.ts';
+import { stopServer } from './helpers/process.ts';
 import { until } from './helpers/wait.ts';
 import { connect } from './helpers/ws-client.ts';
 
@@ -53,52 +49,24 @@ async function startReceiver(): Promise<{ server: Server; spans: ExportedSpan[];
 }
 
 const receiver = await startReceiver();
-const database = await createTestDatabase();
-const redis = await startRedisServer();
-const dataDir = await mkdtemp(join(tmpdir(), 'kith-tracing-'));
+afterAll(() => new Promise((resolve) => receiver.server.close(resolve)));
 const env = {
-  DATABASE_URL: database.url,
-  REDIS_URL: redis.url,
-  DATA_DIR: dataDir,
-  JWT_SIGNING_KEY: generateKeyPairSync('ed25519')
-    .privateKey.export({ type: 'pkcs8', format: 'pem' })
-    .toString(),
-  CHAT_FRIENDS_ONLY: 'false',
   OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
   OTEL_TRACES_SAMPLER_RATIO: '1',
   // the SDK's own batch delay (its standard variable): spans reach the receiver while the test waits
   OTEL_BSP_SCHEDULE_DELAY: '100',
 };
-const [one, two] = await Promise.all([
-  spawnServer({ env: { ...env, OTEL_SERVICE_NAME: 'kith-one' } }),
-  spawnServer({ env: { ...env, OTEL_SERVICE_NAME: 'kith-two' }, args: ['--role', 'realtime'] }),
-]);
-
-afterAll(async () => {
-  for (const server of [one, two]) if (server.child.exitCode === null) await stopServer(server, 'SIGKILL');
-  await database.drop();
-  await redis.stop();
-  await rm(dataDir, { recursive: true, force: true });
-  await new Promise((resolve) => receiver.server.close(resolve));
+const {
+  servers: [one, two],
+} = await startCluster({
+  name: 'tracing',
+  env,
+  instances: [
+    { env: { OTEL_SERVICE_NAME: 'kith-one' } },
+    { env: { OTEL_SERVICE_NAME: 'kith-two' }, args: ['--role', 'realtime'] },
+  ],
 });
-
-interface User {
-  id: string;
-  username: string;
-  accessToken: string;
-}
-
-async function signup(): Promise<User> {
-  const username = `u_${randomUUID().slice(0, 12).replace(/-/g, '')}`;
-  const res = await fetch(`${one.url}/api/v1/auth/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, email: `${username}@example.com`, password: `pw-${randomUUID()}` }),
-  });
-  expect(res.status).toBe(201);
-  const body = (await res.json()) as { user: { id: string }; accessToken: string };
-  return { id: body.user.id, username, accessToken: body.accessToken };
-}
+const signup = () => signupOn(one.url);
 
 const attr = (span: ExportedSpan, key: string) => {
   const value = span.attributes.find((a) => a.key === key)?.value;
