@@ -5,7 +5,6 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations } from './support/axe.ts';
 import {
-  ARTIFACTS,
   type E2EBrowser,
   type E2EPage,
   hasChromium,
@@ -14,6 +13,7 @@ import {
   launchFirefox,
 } from './support/browsers.ts';
 import { type RunningKith, startKith } from './support/kith.ts';
+import { checkScreen } from './support/screens.ts';
 
 const engines = [
   { name: 'chromium', present: hasChromium, launch: launchChromium, binary: '/usr/bin/chromium' },
@@ -45,23 +45,6 @@ afterAll(async () => {
 
 /** Console noise that is not a problem of the app: the browser's line for an expected 4xx. */
 const benign = (line: string) => /Failed to load resource|status of 40[13]/.test(line);
-
-/** axe in both themes, and screenshots of the screen at 360×800 and 1280×800 in each. */
-async function checkScreen(page: E2EPage, engine: string, screen: string) {
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.colorScheme(scheme);
-    expect(await axeViolations(page), `${screen} in ${scheme}`).toEqual([]);
-    for (const [w, h] of [
-      [360, 800],
-      [1280, 800],
-    ] as const) {
-      await page.viewport(w, h);
-      await page.screenshot(join(ARTIFACTS, engine, `${screen}-${scheme}-${w}x${h}.png`));
-    }
-  }
-  await page.viewport(1280, 800);
-  await page.colorScheme('light');
-}
 
 /** Every visible string outside user content must come from the catalogue (pseudo-localised). */
 async function hardCodedStrings(page: E2EPage): Promise<string[]> {

@@ -1,6 +1,7 @@
 import { createRouter } from '@tanstack/react-router';
 import type { RouterContext } from './router-context.ts';
 import { chatRoute, conversationRoute } from './routes/chat/index.ts';
+import { collectionRoute, collectionsRoute } from './routes/collections/index.ts';
 import { composeRoute } from './routes/compose/index.ts';
 import { friendsRoute } from './routes/friends/index.ts';
 import { homeRoute } from './routes/home/index.ts';
@@ -33,6 +34,8 @@ const routeTree = rootRoute.addChildren([
   postRoute,
   chatRoute,
   conversationRoute,
+  collectionsRoute,
+  collectionRoute,
 ]);
 
 export function createAppRouter(context: RouterContext) {

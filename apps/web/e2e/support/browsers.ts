@@ -21,6 +21,8 @@ export interface E2EPage {
   screenshot(path: string): Promise<void>;
   viewport(width: number, height: number): Promise<void>;
   colorScheme(scheme: ColorScheme): Promise<void>;
+  /** Makes this the foreground tab: a background tab's animation frames are throttled (Firefox). */
+  bringToFront(): Promise<void>;
   /** Console errors and warnings, and CSP violation events, in order. */
   problems: string[];
   close(): Promise<void>;
@@ -90,6 +92,7 @@ export async function launchChromium(): Promise<E2EBrowser> {
         },
         viewport: (width, height) => page.setViewportSize({ width, height }),
         colorScheme: (scheme) => page.emulateMedia({ colorScheme: scheme }),
+        bringToFront: () => page.bringToFront(),
         close: () => context.close(),
       };
     },
@@ -158,6 +161,7 @@ export async function launchFirefox(): Promise<E2EBrowser> {
             localStorage.setItem('kith.theme', value);
           }, scheme);
         },
+        bringToFront: () => page.bringToFront(),
         close: () => context.close(),
       };
     },

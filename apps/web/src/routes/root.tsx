@@ -63,6 +63,9 @@ function AppShell() {
                   <Link to="/tags">{t('nav.tags')}</Link>
                 </li>
                 <li>
+                  <Link to="/collections">{t('social.nav')}</Link>
+                </li>
+                <li>
                   <Link to="/users/$username" params={{ username: state.user.username }}>
                     {t('nav.profile')}
                   </Link>

@@ -6,6 +6,7 @@ import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
 import { TimeAgo } from '../../ui/post/post-card.tsx';
 import { FriendsSection, MoreButton } from '../profile/profile-lists.tsx';
 import { refreshRelationships, relationship } from '../profile/profile-query.ts';
+import { BlockedList } from './blocked-list.tsx';
 import { type Direction, type FriendRequest, requestsQuery } from './friends-query.ts';
 import { UserSearch } from './user-search.tsx';
 import '../profile/profile.css';
@@ -23,6 +24,7 @@ function FriendsScreen() {
       <Requests direction="outgoing" />
       <UserSearch />
       {state.status === 'signedIn' && <MyFriends username={state.user.username} />}
+      <BlockedList />
     </div>
   );
 }

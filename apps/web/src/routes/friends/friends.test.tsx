@@ -23,7 +23,12 @@ const request = (n: number, name: string): FriendRequest => ({
 });
 
 /** Friend requests that the fake server really removes when answered. */
-function requestsServer(incoming: FriendRequest[], outgoing: FriendRequest[], friends: unknown[] = []) {
+function requestsServer(
+  incoming: FriendRequest[],
+  outgoing: FriendRequest[],
+  friends: unknown[] = [],
+  blocked: { id: string; username: string; displayName: string; blockedAt: string }[] = [],
+) {
   const server = fakeServer(
     on('GET', '/api/v1/friend-requests', (_r, url) =>
       json(200, { items: url.searchParams.get('direction') === 'incoming' ? incoming : outgoing }),
@@ -37,11 +42,29 @@ function requestsServer(incoming: FriendRequest[], outgoing: FriendRequest[], fr
       return json(204);
     }),
     on('GET', '/api/v1/users/me/friends', () => json(200, { items: friends })),
+    on('GET', '/api/v1/blocks', () => json(200, { items: blocked })),
+    on('DELETE', '/api/v1/blocks/:username', (_r, _u, { username }) => {
+      blocked = blocked.filter((b) => b.username !== username);
+      return json(204);
+    }),
   );
   return server;
 }
 
 describe('friends screen', () => {
+  it('lists the people I blocked and unblocks one', async () => {
+    const zed = { ...person(7, 'Zed'), blockedAt: new Date().toISOString() };
+    const server = requestsServer([], [], [], [zed]);
+    renderRoute([friendsRoute], '/friends', await signedInAs(server, me()));
+    const blocked = await screen.findByRole('region', { name: 'Blocked' });
+    expect(await within(blocked).findByRole('link', { name: zed.displayName })).toBeTruthy();
+    await userEvent.click(within(blocked).getByRole('button', { name: `Unblock ${zed.displayName}` }));
+    expect(await within(blocked).findByText('You have not blocked anyone.')).toBeTruthy();
+    expect(server.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
+      `/api/v1/blocks/${zed.username}`,
+    ]);
+  });
+
   it('accepts and declines requests to me', async () => {
     const server = requestsServer([request(1, 'Ana'), request(2, 'Ben')], []);
     renderRoute([friendsRoute], '/friends', await signedInAs(server, me()));

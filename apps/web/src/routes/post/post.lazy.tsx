@@ -4,9 +4,12 @@ import { type FormEvent, useId, useRef, useState, useSyncExternalStore } from 'r
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
 import { session } from '../../auth/session.ts';
+import { submitWrite } from '../../outbox/index.ts';
 import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
-import { PostBody, TimeAgo } from '../../ui/post/post-card.tsx';
-import { PostText } from '../../ui/post/post-text.tsx';
+import { type Post, PostBody } from '../../ui/post/post-card.tsx';
+import { AddToCollection } from './add-to-collection.tsx';
+import { CommentItem } from './comment-item.tsx';
+import { ConfirmDialog, EditTextDialog } from './dialog.tsx';
 import { commentsQuery, postQuery } from './post-queries.ts';
 import { Reactions } from './reactions.tsx';
 
@@ -18,15 +21,6 @@ function PostScreen() {
   const post = useQuery(postQuery(postId));
   const me = useSyncExternalStore(session.subscribe, session.getState);
   const myId = me.status === 'signedIn' ? me.user.id : undefined;
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
-  const remove = useMutation({
-    mutationFn: () => call(api.DELETE('/api/v1/posts/{id}', { params: { path: { id: postId } } })),
-    onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ['feed'] });
-      void navigate({ to: '/' });
-    },
-  });
   return (
     <section className="page">
       <h1>{t('postPage.title')}</h1>
@@ -39,30 +33,93 @@ function PostScreen() {
           <article className="post" aria-labelledby={`post-${post.data.id}-author`}>
             <PostBody post={post.data} eagerMedia />
             <Reactions post={post.data} />
-            {post.data.author.id === myId && (
-              <div className="row">
-                <button
-                  type="button"
-                  className="button"
-                  disabled={remove.isPending}
-                  onClick={() => {
-                    if (window.confirm(t('postPage.confirmDelete'))) remove.mutate();
-                  }}
-                >
-                  {t('postPage.delete')}
-                </button>
-              </div>
-            )}
-            {remove.error && <ErrorMessage error={remove.error} />}
+            <div className="row">
+              {post.data.author.id === myId && <OwnPostActions post={post.data} />}
+              {me.status === 'signedIn' && <AddToCollection postId={postId} username={me.user.username} />}
+            </div>
           </article>
-          <Comments postId={postId} myId={myId} />
+          <Comments postId={postId} myId={myId} postAuthorId={post.data.author.id} />
         </>
       )}
     </section>
   );
 }
 
-function Comments({ postId, myId }: { postId: string; myId: string | undefined }) {
+/** Edit and delete, for the post's author. */
+function OwnPostActions({ post }: { post: Post }) {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [dialog, setDialog] = useState<'edit' | 'delete' | undefined>();
+  const edit = useMutation({
+    mutationFn: (text: string) =>
+      call(api.PATCH('/api/v1/posts/{id}', { params: { path: { id: post.id } }, body: { text } })),
+    onSuccess: (updated) => {
+      queryClient.setQueryData(['post', post.id], updated);
+      void queryClient.invalidateQueries({ queryKey: ['feed'] });
+      void queryClient.invalidateQueries({ queryKey: ['users'] });
+      setDialog(undefined);
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () => call(api.DELETE('/api/v1/posts/{id}', { params: { path: { id: post.id } } })),
+    onSuccess: () => {
+      queryClient.removeQueries({ queryKey: ['post', post.id] });
+      void queryClient.invalidateQueries({ queryKey: ['feed'] });
+      void queryClient.invalidateQueries({ queryKey: ['users'] });
+      void queryClient.invalidateQueries({ queryKey: ['collections'] });
+      void navigate({ to: '/' });
+    },
+  });
+  const close = () => {
+    edit.reset();
+    remove.reset();
+    setDialog(undefined);
+  };
+  return (
+    <>
+      <button type="button" className="button" aria-haspopup="dialog" onClick={() => setDialog('edit')}>
+        {t('social.post.edit')}
+      </button>
+      <button type="button" className="button" aria-haspopup="dialog" onClick={() => setDialog('delete')}>
+        {t('postPage.delete')}
+      </button>
+      {dialog === 'edit' && (
+        <EditTextDialog
+          title={t('social.post.editTitle')}
+          label={t('social.post.textLabel')}
+          initial={post.text}
+          maxLength={5000}
+          busy={edit.isPending}
+          error={edit.error && <ErrorMessage error={edit.error} />}
+          onSave={(text) => edit.mutate(text)}
+          onClose={close}
+        />
+      )}
+      {dialog === 'delete' && (
+        <ConfirmDialog
+          title={t('postPage.delete')}
+          question={t('postPage.confirmDelete')}
+          confirmLabel={t('postPage.delete')}
+          busy={remove.isPending}
+          error={remove.error && <ErrorMessage error={remove.error} />}
+          onConfirm={() => remove.mutate()}
+          onClose={close}
+        />
+      )}
+    </>
+  );
+}
+
+function Comments({
+  postId,
+  myId,
+  postAuthorId,
+}: {
+  postId: string;
+  myId: string | undefined;
+  postAuthorId: string;
+}) {
   const { t } = useTranslation();
   const comments = useInfiniteQuery(commentsQuery(postId));
   const queryClient = useQueryClient();
@@ -73,22 +130,14 @@ function Comments({ postId, myId }: { postId: string; myId: string | undefined }
     mutationFn: (body: { text: string }) => {
       const json = JSON.stringify(body);
       if (attempt.current?.body !== json) attempt.current = { body: json, key: crypto.randomUUID() };
-      return call(
-        api.POST('/api/v1/posts/{id}/comments', {
-          params: { path: { id: postId }, header: { 'idempotency-key': attempt.current.key } },
-          body,
-        }),
-      );
+      // through the outbox: offline, or with no answer, it is kept and sent later with this key
+      return submitWrite({ kind: 'comment', postId, body }, { key: attempt.current.key, inline: true });
     },
     onSuccess: () => {
       attempt.current = undefined;
       setText('');
       void queryClient.invalidateQueries({ queryKey: ['post', postId] });
     },
-  });
-  const remove = useMutation({
-    mutationFn: (id: string) => call(api.DELETE('/api/v1/comments/{id}', { params: { path: { id } } })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['post', postId] }),
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -104,7 +153,7 @@ function Comments({ postId, myId }: { postId: string; myId: string | undefined }
           <textarea
             id={textId}
             rows={3}
-            maxLength={5000}
+            maxLength={2000}
             value={text}
             onChange={(e) => setText(e.target.value)}
           />
@@ -123,27 +172,15 @@ function Comments({ postId, myId }: { postId: string; myId: string | undefined }
       ) : (
         <ul className="comments">
           {items.map((c) => (
-            <li key={c.id} className="comment">
-              <p className="small">
-                <strong data-user-content>{c.author.displayName}</strong>{' '}
-                <span className="muted" data-user-content>
-                  @{c.author.username}
-                </span>{' '}
-                <span className="muted">
-                  <TimeAgo iso={c.createdAt} />
-                </span>
-              </p>
-              <PostText text={c.text} entities={c.entities} />
-              {c.author.id === myId && (
-                <button type="button" className="button ghost" onClick={() => remove.mutate(c.id)}>
-                  {t('comments.delete')}
-                </button>
-              )}
-            </li>
+            <CommentItem
+              key={c.id}
+              comment={c}
+              canEdit={c.author.id === myId}
+              canDelete={c.author.id === myId || postAuthorId === myId}
+            />
           ))}
         </ul>
       )}
-      {remove.error && <ErrorMessage error={remove.error} />}
       {comments.hasNextPage && (
         <button
           type="button"

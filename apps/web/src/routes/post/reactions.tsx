@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, call } from '../../api/client.ts';
+import { submitWrite } from '../../outbox/index.ts';
 import { ErrorMessage } from '../../ui/error-message.tsx';
 import type { Post } from '../../ui/post/post-card.tsx';
 
@@ -21,14 +21,12 @@ export function Reactions({ post }: { post: Post }) {
   const queryClient = useQueryClient();
   const key = ['post', post.id];
   const react = useMutation({
+    // through the outbox: offline it is kept (and stays shown) until it can be sent
     mutationFn: (kind: Kind | null) =>
-      kind
-        ? call(api.PUT('/api/v1/posts/{id}/reactions/{kind}', { params: { path: { id: post.id, kind } } }))
-        : call(
-            api.DELETE('/api/v1/posts/{id}/reactions/{kind}', {
-              params: { path: { id: post.id, kind: post.myReaction ?? 'like' } },
-            }),
-          ),
+      submitWrite(
+        { kind: 'reaction', postId: post.id, reaction: kind ?? post.myReaction ?? 'like', on: kind !== null },
+        { inline: true },
+      ),
     onMutate: async (kind) => {
       await queryClient.cancelQueries({ queryKey: key, exact: true });
       const previous = queryClient.getQueryData<Post>(key);

@@ -83,5 +83,6 @@ export function refreshRelationships(queryClient: QueryClient): Promise<void> {
   return Promise.all([
     queryClient.invalidateQueries({ queryKey: ['users'] }),
     queryClient.invalidateQueries({ queryKey: ['friend-requests'] }),
+    queryClient.invalidateQueries({ queryKey: ['blocks'] }),
   ]).then(() => undefined);
 }

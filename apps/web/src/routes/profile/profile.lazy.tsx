@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createLazyRoute, Link } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
 import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
+import { CollectionList } from '../collections/collection-list.tsx';
 import { ConfirmButton } from './confirm-button.tsx';
 import { EditProfile } from './profile-edit.tsx';
 import { FriendsSection, PostsSection } from './profile-lists.tsx';
@@ -38,7 +39,10 @@ function ProfileScreen() {
       {p.relationship !== 'blocked' && (
         <div className="profile-columns">
           <PostsSection username={p.username} />
-          <FriendsSection username={p.username} />
+          <div>
+            <FriendsSection username={p.username} />
+            <CollectionList username={p.username} title={t('social.collections.title')} />
+          </div>
         </div>
       )}
     </div>

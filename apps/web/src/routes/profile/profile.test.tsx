@@ -41,6 +41,7 @@ function post(text: string): Post {
 const lists = (posts: Post[] = [], friends: unknown[] = []) => [
   on('GET', '/api/v1/users/:username/posts', () => json(200, { items: posts })),
   on('GET', '/api/v1/users/:username/friends', () => json(200, { items: friends })),
+  on('GET', '/api/v1/users/:username/collections', () => json(200, { items: [] })),
 ];
 
 describe('profile screen', () => {
@@ -81,6 +82,7 @@ describe('profile screen', () => {
       on('GET', '/api/v1/users/ana', () => json(200, profile({ counts: { friends: 0, posts: 0 } }))),
       on('GET', '/api/v1/users/:username/posts', () => json(200, { items: [] })),
       on('GET', '/api/v1/users/:username/friends', () => apiError(503, 'OVERLOADED', 'Kith is busy.')),
+      on('GET', '/api/v1/users/:username/collections', () => json(200, { items: [] })),
     );
     renderRoute([profileRoute], '/users/ana');
     expect(await screen.findByText('No posts you can see yet.')).toBeTruthy();
