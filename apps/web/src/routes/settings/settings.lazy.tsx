@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { DeleteAccountSection } from './delete-section.tsx';
 import { ExportSection } from './export-section.tsx';
 import { PasswordSection } from './password-section.tsx';
+import { SecuritySection } from './security-section.tsx';
 import { SessionsSection } from './sessions-section.tsx';
 import '../profile/profile.css';
 import './settings.css';
@@ -16,7 +17,11 @@ function SettingsScreen() {
     <div className="page settings">
       <h1>{t('settings.title')}</h1>
       <PasswordSection />
-      <SessionsSection session={session} />
+      <SecuritySection />
+      {/* the new-sign-in e-mail links here (#sessions) */}
+      <div id="sessions">
+        <SessionsSection session={session} />
+      </div>
       <ExportSection />
       <DeleteAccountSection session={session} />
     </div>
