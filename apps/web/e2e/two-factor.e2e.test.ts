@@ -1,0 +1,249 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Secret, TOTP } from 'otpauth';
+import type { Browser, CDPSession, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../server/src/platform/db/embedded.ts';
+import { createTestDatabase } from '../../server/test/helpers/database.ts';
+import { type ServerProcess, spawnServer, stopServer } from '../../server/test/helpers/process.ts';
+import { axeViolations } from './support/axe.ts';
+import { CHROMIUM, type E2EPage, hasChromium, hasFirefox, launchFirefox } from './support/browsers.ts';
+
+// Two-factor sign-in in real browsers: TOTP enrolment from the QR screen's key (codes computed here
+// with otpauth), sign-in with password + code, a passkey enrolled on Chromium's virtual
+// authenticator (CDP WebAuthn domain) and a password-less sign-in with it. axe on every new screen.
+
+const PASSWORD = 'correct horse battery staple';
+const PERIOD_MS = 30_000;
+
+let url: string;
+let server: ServerProcess | undefined;
+let cleanup: (() => Promise<void>) | undefined;
+
+beforeAll(async () => {
+  if (!hasChromium && !hasFirefox) return;
+  const database = await createTestDatabase();
+  const dataDir = await mkdtemp(join(tmpdir(), 'kith-e2e-2fa-'));
+  // WebAuthn needs a domain (not an IP) as RP id, and PUBLIC_URL must be the origin the browser sees
+  const port = await freePort();
+  url = `http://localhost:${port}`;
+  server = await spawnServer({
+    env: {
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      PUBLIC_URL: url,
+      RATE_LIMIT_SIGNUP_IP: '1000',
+      RATE_LIMIT_LOGIN_IP: '1000',
+    },
+  });
+  cleanup = async () => {
+    if (server) await stopServer(server);
+    await database.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}, 120_000);
+afterAll(async () => {
+  await cleanup?.();
+});
+
+async function signUp(prefix: string): Promise<string> {
+  const username = `${prefix}_${Date.now().toString(36)}`;
+  const res = await fetch(`${url}/api/v1/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, email: `${username}@example.com`, password: PASSWORD }),
+  });
+  expect(res.status).toBe(201);
+  return username;
+}
+
+/** The code of the 30 s step `offset` steps from now. */
+const code = (secret: string, offset = 0) =>
+  TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: Date.now() + offset * PERIOD_MS });
+
+/** Clicks the first element matching the selector whose text contains `text` (both engines). */
+async function clickText(page: E2EPage, selector: string, text: string): Promise<void> {
+  await page.waitFor(selector, text);
+  const clicked = await page.evaluate(
+    ([s, t]) => {
+      const el = [...document.querySelectorAll<HTMLElement>(s)].find((e) => e.textContent?.includes(t));
+      el?.click();
+      return Boolean(el);
+    },
+    [selector, text] as [string, string],
+  );
+  expect(clicked, `${selector} "${text}"`).toBe(true);
+}
+
+async function expectAxeClean(page: E2EPage, screen: string) {
+  expect(await axeViolations(page), screen).toEqual([]);
+}
+
+async function passwordLogin(page: E2EPage, username: string) {
+  await page.goto(`${url}/login`);
+  await page.waitFor('h1', 'Log in');
+  await page.fill('input[name="login"]', username);
+  await page.fill('input[name="password"]', PASSWORD);
+  await page.click('button[type="submit"]');
+}
+
+async function logOut(page: E2EPage) {
+  await clickText(page, 'button', 'Log out');
+  await page.waitFor('a[href="/login"]');
+}
+
+/** Enrols TOTP from the settings screen; returns the secret shown and the recovery codes. */
+async function enrolTotp(page: E2EPage): Promise<{ secret: string; codes: string[] }> {
+  await page.goto(`${url}/settings`);
+  await clickText(page, 'button', 'Set up an authenticator app');
+  await page.waitFor('svg.qr-code');
+  await page.waitFor('[data-testid="totp-secret"]');
+  const secret = await page.evaluate(
+    () => document.querySelector('[data-testid="totp-secret"]')?.textContent ?? '',
+    undefined,
+  );
+  expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+  await expectAxeClean(page, 'totp setup');
+  await page.fill('input[name="code"]', code(secret));
+  await clickText(page, 'button[type="submit"]', 'Turn on');
+  await page.waitFor('.recovery-codes li');
+  const codes = await page.evaluate(
+    () => [...document.querySelectorAll('.recovery-codes code')].map((c) => c.textContent ?? ''),
+    undefined,
+  );
+  expect(codes).toHaveLength(10);
+  await expectAxeClean(page, 'recovery codes');
+  await clickText(page, 'button', 'I have saved my codes');
+  await page.waitFor('p', 'recovery codes left');
+  await expectAxeClean(page, 'security settings with 2FA on');
+  return { secret, codes };
+}
+
+/** Logs in with password and then the app's code; the code is the next step's (the enrolment used this one). */
+async function loginWithCode(page: E2EPage, username: string, secret: string) {
+  await passwordLogin(page, username);
+  await page.waitFor('h1', 'Two-step verification');
+  await expectAxeClean(page, 'second-factor step');
+  await page.fill('input[name="code"]', code(secret, 1));
+  await clickText(page, 'button[type="submit"]', 'Verify');
+  await page.waitFor('button', 'Log out');
+}
+
+/** A Chromium page over playwright-core with its CDP session (the WebAuthn domain). */
+async function chromiumPage(browser: Browser): Promise<{ page: E2EPage; raw: Page; cdp: CDPSession }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const raw = await context.newPage();
+  const cdp = await context.newCDPSession(raw);
+  const page = {
+    problems: [],
+    goto: async (to: string) => {
+      await raw.goto(to, { waitUntil: 'load' });
+    },
+    fill: (s: string, t: string) => raw.fill(s, t),
+    click: (s: string) => raw.click(s),
+    waitFor: async (s: string, text?: string, timeout = 15_000) => {
+      await raw.waitForFunction(
+        ([sel, txt]) =>
+          [...document.querySelectorAll(sel)].some(
+            (el) => txt === undefined || (el.textContent ?? '').includes(txt),
+          ),
+        [s, text] as [string, string | undefined],
+        { timeout },
+      );
+    },
+    evaluate: (fn: never, arg: never) => raw.evaluate(fn, arg),
+    evaluateSource: async (source: string) => {
+      await raw.evaluate(`${source}\n;undefined`);
+    },
+    close: () => context.close(),
+  } as unknown as E2EPage;
+  return { page, raw, cdp };
+}
+
+describe.skipIf(!hasChromium)('chromium', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+      ],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('TOTP: enrol, log out, log in with password + code; passkey: enrol, log in with it alone', async () => {
+    const username = await signUp('c2fa');
+    const { page, cdp } = await chromiumPage(browser);
+    try {
+      await passwordLogin(page, username);
+      await page.waitFor('button', 'Log out');
+      const { secret } = await enrolTotp(page);
+      await logOut(page);
+      await loginWithCode(page, username, secret);
+
+      // a virtual platform authenticator: resident keys, user verification, presence simulated
+      await cdp.send('WebAuthn.enable', { enableUI: false });
+      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
+      });
+      await page.goto(`${url}/settings`);
+      await page.waitFor('button', 'Add a passkey');
+      await page.fill('input[placeholder="My passkey"]', 'Test laptop');
+      await clickText(page, 'button[type="submit"]', 'Add a passkey');
+      await page.waitFor('ul.people li strong', 'Test laptop');
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      expect(credentials).toHaveLength(1);
+      expect(credentials[0]!.isResidentCredential).toBe(true);
+      await expectAxeClean(page, 'security settings with a passkey');
+
+      await logOut(page);
+      await page.goto(`${url}/login`);
+      await clickText(page, 'button', 'Sign in with a passkey');
+      await page.waitFor('button', 'Log out');
+      const me = await page.evaluate(async () => {
+        const res = await fetch('/api/v1/auth/refresh', {
+          method: 'POST',
+          headers: { 'x-kith-csrf': '1' },
+        });
+        return res.status;
+      }, undefined);
+      expect(me).toBe(200);
+    } finally {
+      await page.close();
+    }
+  }, 180_000);
+});
+
+describe.skipIf(!hasFirefox)('firefox', () => {
+  it('TOTP: enrol, log out, log in with password + code', async () => {
+    const browser = await launchFirefox();
+    const page = await browser.newPage();
+    try {
+      const username = await signUp('f2fa');
+      await passwordLogin(page, username);
+      await page.waitFor('button', 'Log out');
+      const { secret } = await enrolTotp(page);
+      await logOut(page);
+      await loginWithCode(page, username, secret);
+    } finally {
+      await page.close();
+      await browser.close();
+    }
+  }, 180_000);
+});
