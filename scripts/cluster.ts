@@ -11,6 +11,8 @@
  *
  *   CLUSTER_PORT   nginx's HTTPS port (default 8443); HTTP (redirect) is CLUSTER_PORT + 1
  *   CLUSTER_DIR    where data, certificates and logs go (default ./data/cluster, wiped at start)
+ *   CLUSTER_REPLICA_MAX_LAG_MS  the instances' DATABASE_REPLICA_MAX_LAG_MS (default 2000): feed
+ *                  reads go to the replica (through PgBouncer) while its replay lag is under it
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -377,6 +379,8 @@ async function up(): Promise<void> {
         '-R',
         '-X',
         'stream',
+        // an immediate checkpoint: the default (spread) one waits for most of checkpoint_timeout
+        '--checkpoint=fast',
         '--no-sync',
       ],
       {
@@ -499,6 +503,9 @@ async function up(): Promise<void> {
       DATABASE_URL: pooled,
       DATABASE_DIRECT_URL: direct,
       DATABASE_READ_URLS: pooledReplica,
+      // lag-aware routing (platform/db/replica-router.ts): over the bound, or down, reads go to the primary
+      DATABASE_REPLICA_MAX_LAG_MS: process.env.CLUSTER_REPLICA_MAX_LAG_MS ?? '2000',
+      DATABASE_REPLICA_PROBE_INTERVAL_MS: '1000',
       MIGRATE_ON_START: 'false',
       REDIS_URL: `rediss://${HOST}:${redisPort}`,
       // the cluster's CA, for every TLS connection Kith makes (Redis, and anything else)
@@ -541,6 +548,8 @@ async function up(): Promise<void> {
       await saveState();
       say(`${name.padEnd(14)} http://${HOST}:${port} (${roles})`);
     }
+
+    say(`replica route  ${await replicaStatus(instances[0]!.port, common.METRICS_TOKEN!)}`);
 
     // nginx from deploy/nginx, rendered as the Compose and bare-machine deployments render it
     const nginxDir = join(DIR, 'nginx');
@@ -717,3 +726,24 @@ main().catch((err) => {
   process.stderr.write(`cluster: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });
+
+/** The replica as kith-1's router sees it (its /metrics): up or down, lag, the bound. */
+async function replicaStatus(port: number, token: string): Promise<string> {
+  try {
+    const res = await fetch(`http://${HOST}:${port}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const text = await res.text();
+    const value = (name: string) => {
+      const m = text.match(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm'));
+      return m ? Number(m[1]) : undefined;
+    };
+    const healthy = value('kith_db_replica_healthy');
+    const lag = value('kith_db_replica_lag_seconds');
+    const bound = value('kith_db_replica_max_lag_seconds');
+    if (healthy === undefined) return 'no replica configured';
+    return `${healthy === 1 ? 'up' : 'down'}, lag ${lag === undefined ? '?' : `${(lag * 1000).toFixed(0)} ms`}, reads use it while under ${bound === undefined ? '?' : `${bound * 1000} ms`} (kith_db_reads_total by pool)`;
+  } catch (err) {
+    return `unknown (${(err as Error).message})`;
+  }
+}
