@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { jobHandlers } from '../src/jobs.ts';
 import { buildTestApp } from './helpers/app.ts';
 import { openConversation, sendMessage } from './helpers/chat.ts';
 import { createUser, GENEROUS_AUTH_LIMITS, type TestUser } from './helpers/factories.ts';
-import { jobHandlers } from '../src/jobs.ts';
 import { runJobs } from './helpers/jobs.ts';
 import { startSmtp } from './helpers/mail.ts';
 import { befriend, createPost } from './helpers/social.ts';
@@ -27,15 +27,32 @@ const api = (user: TestUser | undefined, method: string, url: string, payload?: 
 const report = (user: TestUser, targetType: string, targetId: string, reason = 'spam', note?: string) =>
   api(user, 'POST', '/reports', { targetType, targetId, reason, ...(note === undefined ? {} : { note }) });
 const caseOf = async (targetId: string) =>
-  (await db.selectFrom('report_cases').select('id').where('target_id', '=', targetId).executeTakeFirstOrThrow())
-    .id;
+  (
+    await db
+      .selectFrom('report_cases')
+      .select('id')
+      .where('target_id', '=', targetId)
+      .executeTakeFirstOrThrow()
+  ).id;
 const resolve = (user: TestUser, caseId: string, body: Record<string, unknown>) =>
   api(user, 'POST', `/moderation/cases/${caseId}/resolve`, body);
 const notifications = async (user: TestUser) =>
-  (await api(user, 'GET', '/notifications')).json().items as { kind: string; subjectId: string; data: Record<string, string> }[];
-const expectError = (res: { statusCode: number; json(): any }, status: number, code: string) => {
+  (await api(user, 'GET', '/notifications')).json().items as {
+    kind: string;
+    subjectId: string;
+    data: Record<string, string>;
+  }[];
+const expectError = (
+  res: { statusCode: number; json(): { error?: unknown } },
+  status: number,
+  code: string,
+) => {
   expect(res.statusCode, JSON.stringify(res.json())).toBe(status);
-  expect(res.json().error).toMatchObject({ code, message: expect.any(String), requestId: expect.any(String) });
+  expect(res.json().error).toMatchObject({
+    code,
+    message: expect.any(String),
+    requestId: expect.any(String),
+  });
 };
 
 describe('filing reports', () => {
@@ -77,8 +94,17 @@ describe('filing reports', () => {
     expectError(await report(reporter, 'post', post.id, 'spam', 'x'.repeat(1001)), 400, 'VALIDATION_FAILED');
     expectError(await report(author, 'post', post.id), 400, 'CANNOT_REPORT_SELF');
     expectError(await report(author, 'user', author.id), 400, 'CANNOT_REPORT_SELF');
-    expect((await api(undefined, 'POST', '/reports', { targetType: 'post', targetId: post.id, reason: 'spam' })).statusCode).toBe(401);
-    expect(await db.selectFrom('reports').select('id').where('reporter_id', 'in', [reporter.id, author.id]).execute()).toEqual([]);
+    expect(
+      (await api(undefined, 'POST', '/reports', { targetType: 'post', targetId: post.id, reason: 'spam' }))
+        .statusCode,
+    ).toBe(401);
+    expect(
+      await db
+        .selectFrom('reports')
+        .select('id')
+        .where('reporter_id', 'in', [reporter.id, author.id])
+        .execute(),
+    ).toEqual([]);
   });
 
   it('answers 404 for what the reporter cannot see: a friends-only post, a deleted comment, another conversation’s message, an unknown user', async () => {
@@ -88,7 +114,9 @@ describe('filing reports', () => {
     expectError(await report(stranger, 'post', hidden.id), 404, 'NOT_FOUND');
 
     const publicPost = await createPost(t, author, 'public', 'public');
-    const comment = (await api(author, 'POST', `/posts/${publicPost.id}/comments`, { text: 'gone soon' })).json();
+    const comment = (
+      await api(author, 'POST', `/posts/${publicPost.id}/comments`, { text: 'gone soon' })
+    ).json();
     expect((await api(author, 'DELETE', `/comments/${comment.id}`)).statusCode).toBe(204);
     expectError(await report(stranger, 'comment', comment.id), 404, 'NOT_FOUND');
 
@@ -98,7 +126,9 @@ describe('filing reports', () => {
     const message = await sendMessage(t, author, conversation.id, 'private words');
     expectError(await report(stranger, 'message', message.id), 404, 'NOT_FOUND');
     expectError(await report(stranger, 'user', '01a20661-42ef-7ab2-a5cf-b26043916287'), 404, 'NOT_FOUND');
-    expect(await db.selectFrom('reports').select('id').where('reporter_id', '=', stranger.id).execute()).toEqual([]);
+    expect(
+      await db.selectFrom('reports').select('id').where('reporter_id', '=', stranger.id).execute(),
+    ).toEqual([]);
   });
 
   it('keeps a chat message with its neighbours and a comment with its post, even once deleted', async () => {
@@ -112,14 +142,20 @@ describe('filing reports', () => {
     expect((await api(a, 'DELETE', `/messages/${bad.id}`)).statusCode).toBe(204);
     const detail = (await api(mod, 'GET', `/moderation/cases/${await caseOf(bad.id)}`)).json();
     expect(detail.snapshot.text).toBe('you are awful');
-    expect(detail.snapshot.context.messages.map((m: { body: string }) => m.body)).toEqual(['hi', 'please stop']);
+    expect(detail.snapshot.context.messages.map((m: { body: string }) => m.body)).toEqual([
+      'hi',
+      'please stop',
+    ]);
     expect(detail.current.contentLive).toBe(false);
 
     const post = await createPost(t, a, 'the post', 'public');
     const comment = (await api(a, 'POST', `/posts/${post.id}/comments`, { text: 'mean comment' })).json();
     expect((await report(b, 'comment', comment.id, 'hate')).statusCode).toBe(201);
     const commentCase = (await api(mod, 'GET', `/moderation/cases/${await caseOf(comment.id)}`)).json();
-    expect(commentCase.snapshot).toMatchObject({ text: 'mean comment', context: { post: { id: post.id, text: 'the post' } } });
+    expect(commentCase.snapshot).toMatchObject({
+      text: 'mean comment',
+      context: { post: { id: post.id, text: 'the post' } },
+    });
   });
 
   it('rate-limits reports per user (429 with Retry-After)', async () => {
@@ -127,7 +163,8 @@ describe('filing reports', () => {
     const reporter = await createUser(t);
     const posts = [];
     for (let i = 0; i < 6; i++) posts.push(await createPost(t, author, `post ${i}`, 'public'));
-    for (const post of posts.slice(0, 5)) expect((await report(reporter, 'post', post.id)).statusCode).toBe(201);
+    for (const post of posts.slice(0, 5))
+      expect((await report(reporter, 'post', post.id)).statusCode).toBe(201);
     const limited = await report(reporter, 'post', posts[5].id);
     expectError(limited, 429, 'RATE_LIMITED');
     expect(limited.headers['retry-after']).toBeDefined();
@@ -138,7 +175,13 @@ describe('the moderation queue', () => {
   it('is for staff only, oldest first, filtered and keyset-paged', async () => {
     const user = await createUser(t);
     expectError(await api(user, 'GET', '/moderation/cases'), 403, 'FORBIDDEN');
-    expectError(await api(user, 'POST', `/moderation/cases/${'01a20661-42ef-7ab2-a5cf-b26043916287'}/resolve`, { action: 'dismiss' }), 403, 'FORBIDDEN');
+    expectError(
+      await api(user, 'POST', `/moderation/cases/${'01a20661-42ef-7ab2-a5cf-b26043916287'}/resolve`, {
+        action: 'dismiss',
+      }),
+      403,
+      'FORBIDDEN',
+    );
     const author = await createUser(t);
     const reporter = await createUser(t);
     const target = await createUser(t);
@@ -157,7 +200,9 @@ describe('the moderation queue', () => {
     const queued = all.map((c: { queuedAt: string }) => c.queuedAt);
     expect(queued).toEqual([...queued].sort());
     expect(new Set(all.map((c: { id: string }) => c.id)).size).toBe(all.length);
-    const filtered = (await api(mod, 'GET', '/moderation/cases?reason=misinformation&targetType=user')).json();
+    const filtered = (
+      await api(mod, 'GET', '/moderation/cases?reason=misinformation&targetType=user')
+    ).json();
     expect(filtered.items.map((c: { targetId: string }) => c.targetId)).toContain(target.id);
     expect(filtered.items.every((c: { targetType: string }) => c.targetType === 'user')).toBe(true);
     expectError(await api(mod, 'GET', '/moderation/cases?reason=bogus'), 400, 'VALIDATION_FAILED');
@@ -178,7 +223,15 @@ describe('the moderation queue', () => {
     expect((await report(reporter, 'post', adminPost.id)).statusCode).toBe(201);
     const adminCase = await caseOf(adminPost.id);
     expectError(await resolve(mod, adminCase, { action: 'remove', note: 'no' }), 403, 'FORBIDDEN');
-    expect((await db.selectFrom('posts').select('deleted_at').where('id', '=', adminPost.id).executeTakeFirstOrThrow()).deleted_at).toBeNull();
+    expect(
+      (
+        await db
+          .selectFrom('posts')
+          .select('deleted_at')
+          .where('id', '=', adminPost.id)
+          .executeTakeFirstOrThrow()
+      ).deleted_at,
+    ).toBeNull();
     // not on their own content either: another admin decides
     expectError(await resolve(admin, adminCase, { action: 'dismiss' }), 403, 'FORBIDDEN');
     expect((await resolve(admin2, adminCase, { action: 'dismiss' })).statusCode).toBe(200);
@@ -194,12 +247,24 @@ describe('the moderation queue', () => {
     expectError(await resolve(mod, id, { action: 'explode', note: 'x' }), 400, 'VALIDATION_FAILED');
     const res = await resolve(mod, id, { action: 'remove', note: 'Threats of violence are not allowed.' });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toMatchObject({ status: 'resolved', resolution: { action: 'remove' }, current: { contentLive: false } });
+    expect(res.json()).toMatchObject({
+      status: 'resolved',
+      resolution: { action: 'remove' },
+      current: { contentLive: false },
+    });
     expectError(await resolve(mod2, id, { action: 'dismiss' }), 409, 'CASE_ALREADY_RESOLVED');
     expect((await api(reporter, 'GET', `/posts/${post.id}`)).statusCode).toBe(404);
 
-    const audit = await db.selectFrom('audit_log').selectAll().where('target_id', '=', id).executeTakeFirstOrThrow();
-    expect(audit).toMatchObject({ action: 'moderation.report_resolve', actor_id: mod.id, details: expect.objectContaining({ action: 'remove' }) });
+    const audit = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('target_id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(audit).toMatchObject({
+      action: 'moderation.report_resolve',
+      actor_id: mod.id,
+      details: expect.objectContaining({ action: 'remove' }),
+    });
 
     await runJobs(t);
     const told = (await notifications(reporter)).find((n) => n.kind === 'report_resolved');
@@ -208,12 +273,18 @@ describe('the moderation queue', () => {
     const notice = (await notifications(author)).find((n) => n.kind === 'moderation_notice');
     expect(notice).toMatchObject({ subjectId: id, data: { action: 'remove', targetType: 'post' } });
     // the job awaited the SMTP server's answer: the mail is in
-    const mail = smtp.received.find((m) => m.to.includes(author.email) && m.parsed.subject?.includes('moderator'));
+    const mail = smtp.received.find(
+      (m) => m.to.includes(author.email) && m.parsed.subject?.includes('moderator'),
+    );
     expect(mail?.parsed.subject).toBe('A moderator acted on your Kith account');
     expect(mail!.parsed.text).toContain('Threats of violence are not allowed.');
     expect(mail!.parsed.text).toContain(`/moderation/notices/${id}`);
     const view = await api(author, 'GET', `/moderation/notices/${id}`);
-    expect(view.json()).toMatchObject({ action: 'remove', note: 'Threats of violence are not allowed.', appeal: { state: 'available' } });
+    expect(view.json()).toMatchObject({
+      action: 'remove',
+      note: 'Threats of violence are not allowed.',
+      appeal: { state: 'available' },
+    });
     expect((await api(reporter, 'GET', `/moderation/notices/${id}`)).statusCode).toBe(404);
   });
 
@@ -222,54 +293,108 @@ describe('the moderation queue', () => {
     const reporter = await createUser(t);
     await befriend(t, author, reporter);
     const conversation = await openConversation(t, author, [reporter]);
-    expect((await report(reporter, 'user', author.id, 'harassment', 'keeps insulting me')).statusCode).toBe(201);
+    expect((await report(reporter, 'user', author.id, 'harassment', 'keeps insulting me')).statusCode).toBe(
+      201,
+    );
     const id = await caseOf(author.id);
     expectError(await resolve(mod, id, { action: 'suspend', note: 'Harassment.' }), 400, 'INVALID_PARAMETER');
-    expectError(await resolve(mod, id, { action: 'suspend', note: 'Harassment.', durationHours: 0 }), 400, 'VALIDATION_FAILED');
-    expect((await resolve(mod, id, { action: 'suspend', note: 'Harassment.', durationHours: 24 })).statusCode).toBe(200);
+    expectError(
+      await resolve(mod, id, { action: 'suspend', note: 'Harassment.', durationHours: 0 }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expect(
+      (await resolve(mod, id, { action: 'suspend', note: 'Harassment.', durationHours: 24 })).statusCode,
+    ).toBe(200);
 
     const refused = await api(author, 'POST', '/posts', { text: 'still here', visibility: 'public' });
     expectError(refused, 403, 'ACCOUNT_SUSPENDED');
     expect(refused.json().error.details.until).toEqual(expect.any(String));
     expectError(
-      await api(author, 'POST', `/conversations/${conversation.id}/messages`, { clientMessageId: 'c1', body: 'hey' }),
+      await api(author, 'POST', `/conversations/${conversation.id}/messages`, {
+        clientMessageId: 'c1',
+        body: 'hey',
+      }),
       403,
       'ACCOUNT_SUSPENDED',
     );
     expect((await api(author, 'GET', '/feed')).statusCode).toBe(200);
     expect((await api(author, 'GET', `/conversations/${conversation.id}/messages`)).statusCode).toBe(200);
-    expect(await db.selectFrom('posts').select('id').where('author_id', '=', author.id).execute()).toEqual([]);
+    expect(await db.selectFrom('posts').select('id').where('author_id', '=', author.id).execute()).toEqual(
+      [],
+    );
 
     // appeal once; the same moderator may not decide it
-    const appealed = await api(author, 'POST', `/moderation/notices/${id}/appeal`, { text: 'I was <i>provoked</i>.' });
+    const appealed = await api(author, 'POST', `/moderation/notices/${id}/appeal`, {
+      text: 'I was <i>provoked</i>.',
+    });
     expect(appealed.statusCode, appealed.body).toBe(200);
     expect(appealed.json().appeal).toEqual({ state: 'pending', text: 'I was <i>provoked</i>.' });
-    expectError(await api(author, 'POST', `/moderation/notices/${id}/appeal`, { text: 'again' }), 409, 'ALREADY_APPEALED');
-    expectError(await api(reporter, 'POST', `/moderation/notices/${id}/appeal`, { text: 'me too' }), 404, 'NOT_FOUND');
+    expectError(
+      await api(author, 'POST', `/moderation/notices/${id}/appeal`, { text: 'again' }),
+      409,
+      'ALREADY_APPEALED',
+    );
+    expectError(
+      await api(reporter, 'POST', `/moderation/notices/${id}/appeal`, { text: 'me too' }),
+      404,
+      'NOT_FOUND',
+    );
     expectError(await resolve(mod, id, { action: 'overturn', note: 'x' }), 403, 'FORBIDDEN');
     expectError(await resolve(mod2, id, { action: 'ban', note: 'x' }), 400, 'INVALID_PARAMETER');
-    const overturned = await resolve(mod2, id, { action: 'overturn', note: 'Provocation shown in the thread.' });
+    const overturned = await resolve(mod2, id, {
+      action: 'overturn',
+      note: 'Provocation shown in the thread.',
+    });
     expect(overturned.statusCode, overturned.body).toBe(200);
-    expect(overturned.json()).toMatchObject({ stage: 'appeal', status: 'resolved', appeal: { decision: 'suspend', decidedBy: mod.id } });
-    expect((await api(author, 'POST', '/posts', { text: 'back', visibility: 'public' })).statusCode).toBe(201);
-    expect((await api(author, 'GET', `/moderation/notices/${id}`)).json()).toMatchObject({ action: 'overturn', appeal: { state: 'decided' } });
+    expect(overturned.json()).toMatchObject({
+      stage: 'appeal',
+      status: 'resolved',
+      appeal: { decision: 'suspend', decidedBy: mod.id },
+    });
+    expect((await api(author, 'POST', '/posts', { text: 'back', visibility: 'public' })).statusCode).toBe(
+      201,
+    );
+    expect((await api(author, 'GET', `/moderation/notices/${id}`)).json()).toMatchObject({
+      action: 'overturn',
+      appeal: { state: 'decided' },
+    });
   });
 
   it('ends a suspension by itself: the guard stops refusing at the time, the job clears it, audits and tells the user', async () => {
     const author = await createUser(t);
     const reporter = await createUser(t);
     expect((await report(reporter, 'user', author.id, 'spam')).statusCode).toBe(201);
-    expect((await resolve(mod, await caseOf(author.id), { action: 'suspend', note: 'Spam.', durationHours: 1 })).statusCode).toBe(200);
-    expectError(await api(author, 'POST', '/posts', { text: 'x', visibility: 'public' }), 403, 'ACCOUNT_SUSPENDED');
+    expect(
+      (await resolve(mod, await caseOf(author.id), { action: 'suspend', note: 'Spam.', durationHours: 1 }))
+        .statusCode,
+    ).toBe(200);
+    expectError(
+      await api(author, 'POST', '/posts', { text: 'x', visibility: 'public' }),
+      403,
+      'ACCOUNT_SUSPENDED',
+    );
     // the hour passes
-    await sql`UPDATE users SET suspended_until = now() - interval '1 second' WHERE id = ${author.id}`.execute(db);
+    await sql`UPDATE users SET suspended_until = now() - interval '1 second' WHERE id = ${author.id}`.execute(
+      db,
+    );
     // the cron job (every minute in the worker), then the notification it enqueued
     await jobHandlers(t.services)['reports.expire-suspensions']({}, { jobId: '', attempts: 1 });
     await runJobs(t);
-    const row = await db.selectFrom('users').select('suspended_until').where('id', '=', author.id).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('users')
+      .select('suspended_until')
+      .where('id', '=', author.id)
+      .executeTakeFirstOrThrow();
     expect(row.suspended_until).toBeNull();
-    expect((await api(author, 'POST', '/posts', { text: 'free again', visibility: 'public' })).statusCode).toBe(201);
-    const audit = await db.selectFrom('audit_log').select('action').where('target_id', '=', author.id).execute();
+    expect(
+      (await api(author, 'POST', '/posts', { text: 'free again', visibility: 'public' })).statusCode,
+    ).toBe(201);
+    const audit = await db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('target_id', '=', author.id)
+      .execute();
     expect(audit.map((a) => a.action)).toContain('moderation.suspension_end');
     expect((await notifications(author)).map((n) => n.data.action)).toContain('suspension_ended');
   });
