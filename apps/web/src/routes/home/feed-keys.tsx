@@ -10,41 +10,61 @@ const isTyping = (target: EventTarget | null) =>
   target instanceof HTMLElement &&
   (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 
+export interface FeedShortcutOptions {
+  posts: Post[];
+  container: React.RefObject<HTMLElement | null>;
+  loadMore: () => void;
+  openHelp: () => void;
+  /** Moves focus to a post by its position, rendering it first when the list is windowed. */
+  focusIndex: (index: number) => void;
+  /** Where j/k start when focus is not on a post. */
+  firstOnScreen: () => number;
+  canLoadMore: boolean;
+}
+
+/** The position of the post that holds focus, from its `data-index` (the DOM holds only a window of posts). */
+function focusedIndex(container: HTMLElement | null): number | undefined {
+  const article = document.activeElement?.closest<HTMLElement>('article[data-index]');
+  if (!article || !container?.contains(article)) return undefined;
+  const index = Number(article.dataset.index);
+  return Number.isInteger(index) ? index : undefined;
+}
+
 /**
  * j/k next/previous post, Enter open, r like (or un-like), c comment, ? the list of shortcuts.
- * The current post is the focused article; moving past the last loaded one loads the next page.
+ * The current post is the focused article; they work while the feed is windowed (the next post is
+ * rendered, then focused) and moving past the last loaded one loads the next page.
  */
-export function useFeedShortcuts(
-  posts: Post[],
-  container: React.RefObject<HTMLElement | null>,
-  loadMore: () => void,
-  openHelp: () => void,
-) {
+export function useFeedShortcuts(options: FeedShortcutOptions) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const latest = useRef({ posts, loadMore, openHelp });
-  latest.current = { posts, loadMore, openHelp };
+  const latest = useRef(options);
+  latest.current = options;
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
-      const articles = [...(container.current?.querySelectorAll<HTMLElement>('article') ?? [])];
-      const current = articles.findIndex((a) => a.contains(document.activeElement));
-      const post = current >= 0 ? latest.current.posts[current] : undefined;
-      const focus = (i: number) => {
-        const target = articles[Math.max(0, Math.min(articles.length - 1, i))];
-        target?.focus();
-        target?.scrollIntoView({ block: 'nearest' });
-      };
+      // a dialog (the shortcut list, a confirmation) owns the keyboard while open
+      if (document.querySelector('dialog[open]')) return;
+      const { posts, container, loadMore, openHelp, focusIndex, firstOnScreen, canLoadMore } = latest.current;
+      const current = focusedIndex(container.current);
+      const post = current === undefined ? undefined : posts[current];
       switch (event.key) {
         case 'j':
-          if (current >= articles.length - 2) latest.current.loadMore();
-          focus(current + 1);
+          if (posts.length === 0) return;
+          if (current === undefined) {
+            focusIndex(firstOnScreen());
+            break;
+          }
+          if (canLoadMore && current >= posts.length - 3) loadMore();
+          focusIndex(current + 1);
           break;
         case 'k':
-          focus(current < 0 ? 0 : current - 1);
+          if (posts.length === 0) return;
+          focusIndex(current === undefined ? firstOnScreen() : current - 1);
           break;
         case 'Enter':
-          if (!post || document.activeElement !== articles[current]) return;
+          if (!post || !(document.activeElement instanceof HTMLElement)) return;
+          if (document.activeElement.tagName !== 'ARTICLE') return; // Enter on a link or button is theirs
           void navigate({ to: '/posts/$postId', params: { postId: post.id } });
           break;
         case 'c':
@@ -53,22 +73,10 @@ export function useFeedShortcuts(
           break;
         case 'r':
           if (!post) return;
-          void (
-            post.myReaction
-              ? call(
-                  api.DELETE('/api/v1/posts/{id}/reactions/{kind}', {
-                    params: { path: { id: post.id, kind: post.myReaction } },
-                  }),
-                )
-              : call(
-                  api.PUT('/api/v1/posts/{id}/reactions/{kind}', {
-                    params: { path: { id: post.id, kind: 'like' } },
-                  }),
-                )
-          ).finally(() => queryClient.invalidateQueries({ queryKey: ['feed'] }));
+          void toggleLike(post).finally(() => queryClient.invalidateQueries({ queryKey: ['feed'] }));
           break;
         case '?':
-          latest.current.openHelp();
+          openHelp();
           break;
         default:
           return;
@@ -77,7 +85,21 @@ export function useFeedShortcuts(
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [container, navigate, queryClient]);
+  }, [navigate, queryClient]);
+}
+
+function toggleLike(post: Post) {
+  return post.myReaction
+    ? call(
+        api.DELETE('/api/v1/posts/{id}/reactions/{kind}', {
+          params: { path: { id: post.id, kind: post.myReaction } },
+        }),
+      )
+    : call(
+        api.PUT('/api/v1/posts/{id}/reactions/{kind}', {
+          params: { path: { id: post.id, kind: 'like' } },
+        }),
+      );
 }
 
 /** The shortcut list, in a modal dialog (focus kept inside, Esc closes). */

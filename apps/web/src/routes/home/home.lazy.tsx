@@ -8,14 +8,20 @@ import { feedQuery } from './feed-query.ts';
 
 export const Route = createLazyRoute('/')({ component: HomeScreen });
 
+/** Back to the newest posts: the top of the page, focus on the heading (e.g. after "N new posts"). */
+export function showNewest() {
+  window.scrollTo({ top: 0 });
+  document.querySelector<HTMLElement>('main h1')?.focus({ preventScroll: true });
+}
+
 function HomeScreen() {
   const { t } = useTranslation();
   const feed = useInfiniteQuery(feedQuery);
   const posts = feed.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <section className="page">
-      <h1>{t('feed.title')}</h1>
-      <NewPostsPill onShow={() => window.scrollTo({ top: 0 })} />
+      <h1 tabIndex={-1}>{t('feed.title')}</h1>
+      <NewPostsPill onShow={showNewest} />
       {feed.isPending ? (
         <Loading />
       ) : feed.isError && posts.length === 0 ? (
@@ -30,6 +36,7 @@ function HomeScreen() {
           busy={feed.isFetchingNextPage}
           loadMore={() => void feed.fetchNextPage()}
           error={feed.isFetchNextPageError ? feed.error : undefined}
+          cacheKey="home"
         />
       )}
     </section>

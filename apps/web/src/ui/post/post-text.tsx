@@ -1,4 +1,5 @@
 import type { components } from '@kith/contract';
+import { Link } from '@tanstack/react-router';
 
 type Entity = components['schemas']['Post']['entities'][number];
 
@@ -37,6 +38,19 @@ function withUrls(text: string, keyPrefix: string): React.ReactNode[] {
   return out;
 }
 
+/** A hashtag links to its tag page, a mention to the profile (the server's entity names the target). */
+function EntityLink({ entity, label }: { entity: Entity; label: string }) {
+  return entity.type === 'hashtag' ? (
+    <Link to="/tags/$tag" params={{ tag: entity.tag }} className="entity hashtag">
+      {label}
+    </Link>
+  ) : (
+    <Link to="/users/$username" params={{ username: entity.username }} className="entity mention">
+      {label}
+    </Link>
+  );
+}
+
 /**
  * A post's (or comment's) text, rendered as text: hashtags and mentions from the server's
  * entities link inside the app, http(s) URLs link out; nothing is ever parsed as HTML.
@@ -51,12 +65,7 @@ export function PostText({ text, entities = [] }: { text: string; entities?: Ent
     if (entity.start < cursor || entity.end > chars.length) continue;
     out.push(...withUrls(chars.slice(cursor, entity.start).join(''), `t${cursor}`));
     const label = chars.slice(entity.start, entity.end).join('');
-    // the tag and profile screens come with their routes (routes/tag, routes/profile): link there then
-    out.push(
-      <span key={`e${entity.start}`} className={`entity ${entity.type}`}>
-        {label}
-      </span>,
-    );
+    out.push(<EntityLink key={`e${entity.start}`} entity={entity} label={label} />);
     cursor = entity.end;
   }
   out.push(...withUrls(chars.slice(cursor).join(''), `t${cursor}`));
