@@ -12,7 +12,8 @@ import { buildDomainServices, type JobServices } from './services.ts';
  * services the jobs need for itself.
  */
 export function jobHandlers(from: JobServices | Platform): JobHandlers {
-  const { db, social, account, backups, mail, reports } = 'social' in from ? from : buildDomainServices(from);
+  const { db, social, account, backups, mail, mutes, reports } =
+    'social' in from ? from : buildDomainServices(from);
   return {
     'idempotency.cleanup': async () => {
       await db.primary.deleteFrom('idempotency_keys').where('expires_at', '<', sql<Date>`now()`).execute();
@@ -80,6 +81,9 @@ export function jobHandlers(from: JobServices | Platform): JobHandlers {
       await backups.verify();
     },
     'mail.send': (job) => mail.send(job),
+    'mutes.cleanup': async () => {
+      await mutes.deleteExpired();
+    },
     'account-tokens.cleanup': async () => {
       await new AccountTokensRepository(db.primary).deleteExpired();
       await new AuthChallengesRepository(db.primary).deleteExpired();
@@ -109,4 +113,5 @@ const housekeeping: CronJob[] = [
   { task: 'tags.trending', schedule: '*/10 * * * *' },
   { task: 'account.exports-cleanup', schedule: '41 * * * *' },
   { task: 'account-tokens.cleanup', schedule: '53 * * * *' },
+  { task: 'mutes.cleanup', schedule: '7 * * * *' },
 ];

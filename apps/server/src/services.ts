@@ -14,6 +14,8 @@ import { TwoFactorService } from './modules/auth/two-factor.service.ts';
 import { buildChatServices } from './modules/chat/chat.wiring.ts';
 import { FeedNewNotifier } from './modules/feed/feed-new.ts';
 import { FlagsService } from './modules/flags/flags.service.ts';
+import { MutesRepository } from './modules/mutes/mutes.repository.ts';
+import { MutesService } from './modules/mutes/mutes.service.ts';
 import { ProfilesRepository } from './modules/profiles/profiles.repository.ts';
 import { ProfilesService } from './modules/profiles/profiles.service.ts';
 import { ModerationService } from './modules/reports/moderation.service.ts';
@@ -58,7 +60,10 @@ export function buildDomainServices(platform: Platform) {
     friends: social.friends,
     chat: chat.chat,
   });
-  return { db: platform.db, audit, users, social, chat, profiles, account, backups, mail, reports };
+  const mutes = new MutesService(new MutesRepository(db), users, (userId) =>
+    social.feed.invalidate([userId]),
+  );
+  return { db: platform.db, audit, users, social, chat, profiles, account, backups, mail, reports, mutes };
 }
 
 /**
@@ -208,4 +213,7 @@ export async function buildServices(platform: Platform) {
 
 export type Services = Awaited<ReturnType<typeof buildServices>>;
 /** What the job handlers use. */
-export type JobServices = Pick<Services, 'db' | 'social' | 'account' | 'backups' | 'mail' | 'reports'>;
+export type JobServices = Pick<
+  Services,
+  'db' | 'social' | 'account' | 'backups' | 'mail' | 'reports' | 'mutes'
+>;

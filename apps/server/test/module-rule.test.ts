@@ -43,6 +43,9 @@ const OWNER: Record<string, string> = {
   backup_runs: 'backup',
   report_cases: 'reports',
   reports: 'reports',
+  user_mutes: 'mutes',
+  hashtag_mutes: 'mutes',
+  conversation_mutes: 'mutes',
 };
 
 const SRC = join(SERVER_DIR, 'src');

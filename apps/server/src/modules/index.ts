@@ -12,6 +12,7 @@ import { flagsRoutes } from './flags/flags.routes.ts';
 import { friendsRoutes } from './friends/friends.routes.ts';
 import { FriendRequest } from './friends/friends.schema.ts';
 import { mediaRoutes } from './media/media.routes.ts';
+import { mutesRoutes } from './mutes/mutes.routes.ts';
 import { notificationsRoutes } from './notifications/notifications.routes.ts';
 import { Notification } from './notifications/notifications.schema.ts';
 import { Comment } from './posts/comments.schema.ts';
@@ -75,6 +76,7 @@ export async function registerModules(
     collections: social.collections,
     maxItems: config.social.collectionMaxItems,
   });
+  await api.register(mutesRoutes, { mutes: services.mutes });
   await api.register(conversationsRoutes, { conversations: chat.conversations });
   await api.register(chatRoutes, { chat: chat.chat });
 }

@@ -13,6 +13,7 @@ export const ARCHIVE_SECTIONS = [
   'friends',
   'friendRequests',
   'blocks',
+  'mutes',
   'collections',
   'notifications',
   'conversations',
@@ -68,6 +69,22 @@ export const SECTION_QUERIES: Record<ArchiveSection, SectionQuery> = {
   blocks: (u, a, n) => sql`
     SELECT blocked_id::text AS key, jsonb_build_object('userId', blocked_id, 'createdAt', created_at)::text AS doc
       FROM blocks WHERE blocker_id = ${u} AND ${after('blocked_id', a)} ORDER BY blocked_id LIMIT ${n}`,
+  // users, hashtags and conversations I muted, in force or not yet removed
+  mutes: (u, a, n) => sql`
+    SELECT key, doc FROM (
+      SELECT 'user:' || muted_id AS key, jsonb_build_object(
+        'type', 'user', 'userId', muted_id, 'createdAt', created_at, 'expiresAt', expires_at)::text AS doc
+        FROM user_mutes WHERE user_id = ${u}
+      UNION ALL
+      SELECT 'hashtag:' || tag, jsonb_build_object(
+        'type', 'hashtag', 'tag', tag, 'createdAt', created_at, 'expiresAt', expires_at)::text
+        FROM hashtag_mutes WHERE user_id = ${u}
+      UNION ALL
+      SELECT 'conversation:' || conversation_id, jsonb_build_object(
+        'type', 'conversation', 'conversationId', conversation_id, 'createdAt', created_at,
+        'expiresAt', expires_at)::text
+        FROM conversation_mutes WHERE user_id = ${u}) m
+     WHERE ${a === null ? sql`true` : sql`key COLLATE "C" > ${a}`} ORDER BY key COLLATE "C" LIMIT ${n}`,
   collections: (u, a, n) => sql`
     SELECT c.id::text AS key, jsonb_build_object(
       'id', c.id, 'title', c.title, 'description', c.description, 'visibility', c.visibility,
@@ -131,6 +148,9 @@ export const TABLE_COVERAGE: Record<string, ArchiveSection | `not exported: ${st
   friendships: 'friends',
   friend_requests: 'friendRequests',
   blocks: 'blocks',
+  user_mutes: 'mutes',
+  hashtag_mutes: 'mutes',
+  conversation_mutes: 'mutes',
   collections: 'collections',
   notifications: 'notifications',
   sessions: 'sessions',

@@ -60,6 +60,8 @@ const toMessage = (row: RawMessage): MessageRow => ({ ...row, seq: Number(row.se
 /**
  * SQL for messages, sequence numbers and read markers. A send takes the conversation row's lock
  * first: it serializes senders, so seqs are gapless and unique.
+ *
+ * Reads the mutes module's conversation_mutes: the unread total leaves muted conversations out.
  */
 export class ChatRepository {
   constructor(private readonly db: Db) {}
@@ -257,7 +259,12 @@ export class ChatRepository {
     }));
   }
 
-  /** Unread messages (from others, not deleted) per conversation of the user that has any, each capped at UNREAD_CAP. */
+  /**
+   * Unread messages (from others, not deleted) per conversation of the user that has any, each
+   * capped at UNREAD_CAP. All of them: conversations the user muted (the mutes module's
+   * conversation_mutes) are left out, as they are from the unread total; one asked for by id is
+   * counted whether muted or not.
+   */
   async unreadCounts(userId: string, conversationId?: string): Promise<Map<string, number>> {
     const { rows } = await sql<{ conversation_id: string; unread: number }>`
       SELECT cm.conversation_id, (
@@ -268,7 +275,14 @@ export class ChatRepository {
                   LIMIT ${UNREAD_CAP}) x) AS unread
         FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
        WHERE cm.user_id = ${userId} AND cm.left_at IS NULL AND c.last_seq > cm.last_read_seq
-         ${conversationId ? sql`AND cm.conversation_id = ${conversationId}` : sql``}`.execute(this.db);
+         ${
+           conversationId
+             ? sql`AND cm.conversation_id = ${conversationId}`
+             : sql`AND NOT EXISTS (
+                 SELECT 1 FROM conversation_mutes mu
+                  WHERE mu.user_id = cm.user_id AND mu.conversation_id = cm.conversation_id
+                    AND (mu.expires_at IS NULL OR mu.expires_at > now()))`
+         }`.execute(this.db);
     return new Map(rows.filter((r) => r.unread > 0).map((r) => [r.conversation_id, r.unread]));
   }
 

@@ -154,6 +154,9 @@ const conversationProperties = {
   lastSeq: Type.Integer({ minimum: 0 }),
   lastReadSeq: Type.Integer({ minimum: 0 }),
   unreadCount: Type.Integer({ minimum: 0, description: 'Messages from others after my read marker' }),
+  muted: Type.Boolean({
+    description: 'I muted this conversation: its unread messages do not count towards my total',
+  }),
   lastMessage: Type.Union([Message, Type.Null()]),
   peer: Type.Union([UserRef, Type.Null()], { description: 'The other member of a direct conversation' }),
 };
@@ -213,6 +216,7 @@ export function presentConversation(
     lastSeq: row.last_seq,
     lastReadSeq: row.last_read_seq,
     unreadCount: row.unread_count,
+    muted: row.muted,
     lastMessage: row.last_message ? presentMessage(row.last_message, media) : null,
     peer: row.peer,
   };

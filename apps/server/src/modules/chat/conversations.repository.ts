@@ -16,6 +16,8 @@ export interface ConversationRow {
   last_seq: number;
   last_read_seq: number;
   unread_count: number;
+  /** I muted it (a mute in force): its messages do not count towards my unread total. */
+  muted: boolean;
   last_message: MessageRow | null;
   /** The other member of a direct conversation (null for groups, or once that account is gone). */
   peer: { id: string; username: string; displayName: string } | null;
@@ -59,7 +61,8 @@ function toConversation(row: RawConversation): ConversationRow {
  * SQL for conversations and their members. Membership writes hold the conversation row lock (`lock`).
  *
  * Reads users (the users module's) in joins: members' names and the direct peer's, live accounts
- * only, for member lists and the conversation list (one query per page, not a call per member).
+ * only, for member lists and the conversation list (one query per page, not a call per member);
+ * and the mutes module's conversation_mutes: whether I muted each conversation of my list.
  */
 export class ConversationsRepository {
   constructor(private readonly db: Db) {}
@@ -244,6 +247,9 @@ export class ConversationsRepository {
                     AND m.deleted_at IS NULL AND m.sender_id IS DISTINCT FROM cm.user_id
                   LIMIT ${UNREAD_CAP}) x)
              ELSE 0 END AS unread_count,
+             EXISTS (SELECT 1 FROM conversation_mutes mu
+                      WHERE mu.user_id = cm.user_id AND mu.conversation_id = c.id
+                        AND (mu.expires_at IS NULL OR mu.expires_at > now())) AS muted,
              (SELECT to_jsonb(lm) FROM (
                 SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.client_message_id, m.body,
                        m.created_at, m.edited_at, m.deleted_at

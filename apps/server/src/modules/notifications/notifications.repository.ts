@@ -16,6 +16,13 @@ export interface NotificationRow {
   read_at: Date | null;
 }
 
+/**
+ * A notification shows while at least one of its actors is not muted by its recipient (a mute hides
+ * what came before it too; unmuting brings it back). Kith's own notices have the recipient as actor.
+ */
+const notAllMuted = (userId: string) =>
+  sql<boolean>`NOT (actor_ids <@ ARRAY(SELECT x.user_id FROM kith_muted_by(${userId}) x))`;
+
 /** Actors shown with a grouped notification ("A, B and 3 others"). */
 const SHOWN_ACTORS = 3;
 /** Distinct actors remembered per group; past it the count is still exact for new actors. */
@@ -25,14 +32,16 @@ const REMEMBERED_ACTORS = 100;
  * SQL for notifications.
  *
  * Reads users (the users module's) in a join: a grouped notification's actors, live accounts only,
- * with their names, in the page's one query.
+ * with their names, in the page's one query; and the recipient's user mutes (the mutes module's
+ * user_mutes, through `kith_muted_by`): a muted actor's notifications are neither stored nor shown.
  */
 export class NotificationsRepository {
   constructor(private readonly db: Db) {}
 
   /**
    * Inserts a notification, or folds it into the unread one with the same group key (a new actor
-   * moves it to the top and raises the count). Returns its id.
+   * moves it to the top and raises the count). Returns its id; undefined when the recipient has
+   * muted the actor (nothing is stored, nothing pushed).
    */
   async upsert(n: {
     id: string;
@@ -42,10 +51,11 @@ export class NotificationsRepository {
     actorId: string;
     subjectId: string | null;
     data: Record<string, string>;
-  }): Promise<string> {
+  }): Promise<string | undefined> {
     const { rows } = await sql<{ id: string }>`
       INSERT INTO notifications (id, user_id, kind, group_key, actor_ids, subject_id, data)
-      VALUES (${n.id}, ${n.userId}, ${n.kind}, ${n.groupKey}, ARRAY[${n.actorId}]::uuid[], ${n.subjectId}, ${JSON.stringify(n.data)})
+      SELECT ${n.id}, ${n.userId}, ${n.kind}, ${n.groupKey}, ARRAY[${n.actorId}]::uuid[], ${n.subjectId}, ${JSON.stringify(n.data)}
+       WHERE NOT EXISTS (SELECT 1 FROM kith_muted_by(${n.userId}) x WHERE x.user_id = ${n.actorId})
       ON CONFLICT (user_id, group_key) WHERE read_at IS NULL AND group_key IS NOT NULL
       DO UPDATE SET
         actor_count = notifications.actor_count + CASE WHEN ${n.actorId}::uuid = ANY (notifications.actor_ids) THEN 0 ELSE 1 END,
@@ -53,7 +63,7 @@ export class NotificationsRepository {
                          ELSE (array_prepend(${n.actorId}::uuid, notifications.actor_ids))[1:${REMEMBERED_ACTORS}] END,
         updated_at = now()
       RETURNING id`.execute(this.db);
-    return rows[0]!.id;
+    return rows[0]?.id;
   }
 
   private base() {
@@ -74,7 +84,8 @@ export class NotificationsRepository {
         sql<NotificationRow['actors']>`(
           SELECT coalesce(jsonb_agg(jsonb_build_object('id', u.id, 'username', u.username, 'displayName', u.display_name) ORDER BY a.ord), '[]')
             FROM unnest(n.actor_ids[1:${sql.lit(SHOWN_ACTORS)}]) WITH ORDINALITY AS a(id, ord)
-            JOIN users u ON u.id = a.id AND u.banned_at IS NULL AND u.deactivated_at IS NULL)`.as('actors'),
+            JOIN users u ON u.id = a.id AND u.banned_at IS NULL AND u.deactivated_at IS NULL
+           WHERE NOT EXISTS (SELECT 1 FROM kith_muted_by(n.user_id) x WHERE x.user_id = a.id))`.as('actors'),
       );
   }
 
@@ -88,7 +99,7 @@ export class NotificationsRepository {
     after: { updatedUs: string; id: string } | undefined,
     limit: number,
   ): Promise<NotificationRow[]> {
-    let query = this.base().where('n.user_id', '=', userId);
+    let query = this.base().where('n.user_id', '=', userId).where(notAllMuted(userId));
     if (after) {
       query = query.where((eb) =>
         eb(
@@ -114,6 +125,7 @@ export class NotificationsRepository {
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .where('user_id', '=', userId)
       .where('read_at', 'is', null)
+      .where(notAllMuted(userId))
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }

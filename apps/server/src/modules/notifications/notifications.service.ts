@@ -35,7 +35,10 @@ export class NotificationsService {
     private readonly logger: Logger,
   ) {}
 
-  /** Job: never to oneself, never across a block. Returns the notification id, if one was made. */
+  /**
+   * Job: never to oneself, never across a block, never from someone the recipient muted (the
+   * repository's insert checks the mute). Returns the notification id, if one was made.
+   */
   async create(n: NewNotification): Promise<string | undefined> {
     if (n.userId === n.actorId || (await this.blocks.isBlockedEitherWay(n.userId, n.actorId)))
       return undefined;
@@ -48,7 +51,7 @@ export class NotificationsService {
       subjectId: n.subjectId ?? null,
       data: n.data ?? {},
     });
-    await this.deliver(id, n.userId);
+    if (id !== undefined) await this.deliver(id, n.userId);
     return id;
   }
 
@@ -72,8 +75,9 @@ export class NotificationsService {
       subjectId: n.subjectId,
       data: n.data,
     });
-    await this.deliver(id, n.userId);
-    return id;
+    // the actor is the recipient, whom no one can mute for themselves: always stored
+    await this.deliver(id!, n.userId);
+    return id!;
   }
 
   private async deliver(id: string, userId: string): Promise<void> {

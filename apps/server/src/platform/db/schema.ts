@@ -2,6 +2,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { ChatTables } from './schema-chat.ts';
 import type { FlagTables } from './schema-flags.ts';
 import type { MediaTables } from './schema-media.ts';
+import type { MuteTables } from './schema-mutes.ts';
 import type { ReportTables } from './schema-reports.ts';
 import type { SocialTables } from './schema-social.ts';
 import type { TwoFactorTables } from './schema-two-factor.ts';
@@ -87,7 +88,14 @@ export interface IdempotencyKeysTable {
   expires_at: Timestamp;
 }
 
-export interface DB extends SocialTables, ChatTables, MediaTables, FlagTables, TwoFactorTables, ReportTables {
+export interface DB
+  extends SocialTables,
+    ChatTables,
+    MediaTables,
+    FlagTables,
+    ReportTables,
+    TwoFactorTables,
+    MuteTables {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;

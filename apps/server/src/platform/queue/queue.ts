@@ -57,6 +57,7 @@ export interface JobPayloads {
   'mail.send': MailJob;
   /** Deletes password-reset and verification tokens a day after they expired. */
   'account-tokens.cleanup': Record<string, never>;
+  'mutes.cleanup': Record<string, never>;
 }
 
 export type TaskName = keyof JobPayloads;
