@@ -7,6 +7,8 @@ import { ErrorMessage } from '../error-message.tsx';
 import type { Post } from '../post/post-card.tsx';
 import { type Attachment, MAX_ATTACHMENTS, useAttachments } from './attachments.ts';
 import { HighlightBackdrop } from './highlight.tsx';
+import { useMentionAutocomplete } from './mention-autocomplete.tsx';
+import './compose.css';
 
 type PostBody = BodyOf<'/api/v1/posts', 'post'>;
 const MAX_TEXT = 5000;
@@ -23,6 +25,8 @@ export function Composer({ onPublished }: { onPublished: (post: Post) => void })
   const [visibility, setVisibility] = useState<NonNullable<PostBody['visibility']>>('friends');
   const [confirmNoAlt, setConfirmNoAlt] = useState(false);
   const attachments = useAttachments();
+  const textarea = useRef<HTMLTextAreaElement>(null);
+  const mentions = useMentionAutocomplete(textarea, text, setText);
   const [tooMany, setTooMany] = useState(false);
   const attempt = useRef<{ body: string; key: string } | undefined>(undefined);
   const queryClient = useQueryClient();
@@ -81,13 +85,19 @@ export function Composer({ onPublished }: { onPublished: (post: Post) => void })
           <HighlightBackdrop text={text} />
           <textarea
             id={ids.text}
+            ref={textarea}
             value={text}
             rows={5}
             maxLength={MAX_TEXT}
             aria-describedby={ids.counter}
-            onChange={(e) => setText(e.target.value)}
+            {...mentions.textareaProps}
+            onChange={(e) => {
+              setText(e.target.value);
+              mentions.sync();
+            }}
           />
         </div>
+        {mentions.popup}
         <p id={ids.counter} className="hint">
           {t('compose.counter', { count: MAX_TEXT - length })}
         </p>
