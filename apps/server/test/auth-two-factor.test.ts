@@ -1,6 +1,8 @@
 import { Secret, TOTP } from 'otpauth';
 import { describe, expect, it } from 'vitest';
+import { jobHandlers } from '../src/jobs.ts';
 import { TOTP_PERIOD_SECONDS } from '../src/modules/auth/totp.ts';
+import { hashToken } from '../src/platform/security/tokens.ts';
 import { buildTestApp } from './helpers/app.ts';
 import { createUser, GENEROUS_AUTH_LIMITS, type TestUser } from './helpers/factories.ts';
 import { runJobs } from './helpers/jobs.ts';
@@ -501,5 +503,36 @@ describe('new-sign-in notice', () => {
     expect(mails[1]!.parsed.text).toContain('Firefox on Linux, network 203.0.113.0/24');
     expect(mails[1]!.parsed.text).toContain('https://kith.test/settings#sessions');
     expect(mails[1]!.parsed.html).toContain('href="https://kith.test/settings#sessions"');
+  });
+});
+
+describe('housekeeping', () => {
+  it('the hourly cleanup removes sign-in challenges an hour past expiry, and no live one', async () => {
+    const user = await createUser(t);
+    const [old, live] = [hashToken('expired-challenge'), hashToken('live-challenge')];
+    await db
+      .insertInto('auth_challenges')
+      .values([
+        {
+          token_hash: old,
+          purpose: 'second_factor',
+          user_id: user.id,
+          expires_at: new Date(Date.now() - 2 * 3_600_000),
+        },
+        {
+          token_hash: live,
+          purpose: 'second_factor',
+          user_id: user.id,
+          expires_at: new Date(Date.now() + 300_000),
+        },
+      ])
+      .execute();
+    await (jobHandlers(t.platform)['account-tokens.cleanup'] as () => Promise<void>)();
+    const left = await db
+      .selectFrom('auth_challenges')
+      .select('token_hash')
+      .where('user_id', '=', user.id)
+      .execute();
+    expect(left.map((r) => r.token_hash.toString('hex'))).toEqual([live.toString('hex')]);
   });
 });
