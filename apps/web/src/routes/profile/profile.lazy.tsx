@@ -1,8 +1,12 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createLazyRoute, Link } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
+import { ApiError } from '../../api/errors.ts';
 import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
+import { MuteToggle } from '../../ui/mute/mute-toggle.tsx';
+import { ReportButton } from '../../ui/report/index.ts';
 import { CollectionList } from '../collections/collection-list.tsx';
+import { blockedQuery } from '../friends/friends-query.ts';
 import { ConfirmButton } from './confirm-button.tsx';
 import { EditProfile } from './profile-edit.tsx';
 import { FriendsSection, PostsSection } from './profile-lists.tsx';
@@ -27,7 +31,7 @@ function ProfileScreen() {
     return (
       <section className="page">
         <h1>{t('profile.title')}</h1>
-        <ErrorMessage error={profile.error} onRetry={() => void profile.refetch()} />
+        <BlockedOrError username={username} error={profile.error} onRetry={() => void profile.refetch()} />
       </section>
     );
   }
@@ -46,6 +50,55 @@ function ProfileScreen() {
         </div>
       )}
     </div>
+  );
+}
+
+/**
+ * The server answers "no such user" for someone I blocked (it never says who blocked whom); when
+ * they are on my blocked list, say so and offer "unblock" instead of an error.
+ */
+function BlockedOrError({
+  username,
+  error,
+  onRetry,
+}: {
+  username: string;
+  error: unknown;
+  onRetry: () => void;
+}) {
+  const { t } = useTranslation();
+  const queryClient = useQueryClient();
+  const blocked = useInfiniteQuery({
+    ...blockedQuery(),
+    enabled: error instanceof ApiError && error.status === 404,
+  });
+  const unblock = useMutation({
+    mutationFn: relationship.unblock,
+    onSuccess: () => refreshRelationships(queryClient),
+  });
+  const entry = blocked.data?.pages
+    .flatMap((p) => p.items)
+    .find((u) => u.username.toLowerCase() === username.toLowerCase());
+  if (!entry) return <ErrorMessage error={error} onRetry={onRetry} />;
+  return (
+    <section className="profile-actions" aria-label={t('profile.actions')}>
+      <p>
+        <span data-user-content>{entry.displayName}</span>{' '}
+        <span className="muted" data-user-content>
+          @{entry.username}
+        </span>
+      </p>
+      <p>{t('profile.status.blocked')}</p>
+      <button
+        type="button"
+        className="button"
+        disabled={unblock.isPending}
+        onClick={() => unblock.mutate(entry.username)}
+      >
+        {t('profile.unblock')}
+      </button>
+      {unblock.isError && <ErrorMessage error={unblock.error} />}
+    </section>
   );
 }
 
@@ -152,6 +205,13 @@ function RelationshipActions({ profile: p }: { profile: Profile }) {
             onConfirm={() => change.mutate(() => relationship.block(p.username))}
           />
         )}
+        {p.relationship !== 'blocked' && <MuteToggle kind="user" username={p.username} />}
+        <ReportButton
+          target={{ type: 'user', id: p.id }}
+          authorId={p.id}
+          label={t('moderation.label.user', { name: p.displayName })}
+          className="button ghost"
+        />
       </div>
       {change.isError && <ErrorMessage error={change.error} />}
     </section>

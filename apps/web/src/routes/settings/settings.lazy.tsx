@@ -2,6 +2,7 @@ import { createLazyRoute } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
 import { DeleteAccountSection } from './delete-section.tsx';
 import { ExportSection } from './export-section.tsx';
+import { MutesSection } from './mutes-section.tsx';
 import { PasswordSection } from './password-section.tsx';
 import { SecuritySection } from './security-section.tsx';
 import { SessionsSection } from './sessions-section.tsx';
@@ -22,6 +23,7 @@ function SettingsScreen() {
       <div id="sessions">
         <SessionsSection session={session} />
       </div>
+      <MutesSection />
       <ExportSection />
       <DeleteAccountSection session={session} />
     </div>

@@ -2,6 +2,7 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import { createLazyRoute, Link } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
 import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
+import { MuteToggle } from '../../ui/mute/mute-toggle.tsx';
 import { PostBody } from '../../ui/post/post-card.tsx';
 import { MoreButton } from '../profile/profile-lists.tsx';
 import { tagPostsQuery } from './tags-query.ts';
@@ -22,6 +23,7 @@ function TagScreen() {
       <p className="muted">
         {t('tags.about')} <Link to="/tags">{t('tags.seeTrending')}</Link>
       </p>
+      <MuteToggle kind="hashtag" tag={tag} />
       {posts.isPending ? (
         <Loading />
       ) : posts.isError && items.length === 0 ? (

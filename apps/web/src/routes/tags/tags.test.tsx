@@ -75,7 +75,31 @@ describe('tag page', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Load more posts' }));
     await vi.waitFor(() => expect(within(list).getAllByRole('article')).toHaveLength(2));
     expect(screen.queryByRole('button', { name: 'Load more posts' })).toBeNull();
-    expect(server.requests.map((r) => r.url.searchParams.get('cursor'))).toEqual([null, 'p2']);
+    const pages = server.requests.filter((r) => r.url.pathname === '/api/v1/tags/climbing/posts');
+    expect(pages.map((r) => r.url.searchParams.get('cursor'))).toEqual([null, 'p2']);
+  });
+
+  it('mutes the hashtag for me, and unmutes it', async () => {
+    let muted: { tag: string; mutedAt: string; expiresAt: null }[] = [];
+    const server = fakeServer(
+      on('GET', '/api/v1/tags/climbing/posts', () => json(200, { items: [] })),
+      on('GET', '/api/v1/mutes/hashtags', () => json(200, { items: muted })),
+      on('PUT', '/api/v1/mutes/hashtags/climbing', () => {
+        muted = [{ tag: 'climbing', mutedAt: '2026-12-01T10:00:00.000Z', expiresAt: null }];
+        return json(200, muted[0]);
+      }),
+      on('DELETE', '/api/v1/mutes/hashtags/climbing', () => {
+        muted = [];
+        return new Response(null, { status: 204 });
+      }),
+    );
+    renderRoute([trendingRoute, tagRoute], '/tags/climbing');
+    await userEvent.click(await screen.findByRole('button', { name: 'Mute #climbing' }));
+    expect(await screen.findByRole('button', { name: 'Unmute #climbing' })).toBeTruthy();
+    expect((await screen.findByRole('status')).textContent).toBe('#climbing is muted.');
+    await userEvent.click(screen.getByRole('button', { name: 'Unmute #climbing' }));
+    expect(await screen.findByRole('button', { name: 'Mute #climbing' })).toBeTruthy();
+    expect(server.requests.filter((r) => r.method !== 'GET').map((r) => r.method)).toEqual(['PUT', 'DELETE']);
   });
 
   it('says when no post has the tag, and shows errors with their message', async () => {
