@@ -25,6 +25,11 @@ import './chat.css';
 
 export const Route = createLazyRoute('/chat/$conversationId')({ component: ConversationScreen });
 
+const subscribeVisibility = (listener: () => void) => {
+  document.addEventListener('visibilitychange', listener);
+  return () => document.removeEventListener('visibilitychange', listener);
+};
+
 /** How close to the bottom (px) still counts as "at the bottom". */
 const BOTTOM_SLACK = 48;
 
@@ -146,13 +151,13 @@ function ConversationScreen() {
 
   // ---- read marker: what the reader has at the bottom of the screen, once per new seq ------------
   const sentRead = useRef(0);
+  const visible = useSyncExternalStore(subscribeVisibility, () => document.visibilityState === 'visible');
   useEffect(() => {
-    if (!isAtBottom || newest === 0 || newest <= sentRead.current) return;
-    if (document.visibilityState !== 'visible') return;
+    if (!isAtBottom || !visible || newest === 0 || newest <= sentRead.current) return;
     sentRead.current = newest;
     const sent = currentHub()?.send({ type: 'conversation.read', conversationId: id, seq: newest });
     if (!sent) markReadOverHttp(id, newest).catch(() => (sentRead.current = 0));
-  }, [id, newest, isAtBottom]);
+  }, [id, newest, isAtBottom, visible]);
 
   // ---- older history, paged upward -------------------------------------------------------------
   const [older, setOlder] = useState<{ loading: boolean; error?: unknown }>({ loading: false });
@@ -228,20 +233,22 @@ function ConversationScreen() {
         ) : messages.length === 0 && pending.length === 0 ? (
           <p className="empty">{t('chat.noMessages')}</p>
         ) : null}
-        <ol className="messages" role="log" aria-label={t('chat.messagesLabel')}>
-          {messages.map((m) => (
-            <MessageItem
-              key={m.seq}
-              message={m}
-              mine={m.senderId === myId}
-              sender={m.senderId ? (names.get(m.senderId) ?? t('chat.someone')) : t('chat.formerMember')}
-              seenBy={m === lastMine ? seenBy : undefined}
-            />
-          ))}
-          {pending.map((entry) => (
-            <OutgoingItem key={entry.draft.clientMessageId} entry={entry} />
-          ))}
-        </ol>
+        <div role="log" aria-label={t('chat.messagesLabel')}>
+          <ol className="messages">
+            {messages.map((m) => (
+              <MessageItem
+                key={m.seq}
+                message={m}
+                mine={m.senderId === myId}
+                sender={m.senderId ? (names.get(m.senderId) ?? t('chat.someone')) : t('chat.formerMember')}
+                seenBy={m === lastMine ? seenBy : undefined}
+              />
+            ))}
+            {pending.map((entry) => (
+              <OutgoingItem key={entry.draft.clientMessageId} entry={entry} />
+            ))}
+          </ol>
+        </div>
       </section>
       {unseen > 0 && (
         <button type="button" className="button primary new-messages" onClick={scrollToBottom}>

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { type Outgoing, outgoing, sendChatMessage } from '../../realtime/chat-send.ts';
 import { chatStore } from '../../realtime/realtime.ts';
 import { ErrorMessage } from '../../ui/error-message.tsx';
+import { ReportButton } from '../../ui/report/index.ts';
 import { deleteMessage, editMessage } from './chat-queries.ts';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
@@ -61,7 +62,7 @@ export function MessageItem({
         </>
       )}
       {!message.deleted && !editing && (
-        <MessageActions message={message} mine={mine} onEdit={() => setEditing(true)} />
+        <MessageActions message={message} mine={mine} sender={sender} onEdit={() => setEditing(true)} />
       )}
       {seenBy && seenBy.length > 0 && (
         <p className="seen-by muted small">{t('chat.seenBy', { names: seenBy.join(', ') })}</p>
@@ -78,16 +79,29 @@ export function MessageItem({
 function MessageActions({
   message,
   mine,
+  sender,
   onEdit,
 }: {
   message: ChatMessage;
   mine: boolean;
+  sender: string;
   onEdit: () => void;
 }) {
   const { t } = useTranslation();
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<unknown>();
-  if (!mine) return null;
+  if (!mine) {
+    // my copy of someone else's message: reported through the shared report dialog
+    return (
+      <div className="message-actions">
+        <ReportButton
+          target={{ type: 'message', id: message.id }}
+          authorId={message.senderId}
+          label={t('moderation.label.message', { name: sender })}
+        />
+      </div>
+    );
+  }
   const label = message.body ? message.body.slice(0, 40) : t('chat.photo');
   return (
     <div className="message-actions">
