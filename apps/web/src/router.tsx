@@ -6,6 +6,7 @@ import { composeRoute } from './routes/compose/index.ts';
 import { friendsRoute } from './routes/friends/index.ts';
 import { homeRoute } from './routes/home/index.ts';
 import { loginRoute } from './routes/login/index.ts';
+import { moderationCaseRoute, moderationNoticeRoute, moderationRoute } from './routes/moderation/index.ts';
 import { notificationsRoute } from './routes/notifications/index.ts';
 import { postRoute } from './routes/post/index.ts';
 import { profileRoute } from './routes/profile/index.ts';
@@ -31,6 +32,9 @@ const routeTree = rootRoute.addChildren([
   trendingRoute,
   tagRoute,
   staffRoute,
+  moderationRoute,
+  moderationCaseRoute,
+  moderationNoticeRoute,
   postRoute,
   chatRoute,
   conversationRoute,

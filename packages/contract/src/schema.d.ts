@@ -8412,6 +8412,7 @@ export interface operations {
                                 };
                                 /** Format: uuid */
                                 conversationId?: string;
+                                seq?: number;
                                 messages?: {
                                     /** Format: uuid */
                                     id: string;
@@ -8592,6 +8593,7 @@ export interface operations {
                                 };
                                 /** Format: uuid */
                                 conversationId?: string;
+                                seq?: number;
                                 messages?: {
                                     /** Format: uuid */
                                     id: string;

@@ -96,6 +96,8 @@ export const Snapshot = Type.Object(
           ),
         ),
         conversationId: Type.Optional(Uuid),
+        /** The reported message's place in its conversation (its neighbours are in `messages`). */
+        seq: Type.Optional(Type.Integer({ minimum: 1 })),
         messages: Type.Optional(Type.Array(ContextMessage, { maxItems: 10 })),
         displayName: Type.Optional(Type.String({ maxLength: 200 })),
         visibility: Type.Optional(Type.String({ maxLength: 16 })),

@@ -153,6 +153,7 @@ export class ReportsService {
             editedAt: message.edited_at?.toISOString() ?? null,
             context: {
               conversationId: message.conversation_id,
+              seq: Number(message.seq),
               messages: around.map((m) => ({
                 id: m.id,
                 seq: m.seq,

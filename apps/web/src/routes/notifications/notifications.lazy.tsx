@@ -120,6 +120,12 @@ function NotificationItem({
 function NotificationLink({ notification: n, children }: { notification: Notification; children: string }) {
   const first = n.actors[0];
   if (n.kind === 'friend_request') return <Link to="/friends">{children}</Link>;
+  if (n.kind === 'moderation_notice' && n.subjectId && n.data.action !== 'suspension_ended')
+    return (
+      <Link to="/moderation/notices/$caseId" params={{ caseId: n.subjectId }}>
+        {children}
+      </Link>
+    );
   if (n.kind === 'friend_accepted' && first)
     return (
       <Link to="/users/$username" params={{ username: first.username }}>
@@ -157,5 +163,26 @@ function useNotificationText(n: Notification): string {
       return t('notifications.kind.reaction', { actors, count: n.actorCount });
     case 'mention':
       return t('notifications.kind.mention', { actors, count: n.actorCount });
+    // Kith's own notices (reports and moderation): no actor is named
+    case 'report_resolved':
+      return t(
+        n.data.outcome === 'no_action'
+          ? 'moderation.notification.reportResolved.no_action'
+          : 'moderation.notification.reportResolved.action_taken',
+        { target: t(targetKey(n.data.targetType)).toLowerCase() },
+      );
+    case 'moderation_notice':
+      return t(noticeKey(n.data.action), {
+        target: t(targetKey(n.data.targetType)).toLowerCase(),
+        until: n.data.until ? new Date(n.data.until).toLocaleString() : '',
+      });
   }
 }
+
+const TARGETS = ['post', 'comment', 'message', 'user'] as const;
+const NOTICES = ['remove', 'warn', 'suspend', 'ban', 'uphold', 'overturn', 'suspension_ended'] as const;
+/** The catalogue key for a notice's reported thing (a value from the server, checked). */
+const targetKey = (value: string | undefined) =>
+  `moderation.target.${TARGETS.find((x) => x === value) ?? 'post'}` as const;
+const noticeKey = (value: string | undefined) =>
+  `moderation.notification.notice.${NOTICES.find((x) => x === value) ?? 'warn'}` as const;

@@ -5,6 +5,7 @@ import { api, call, type ResponseOf } from '../../api/client.ts';
 import { ErrorMessage } from '../../ui/error-message.tsx';
 import { TimeAgo } from '../../ui/post/post-card.tsx';
 import { PostText } from '../../ui/post/post-text.tsx';
+import { ReportButton } from '../../ui/report/index.ts';
 import { ConfirmDialog, EditTextDialog } from './dialog.tsx';
 
 type CommentPage = ResponseOf<'/api/v1/posts/{id}/comments', 'get'>;
@@ -68,6 +69,11 @@ export function CommentItem({
         </span>
       </p>
       <PostText text={c.text} entities={c.entities} />
+      <ReportButton
+        target={{ type: 'comment', id: c.id }}
+        authorId={c.author.id}
+        label={t('moderation.label.comment', { name })}
+      />
       {(canEdit || canDelete) && (
         <div className="comment-actions">
           {canEdit && (

@@ -22,6 +22,9 @@ function StaffScreen() {
   return (
     <div className="page staff">
       <h1>{t('staff.title')}</h1>
+      <p>
+        <Link to="/moderation">{t('moderation.staffLink')}</Link>
+      </p>
       <StaffUsers isAdmin={isAdmin} />
       {isAdmin && <AuditLog />}
     </div>

@@ -1,5 +1,6 @@
 import type { components } from '@kith/contract';
 import { useTranslation } from 'react-i18next';
+import { ReportButton } from '../report/index.ts';
 import { PostText } from './post-text.tsx';
 
 export type Post = components['schemas']['Post'];
@@ -84,6 +85,11 @@ export function PostBody({
           <TimeAgo iso={post.createdAt} />
           {post.editedAt && <> · {t('post.edited')}</>} · {t(`post.visibility.${post.visibility}`)}
         </span>
+        <ReportButton
+          target={{ type: 'post', id: post.id }}
+          authorId={post.author.id}
+          label={t('moderation.label.post', { name: post.author.displayName })}
+        />
       </header>
       <PostText text={post.text} entities={post.entities} />
       <PostMedia media={post.media} eager={eagerMedia} />
