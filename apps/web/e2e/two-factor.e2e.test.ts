@@ -180,7 +180,7 @@ describe.skipIf(!hasChromium)('chromium', () => {
     await browser?.close();
   });
 
-  it('TOTP: enrol, log out, log in with password + code; passkey: enrol, log in with it alone', async () => {
+  it('TOTP: enrol, log out, log in with password + code; passkey: enrol, answer the second step, log in with it alone', async () => {
     const username = await signUp('c2fa');
     const { page, cdp } = await chromiumPage(browser);
     try {
@@ -212,6 +212,14 @@ describe.skipIf(!hasChromium)('chromium', () => {
       expect(credentials[0]!.isResidentCredential).toBe(true);
       await expectAxeClean(page, 'security settings with a passkey');
 
+      // the passkey answers the second step after the password
+      await logOut(page);
+      await passwordLogin(page, username);
+      await page.waitFor('h1', 'Two-step verification');
+      await clickText(page, 'button', 'Use a passkey instead');
+      await page.waitFor('button', 'Log out');
+
+      // and signs in alone, with no password
       await logOut(page);
       await page.goto(`${url}/login`);
       await clickText(page, 'button', 'Sign in with a passkey');
