@@ -7,7 +7,6 @@ import { MuteToggle } from '../../ui/mute/mute-toggle.tsx';
 import { ReportButton } from '../../ui/report/index.ts';
 import { CollectionList } from '../collections/collection-list.tsx';
 import { blockedQuery } from '../friends/friends-query.ts';
-import { ReportButton } from '../../ui/report/index.ts';
 import { ConfirmButton } from './confirm-button.tsx';
 import { EditProfile } from './profile-edit.tsx';
 import { FriendsSection, PostsSection } from './profile-lists.tsx';
@@ -206,12 +205,6 @@ function RelationshipActions({ profile: p }: { profile: Profile }) {
             onConfirm={() => change.mutate(() => relationship.block(p.username))}
           />
         )}
-        <ReportButton
-          target={{ type: 'user', id: p.id }}
-          authorId={p.id}
-          label={t('moderation.label.user', { name: p.displayName })}
-          className="button ghost"
-        />
         {p.relationship !== 'blocked' && <MuteToggle kind="user" username={p.username} />}
         <ReportButton
           target={{ type: 'user', id: p.id }}
