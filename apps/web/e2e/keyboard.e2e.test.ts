@@ -4,9 +4,14 @@
  * Chromium and Firefox. One Kith for the file; one sign-up per engine.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations } from './support/axe.ts';
 import {
+  ARTIFACTS,
   type E2EBrowser,
   type E2EPage,
   hasChromium,
@@ -24,8 +29,17 @@ const engines = [
 const SEEDED_POSTS = 26;
 
 let kith: RunningKith;
+let photo: string;
 beforeAll(async () => {
-  if (engines.some((e) => e.present)) kith = await startKith();
+  if (!engines.some((e) => e.present)) return;
+  kith = await startKith();
+  photo = join(await mkdtemp(join(tmpdir(), 'kith-e2e-kb-')), 'square.png');
+  await writeFile(
+    photo,
+    await sharp({ create: { width: 640, height: 480, channels: 3, background: '#c03' } })
+      .png()
+      .toBuffer(),
+  );
 }, 120_000);
 afterAll(async () => {
   await kith?.stop();
@@ -141,10 +155,22 @@ describe.each(engines)('$name', ({ name, present, launch }) => {
         await page.waitFor('h1', 'New post');
         await tabTo(page, 'textarea');
         await typeKeys(page, 'Typed with keys #keyboard');
+        // an image (a file chooser's answer is not a pointer event); at 360 px nothing may stick out
+        await page.upload('input[type="file"]', photo);
+        await page.waitFor('.attachment-status', 'Ready', 60_000);
+        await page.viewport(360, 800);
+        await page.screenshot(join(ARTIFACTS, name, 'compose-image-360x800.png'));
+        expect(
+          await page.evaluate(() => document.documentElement.scrollWidth, undefined),
+        ).toBeLessThanOrEqual(360);
+        await page.viewport(1280, 800);
+        await tabTo(page, '.attachment input');
+        await typeKeys(page, 'A red square');
         await tabTo(page, 'button[type="submit"]');
         await page.press('Enter');
         await page.waitFor('h1', 'Home');
         await page.waitFor('article .post-text', 'Typed with keys');
+        await page.waitFor('article img[alt="A red square"]');
 
         await page.waitFor('article .post-text', `Seeded post ${SEEDED_POSTS}`);
         const feed = await page.evaluate(
@@ -178,6 +204,7 @@ describe.each(engines)('$name', ({ name, present, launch }) => {
 
         // r reacts to the focused post; Enter opens it, where the reaction shows as pressed
         await page.press('r');
+        await page.waitFor('[role="status"]', 'You liked the post');
         await page.waitFor(`article[aria-posinset="${SEEDED_POSTS - 1}"] .post-counts`, '1 reaction');
         expect(await focusedPosition(page)).toBe(String(SEEDED_POSTS - 1));
         const scrolled = await page.evaluate(() => window.scrollY, undefined);

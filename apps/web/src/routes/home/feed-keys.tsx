@@ -3,6 +3,7 @@ import { useNavigate } from '@tanstack/react-router';
 import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
+import { i18next } from '../../i18n/index.ts';
 import type { Post } from '../../ui/post/post-card.tsx';
 
 /** Keys typed into a field are text, not shortcuts. */
@@ -20,6 +21,8 @@ export interface FeedShortcutOptions {
   /** Where j/k start when focus is not on a post. */
   firstOnScreen: () => number;
   canLoadMore: boolean;
+  /** Says politely what a shortcut did (r has no other visible effect than the count). */
+  announce: (message: string) => void;
 }
 
 /** The position of the post that holds focus, from its `data-index` (the DOM holds only a window of posts). */
@@ -45,7 +48,8 @@ export function useFeedShortcuts(options: FeedShortcutOptions) {
       if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
       // a dialog (the shortcut list, a confirmation) owns the keyboard while open
       if (document.querySelector('dialog[open]')) return;
-      const { posts, container, loadMore, openHelp, focusIndex, firstOnScreen, canLoadMore } = latest.current;
+      const { posts, container, loadMore, openHelp, focusIndex, firstOnScreen, canLoadMore, announce } =
+        latest.current;
       const current = focusedIndex(container.current);
       const post = current === undefined ? undefined : posts[current];
       switch (event.key) {
@@ -73,7 +77,18 @@ export function useFeedShortcuts(options: FeedShortcutOptions) {
           break;
         case 'r':
           if (!post) return;
-          void toggleLike(post).finally(() => queryClient.invalidateQueries({ queryKey: ['feed'] }));
+          void toggleLike(post)
+            .then(
+              () =>
+                announce(
+                  i18next.t(post.myReaction ? 'mentions.unreacted' : 'mentions.reacted', {
+                    name: post.author.displayName || post.author.username,
+                  }),
+                ),
+              (error: unknown) =>
+                announce(error instanceof Error ? error.message : i18next.t('errors.unexpected')),
+            )
+            .finally(() => queryClient.invalidateQueries({ queryKey: ['feed'] }));
           break;
         case '?':
           openHelp();

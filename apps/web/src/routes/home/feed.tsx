@@ -41,6 +41,7 @@ export function Feed({ posts, label, hasMore, busy, loadMore, error, cacheKey }:
   const list = useRef<HTMLDivElement>(null);
   const help = useRef<HTMLDialogElement>(null);
   const [offset, setOffset] = useState(0);
+  const [said, setSaid] = useState('');
   // the focused post stays rendered even when scrolled far away, so focus is never dropped
   const focused = useRef<number | undefined>(undefined);
   const pendingFocus = useRef<number | undefined>(undefined);
@@ -121,6 +122,7 @@ export function Feed({ posts, label, hasMore, busy, loadMore, error, cacheKey }:
     focusIndex,
     firstOnScreen,
     canLoadMore: hasMore,
+    announce: setSaid,
   });
 
   const setSize = hasMore ? -1 : posts.length;
@@ -128,6 +130,9 @@ export function Feed({ posts, label, hasMore, busy, loadMore, error, cacheKey }:
     <>
       <p className="hint">{t('shortcuts.hint')}</p>
       <ShortcutHelp dialog={help} />
+      <p className="visually-hidden" role="status">
+        {said}
+      </p>
       <div
         role="feed"
         aria-label={label}
