@@ -202,14 +202,16 @@ describe('flags over HTTP', () => {
     await put(admin, 'server.hidden', { rollout: [{ variant: 'on', percent: 100 }] });
 
     const mine = await t.app.inject({ method: 'GET', url: '/api/v1/flags', headers: admin.headers });
+    // the shipped feed-new-posts-event flag (migration 0037) is client-visible too, rolled out to nobody
     expect(mine.json().flags).toEqual({
+      'feed-new-posts-event': { value: false, variant: 'off', reason: 'DEFAULT' },
       'web.compose-v2': { value: true, variant: 'on', reason: 'TARGETING_MATCH' },
     });
     const theirs = await t.app.inject({ method: 'GET', url: '/api/v1/flags', headers: user.headers });
     expect(theirs.json().flags['web.compose-v2']).toMatchObject({ value: false, reason: 'DEFAULT' });
     const anonymous = await t.app.inject({ method: 'GET', url: '/api/v1/flags' });
     expect(anonymous.statusCode).toBe(200);
-    expect(Object.keys(anonymous.json().flags)).toEqual(['web.compose-v2']);
+    expect(Object.keys(anonymous.json().flags).sort()).toEqual(['feed-new-posts-event', 'web.compose-v2']);
 
     const list = await t.app.inject({ method: 'GET', url: '/api/v1/admin/flags', headers: admin.headers });
     expect(list.json().items.map((f: { key: string }) => f.key)).toEqual(
