@@ -46,6 +46,7 @@ export default defineConfig({
     proxy: {
       '/api': { target: api, changeOrigin: false, ws: true },
       '/openapi.json': api,
+      '/asyncapi.json': api,
       '/docs': api,
     },
   },
