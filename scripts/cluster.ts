@@ -13,6 +13,8 @@
  *   CLUSTER_DIR    where data, certificates and logs go (default ./data/cluster, wiped at start)
  *   CLUSTER_REPLICA_MAX_LAG_MS  the instances' DATABASE_REPLICA_MAX_LAG_MS (default 2000): feed
  *                  reads go to the replica (through PgBouncer) while its replay lag is under it
+ *   CLUSTER_KITH_<NAME>  passed to every Kith instance as <NAME> (e.g. CLUSTER_KITH_RATE_LIMIT_SIGNUP_IP;
+ *                  `npm run slo` raises the per-IP limits this way: its load all comes from 127.0.0.1)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -520,6 +522,11 @@ async function up(): Promise<void> {
       MEDIA_SIGNING_SECRET: randomBytes(32).toString('base64url'),
       TRUST_PROXY: HOST,
       CORS_ORIGINS: `https://localhost:${HTTPS_PORT}`,
+      ...Object.fromEntries(
+        Object.entries(process.env)
+          .filter(([key]) => key.startsWith('CLUSTER_KITH_'))
+          .map(([key, value]) => [key.slice('CLUSTER_KITH_'.length), value]),
+      ),
     };
     run(process.execPath, ['--import', 'tsx', join(ROOT, 'apps/server/src/cli/migrate.ts')], {
       env: { ...common, DATABASE_URL: direct },
@@ -572,8 +579,8 @@ async function up(): Promise<void> {
       KITH_REALTIME_UPSTREAMS: join(nginxDir, 'upstreams.conf'),
       KITH_ACCESS_LOG: join(nginxDir, 'logs/access.log'),
       KITH_TRUSTED_LB: `${HOST}/32`,
-      KITH_AUTH_RATE: '50r/s',
-      KITH_AUTH_BURST: '100',
+      KITH_AUTH_RATE: process.env.CLUSTER_AUTH_RATE ?? '50r/s',
+      KITH_AUTH_BURST: process.env.CLUSTER_AUTH_BURST ?? '100',
       KITH_MEDIA_MAX_BODY: '16m',
       KITH_ASSET_ORIGIN: '',
       KITH_MEDIA_ORIGIN: `http://${HOST}:${s3Port}`,

@@ -1,0 +1,476 @@
+/**
+ * `npm run slo` — open-loop load scenarios against the scaled shape, each checked against its
+ * objective in docs/slo.md ("Load scenarios"): login, feed read, post, comment + react, chat send
+ * with two-way delivery, and a day-in-the-life mix. Prints p50/p95/p99 and the error rate of each
+ * next to its targets and the machine's load average; exits 1 when a target is missed (a release
+ * gate, not part of `npm test`), 2 when the run itself could not be made.
+ *
+ * Uses the cluster of `npm run cluster` when it answers on https://127.0.0.1:CLUSTER_PORT (default
+ * 8443; CA from CLUSTER_DIR/certs); otherwise starts one (with the per-IP limits raised: all of
+ * this load comes from 127.0.0.1) and stops it at the end. Traffic goes to 127.0.0.1 only, bounded:
+ * SLO_DURATION_S (default 10) seconds per scenario at its rate × SLO_RATE_SCALE (default 1), each
+ * request given up after 10 s.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { expectStatus, httpsClient, type OpenLoopResult, openLoop } from './load-driver.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DIR = resolve(process.env.CLUSTER_DIR ?? join(ROOT, 'data/cluster'));
+const PORT = Number(process.env.CLUSTER_PORT ?? 8443);
+const ORIGIN = `https://127.0.0.1:${PORT}`;
+const DURATION_S = Number(process.env.SLO_DURATION_S ?? 10);
+const RATE_SCALE = Number(process.env.SLO_RATE_SCALE ?? 1);
+const USERS = 40;
+const CHAT_PAIRS = 10;
+const REQUEST_TIMEOUT_MS = 10_000;
+
+interface Objective {
+  scenario: string;
+  rate: number;
+  p95Ms: number;
+  p99Ms: number;
+  errorsPercent: number;
+}
+
+/** The "Load scenarios" table of docs/slo.md: the one place the targets are written. */
+async function objectives(): Promise<Map<string, Objective>> {
+  const text = await readFile(join(ROOT, 'docs/slo.md'), 'utf8');
+  const rows = [
+    ...text.matchAll(/^\| `([a-z-]+)` \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$/gm),
+  ].map(([, scenario, rate, p95, p99, errors]) => ({
+    scenario: scenario!,
+    rate: Number(rate),
+    p95Ms: Number(p95),
+    p99Ms: Number(p99),
+    errorsPercent: Number(errors),
+  }));
+  if (rows.length === 0) throw new Error('docs/slo.md has no "Load scenarios" table');
+  return new Map(rows.map((r) => [r.scenario, r]));
+}
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+// ---- the cluster ------------------------------------------------------------------------------
+
+let cluster: ChildProcess | undefined;
+
+async function answers(ca: Buffer): Promise<boolean> {
+  const client = httpsClient(ORIGIN, ca, 1);
+  try {
+    return (
+      (await client.call('GET', '/livez', undefined, undefined, AbortSignal.timeout(5_000))).status === 200
+    );
+  } catch {
+    return false;
+  } finally {
+    client.close();
+  }
+}
+
+/** The running cluster's CA, or a cluster started here (stopped by `stopCluster`). */
+async function ensureCluster(): Promise<Buffer> {
+  const caFile = join(DIR, 'certs/ca.crt');
+  if (existsSync(caFile) && (await answers(await readFile(caFile)))) {
+    say(`cluster        ${ORIGIN} (already running; its own rate limits apply)`);
+    return readFile(caFile);
+  }
+  say(`cluster        not answering on ${ORIGIN}: starting one (npm run cluster) …`);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/cluster.ts')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      CLUSTER_DIR: DIR,
+      CLUSTER_PORT: String(PORT),
+      // every user of the load comes from 127.0.0.1: per-IP limits would measure 429s
+      CLUSTER_KITH_RATE_LIMIT_SIGNUP_IP: '1000000',
+      CLUSTER_KITH_RATE_LIMIT_LOGIN_IP: '1000000',
+      CLUSTER_KITH_RATE_LIMIT_LOGIN_ACCOUNT: '10000',
+      CLUSTER_AUTH_RATE: '5000r/s',
+      CLUSTER_AUTH_BURST: '5000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cluster = child;
+  await new Promise<void>((resolveUp, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error('the cluster did not come up within 6 minutes')),
+      360_000,
+    );
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        say(`  cluster │ ${line}`);
+        if (line.includes('Kith cluster is up')) {
+          clearTimeout(timer);
+          resolveUp();
+        }
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`  cluster │ ${chunk}`));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the cluster exited (${code}) before it was up`));
+    });
+  });
+  return readFile(caFile);
+}
+
+async function stopCluster(): Promise<void> {
+  const child = cluster;
+  cluster = undefined;
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM'); // the cluster script stops everything it started
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 120_000))]);
+}
+
+// ---- the users and what they act on -----------------------------------------------------------
+
+interface User {
+  id: string;
+  username: string;
+  password: string;
+  token: string;
+}
+
+type Client = ReturnType<typeof httpsClient>;
+
+async function inBatches<T>(count: number, size: number, make: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < count; i += size)
+    out.push(
+      ...(await Promise.all(Array.from({ length: Math.min(size, count - i) }, (_, j) => make(i + j)))),
+    );
+  return out;
+}
+
+async function signUp(client: Client, run: string, i: number): Promise<User> {
+  const username = `slo_${run}_${i}`;
+  const password = `pw-${randomBytes(9).toString('base64url')}`;
+  const res = expectStatus(
+    await client.call('POST', '/api/v1/auth/signup', undefined, {
+      username,
+      email: `${username}@example.com`,
+      password,
+    }),
+    201,
+    'signup',
+  );
+  const body = JSON.parse(res.body) as { accessToken: string; user: { id: string } };
+  return { id: body.user.id, username, password, token: body.accessToken };
+}
+
+/** A socket of `user` (ticket over HTTPS, then wss through nginx), resolved once `hello` arrived. */
+async function openSocket(client: Client, ca: Buffer, user: User): Promise<WebSocket> {
+  const { ticket } = JSON.parse(
+    expectStatus(await client.call('POST', '/api/v1/realtime/ticket', user.token), 200, 'ticket').body,
+  ) as { ticket: string };
+  const ws = new WebSocket(`wss://127.0.0.1:${PORT}/api/v1/realtime?ticket=${encodeURIComponent(ticket)}`, {
+    ca,
+    perMessageDeflate: false,
+    // handed to tls.connect (ws's types leave it out): the name nginx's certificate carries
+    ...({ servername: 'localhost' } as object),
+  });
+  await new Promise<void>((ok, fail) => {
+    ws.once('message', () => ok());
+    ws.once('error', fail);
+    ws.once('close', (code) => fail(new Error(`socket closed (${code}) before hello`)));
+  });
+  return ws;
+}
+
+/**
+ * Chat: pairs of members with a socket each. `send(i)` sends message i from one member of pair
+ * i % pairs (alternating direction) and resolves once the sender has its `message.ack` and the other
+ * member's socket has the `message.new` — exactly once (a second copy counts as an error).
+ */
+function chatRig(
+  pairs: { a: User; b: User; conversationId: string; sa: WebSocket; sb: WebSocket }[],
+  run: string,
+) {
+  const pending = new Map<
+    string,
+    { receiver: WebSocket; acked: boolean; delivered: boolean; done: () => void; fail: (e: Error) => void }
+  >();
+  /** Whose socket must get each message sent, and how many copies it got (more than one: duplicated). */
+  const receiverOf = new Map<string, WebSocket>();
+  const copies = new Map<string, number>();
+  let duplicates = 0;
+  const settle = (id: string) => {
+    const p = pending.get(id);
+    if (p?.acked && p.delivered) {
+      pending.delete(id);
+      p.done();
+    }
+  };
+  for (const pair of pairs) {
+    for (const socket of [pair.sa, pair.sb]) {
+      socket.on('message', (data: Buffer) => {
+        const event = JSON.parse(data.toString()) as {
+          type: string;
+          clientMessageId?: string;
+          message?: { clientMessageId: string };
+          code?: string;
+        };
+        if (event.type === 'message.ack' && event.clientMessageId) {
+          const p = pending.get(event.clientMessageId);
+          if (p) {
+            p.acked = true;
+            settle(event.clientMessageId);
+          }
+        } else if (event.type === 'message.new' && event.message) {
+          const id = event.message.clientMessageId;
+          if (receiverOf.get(id) !== socket) return; // the sender's own copy
+          const n = (copies.get(id) ?? 0) + 1;
+          copies.set(id, n);
+          if (n > 1) duplicates++;
+          const p = pending.get(id);
+          if (p) {
+            p.delivered = true;
+            settle(id);
+          }
+        } else if (event.type === 'error' && event.clientMessageId) {
+          pending.get(event.clientMessageId)?.fail(new Error(`chat error ${event.code}`));
+          pending.delete(event.clientMessageId);
+        }
+      });
+    }
+  }
+  let sent = 0;
+  return {
+    get duplicates() {
+      return duplicates;
+    },
+    send(i: number, signal: AbortSignal): Promise<void> {
+      const pair = pairs[i % pairs.length]!;
+      const forward = Math.floor(i / pairs.length) % 2 === 0;
+      const [sender, receiver] = forward ? [pair.sa, pair.sb] : [pair.sb, pair.sa];
+      const clientMessageId = `slo-${run}-${sent++}`;
+      receiverOf.set(clientMessageId, receiver);
+      return new Promise<void>((done, fail) => {
+        pending.set(clientMessageId, { receiver, acked: false, delivered: false, done, fail });
+        signal.addEventListener('abort', () => pending.delete(clientMessageId), { once: true });
+        sender.send(
+          JSON.stringify({
+            type: 'message.send',
+            conversationId: pair.conversationId,
+            clientMessageId,
+            body: `open-loop message ${i}`,
+          }),
+        );
+      });
+    },
+  };
+}
+
+// ---- the run ----------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const targets = await objectives();
+  say(
+    `npm run slo — ${cpus().length} cores, load average ${load()}; ${DURATION_S} s per scenario, rates × ${RATE_SCALE}`,
+  );
+  const ca = await ensureCluster();
+  const client = httpsClient(ORIGIN, ca);
+  const sockets: WebSocket[] = [];
+  try {
+    const run = randomBytes(3).toString('hex');
+    const started = performance.now();
+    const users = await inBatches(USERS, 4, (i) => signUp(client, run, i));
+    // a ring of friendships (each user with the next two): feeds get friends' posts by fan-out,
+    // and chat pairs (2i, 2i + 1) are friends
+    await inBatches(USERS * 2, 8, async (k) => {
+      const [a, b] = [users[k % USERS]!, users[(k % USERS) + 1 + Math.floor(k / USERS)]];
+      if (!b) return;
+      const sent = expectStatus(
+        await client.call('POST', '/api/v1/friend-requests', a.token, { username: b.username }),
+        201,
+        'friend request',
+      );
+      const { request } = JSON.parse(sent.body) as { request: { id: string } };
+      expectStatus(
+        await client.call('POST', `/api/v1/friend-requests/${request.id}/accept`, b.token),
+        204,
+        'accept',
+      );
+    });
+    const posts = (
+      await inBatches(USERS * 2, 8, async (i) => {
+        const res = await client.call('POST', '/api/v1/posts', users[i % USERS]!.token, {
+          text: `seed post ${i} #slo`,
+          visibility: 'public',
+        });
+        return (JSON.parse(expectStatus(res, 201, 'post').body) as { id: string }).id;
+      })
+    ).filter(Boolean);
+    const pairs = await inBatches(CHAT_PAIRS, 5, async (i) => {
+      const [a, b] = [users[2 * i]!, users[2 * i + 1]!];
+      const res = await client.call('POST', '/api/v1/conversations', a.token, { usernames: [b.username] });
+      if (res.status !== 201 && res.status !== 200)
+        throw new Error(`conversation: ${res.status} ${res.body}`);
+      const { id } = JSON.parse(res.body) as { id: string };
+      const [sa, sb] = [await openSocket(client, ca, a), await openSocket(client, ca, b)];
+      sockets.push(sa, sb);
+      return { a, b, conversationId: id, sa, sb };
+    });
+    const chat = chatRig(pairs, run);
+    say(
+      `setup          ${USERS} users, ${posts.length} posts, ${CHAT_PAIRS} chat pairs (2 sockets each) in ${((performance.now() - started) / 1000).toFixed(1)} s; load average ${load()}`,
+    );
+
+    const expect = async (p: Promise<{ status: number; body: string }>, status: number, what: string) => {
+      expectStatus(await p, status, what);
+    };
+    const user = (i: number) => users[(i * 7) % USERS]!;
+    const actions = {
+      login: (i: number, signal: AbortSignal) =>
+        expect(
+          client.call(
+            'POST',
+            '/api/v1/auth/login',
+            undefined,
+            { login: user(i).username, password: user(i).password },
+            signal,
+          ),
+          200,
+          'login',
+        ),
+      feed: (i: number, signal: AbortSignal) =>
+        expect(client.call('GET', '/api/v1/feed', user(i).token, undefined, signal), 200, 'feed'),
+      post: (i: number, signal: AbortSignal) =>
+        expect(
+          client.call(
+            'POST',
+            '/api/v1/posts',
+            user(i).token,
+            { text: `open-loop post ${i}`, visibility: 'friends' },
+            signal,
+          ),
+          201,
+          'post',
+        ),
+      comment: (i: number, signal: AbortSignal) =>
+        expect(
+          client.call(
+            'POST',
+            `/api/v1/posts/${posts[i % posts.length]}/comments`,
+            user(i).token,
+            { text: `comment ${i}` },
+            signal,
+          ),
+          201,
+          'comment',
+        ),
+      react: (i: number, signal: AbortSignal) =>
+        expect(
+          client.call(
+            'PUT',
+            `/api/v1/posts/${posts[i % posts.length]}/reactions/like`,
+            user(i).token,
+            undefined,
+            signal,
+          ),
+          204,
+          'react',
+        ),
+      chat: (i: number, signal: AbortSignal) => chat.send(i, signal),
+    };
+    /** A fixed, well-spread sequence in [0, 1) (golden ratio): the mix is the same on every run. */
+    const spread = (i: number) => (i * 0.6180339887498949) % 1;
+    const scenarios: Record<string, (i: number, signal: AbortSignal) => Promise<void>> = {
+      login: actions.login,
+      feed: actions.feed,
+      post: actions.post,
+      'comment-react': (i, signal) => (i % 2 === 0 ? actions.comment(i, signal) : actions.react(i, signal)),
+      chat: actions.chat,
+      mix: (i, signal) => {
+        const r = spread(i);
+        if (r < 0.55) return actions.feed(i, signal);
+        if (r < 0.65) return actions.react(i, signal);
+        if (r < 0.7) return actions.comment(i, signal);
+        if (r < 0.75) return actions.post(i, signal);
+        if (r < 0.95) return actions.chat(i, signal);
+        return actions.login(i, signal);
+      },
+    };
+
+    const results: (OpenLoopResult & { objective: Objective; pass: boolean })[] = [];
+    for (const [name, work] of Object.entries(scenarios)) {
+      const objective = targets.get(name);
+      if (!objective) throw new Error(`docs/slo.md has no target for the scenario ${name}`);
+      const result = await openLoop({
+        name,
+        ratePerSecond: objective.rate * RATE_SCALE,
+        durationSeconds: DURATION_S,
+        timeoutMs: REQUEST_TIMEOUT_MS,
+        work,
+      });
+      const pass =
+        result.ok > 0 &&
+        result.p95Ms <= objective.p95Ms &&
+        result.p99Ms <= objective.p99Ms &&
+        result.errorRate * 100 <= objective.errorsPercent;
+      results.push({ ...result, objective, pass });
+      say(
+        `${name.padEnd(14)} ${String(result.ratePerSecond).padStart(4)}/s ${String(result.arrivals).padStart(5)} arrivals  ` +
+          `p50 ${result.p50Ms} ms  p95 ${result.p95Ms} ms (SLO ≤ ${objective.p95Ms})  p99 ${result.p99Ms} ms (SLO ≤ ${objective.p99Ms})  ` +
+          `errors ${(result.errorRate * 100).toFixed(2)} % (SLO ≤ ${objective.errorsPercent})  ` +
+          `load average ${result.loadAverage.join(' ')}  ${pass ? 'PASS' : 'MISS'}`,
+      );
+      if (result.errors > 0) say(`               errors: ${JSON.stringify(result.errorKinds)}`);
+    }
+    if (chat.duplicates > 0) say(`chat           ${chat.duplicates} messages delivered twice`);
+
+    const out = join(ROOT, 'bench/results');
+    await mkdir(out, { recursive: true });
+    const file = join(
+      out,
+      `slo-${new Date().toISOString().slice(0, 10)}${process.env.BENCH_LABEL ? `-${process.env.BENCH_LABEL}` : ''}.json`,
+    );
+    await writeFile(
+      file,
+      `${JSON.stringify({ at: new Date().toISOString(), cores: cpus().length, origin: ORIGIN, durationSeconds: DURATION_S, results }, null, 2)}\n`,
+    );
+    const missed = results.filter((r) => !r.pass).map((r) => r.name);
+    say(
+      missed.length === 0
+        ? `every scenario within its SLO (${file})`
+        : `SLO missed: ${missed.join(', ')} (${file})`,
+    );
+    return missed.length === 0 && chat.duplicates === 0 ? 0 : 1;
+  } finally {
+    for (const s of sockets) s.terminate();
+    client.close();
+  }
+}
+
+let exitCode = 2;
+const interrupted = () => {
+  say('interrupted: stopping …');
+  void stopCluster().finally(() => process.exit(130));
+};
+process.once('SIGINT', interrupted);
+process.once('SIGTERM', interrupted);
+try {
+  exitCode = await main();
+} catch (err) {
+  process.stderr.write(`slo: ${(err as Error).stack ?? err}\n`);
+  exitCode = 2;
+} finally {
+  await stopCluster();
+}
+process.exit(exitCode);
