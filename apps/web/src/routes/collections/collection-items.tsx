@@ -20,7 +20,7 @@ import {
 import { CSS } from '@dnd-kit/utilities';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ErrorMessage } from '../../ui/error-message.tsx';
 import { TimeAgo } from '../../ui/post/post-card.tsx';
@@ -70,13 +70,24 @@ export function ItemList({
   const positionOf = (id: UniqueIdentifier | undefined) =>
     id === undefined ? 0 : order.indexOf(String(id)) + 1;
   const total = order.length;
+  const lastOver = useRef<UniqueIdentifier | null>(null);
   const announcements: Announcements = {
-    onDragStart: ({ active }) =>
-      t('social.reorder.picked', { title: titleOf(active.id), position: positionOf(active.id), total }),
-    onDragOver: ({ active, over }) =>
-      over
+    onDragStart: ({ active }) => {
+      lastOver.current = active.id;
+      return t('social.reorder.picked', {
+        title: titleOf(active.id),
+        position: positionOf(active.id),
+        total,
+      });
+    },
+    // the first "over" is the item itself: saying "moved" then would talk over "picked up"
+    onDragOver: ({ active, over }) => {
+      if ((over?.id ?? null) === lastOver.current) return undefined;
+      lastOver.current = over?.id ?? null;
+      return over
         ? t('social.reorder.moved', { title: titleOf(active.id), position: positionOf(over.id), total })
-        : t('social.reorder.outside', { title: titleOf(active.id) }),
+        : t('social.reorder.outside', { title: titleOf(active.id) });
+    },
     onDragEnd: ({ active, over }) =>
       over
         ? t('social.reorder.dropped', { title: titleOf(active.id), position: positionOf(over.id), total })

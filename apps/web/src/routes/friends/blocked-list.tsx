@@ -1,29 +1,12 @@
-import { infiniteQueryOptions, useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, call, type ResponseOf } from '../../api/client.ts';
 import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
 import { TimeAgo } from '../../ui/post/post-card.tsx';
 import { MoreButton } from '../profile/profile-lists.tsx';
 import { refreshRelationships, relationship } from '../profile/profile-query.ts';
-
-type Blocked = ResponseOf<'/api/v1/blocks', 'get'>['items'][number];
-
-/** The people I blocked, most recent first. */
-export const blockedQuery = () =>
-  infiniteQueryOptions({
-    queryKey: ['blocks'],
-    queryFn: ({ pageParam, signal }) =>
-      call(
-        api.GET('/api/v1/blocks', {
-          params: { query: { limit: 20, ...(pageParam ? { cursor: pageParam } : {}) } },
-          signal,
-        }),
-      ),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor,
-  });
+import { type Blocked, blockedQuery } from './friends-query.ts';
 
 /** Who I blocked, each with "unblock". */
 export function BlockedList() {

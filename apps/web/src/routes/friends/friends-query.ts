@@ -27,3 +27,20 @@ export const userSearchQuery = (term: string) =>
     enabled: term.trim() !== '',
     staleTime: 10_000,
   });
+
+export type Blocked = ResponseOf<'/api/v1/blocks', 'get'>['items'][number];
+
+/** The people I blocked, most recent first. */
+export const blockedQuery = () =>
+  infiniteQueryOptions({
+    queryKey: ['blocks'],
+    queryFn: ({ pageParam, signal }) =>
+      call(
+        api.GET('/api/v1/blocks', {
+          params: { query: { limit: 20, ...(pageParam ? { cursor: pageParam } : {}) } },
+          signal,
+        }),
+      ),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor,
+  });

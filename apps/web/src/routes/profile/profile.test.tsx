@@ -111,6 +111,31 @@ describe('profile screen', () => {
     expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('says "you blocked this person" (not "no such user") for someone I blocked, and unblocks', async () => {
+    let blocked = true;
+    const server = fakeServer(
+      on('GET', '/api/v1/users/ana', () =>
+        blocked ? apiError(404, 'NOT_FOUND', 'No such user.') : json(200, profile()),
+      ),
+      ...lists(),
+      on('GET', '/api/v1/blocks', () =>
+        json(200, { items: blocked ? [{ ...ana, blockedAt: new Date().toISOString() }] : [] }),
+      ),
+      on('DELETE', '/api/v1/blocks/ana', () => {
+        blocked = false;
+        return json(204);
+      }),
+    );
+    renderRoute([profileRoute], '/users/ana');
+    expect(await screen.findByText('You blocked this person. Neither of you sees the other.')).toBeTruthy();
+    expect(screen.queryByRole('alert')).toBeNull();
+    await userEvent.click(screen.getByRole('button', { name: 'Unblock' }));
+    expect(await screen.findByRole('button', { name: 'Add friend' })).toBeTruthy();
+    expect(server.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
+      '/api/v1/blocks/ana',
+    ]);
+  });
+
   it('unfriends only after confirming, and Esc backs out', async () => {
     let relationship: Profile['relationship'] = 'friends';
     const server = fakeServer(
