@@ -1,11 +1,4 @@
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-} from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Kysely } from 'kysely';
 import { uuidv7 } from 'uuidv7';
 import type { DB } from '../../platform/db/schema.ts';
@@ -47,6 +40,17 @@ const present = (row: PasskeyRow): PasskeyView => ({
   backedUp: row.backed_up,
 });
 
+/**
+ * @simplewebauthn/server, loaded at the first passkey ceremony: its crypto and ASN.1 dependencies
+ * take about a second to import on a busy machine, which start-up (every process, every role)
+ * should not pay for a feature most requests never touch.
+ */
+let webauthnLib: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const webauthn = () => {
+  webauthnLib ??= import('@simplewebauthn/server');
+  return webauthnLib;
+};
+
 /** The authenticator transports WebAuthn knows; anything else a client sends is dropped. */
 const TRANSPORTS = new Set(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb']);
 
@@ -82,6 +86,7 @@ export class PasskeysService {
     const user = await this.deps.users.get(auth.userId);
     const existing = await this.repo.listOf(auth.userId);
     if (existing.length >= MAX_PASSKEYS) throw new AppError('PASSKEY_LIMIT');
+    const { generateRegistrationOptions } = await webauthn();
     const options = await generateRegistrationOptions({
       rpName: 'Kith',
       rpID: this.rpId,
@@ -109,6 +114,7 @@ export class PasskeysService {
     const challenge = await this.challenges.claim(hashToken(challengeId), 'passkey_register');
     if (!challenge?.webauthn_challenge || challenge.user_id !== auth.userId)
       throw new AppError('INVALID_CHALLENGE');
+    const { verifyRegistrationResponse } = await webauthn();
     const verification = await verifyRegistrationResponse({
       response: response as RegistrationResponseJSON,
       expectedChallenge: challenge.webauthn_challenge,
@@ -175,6 +181,7 @@ export class PasskeysService {
   async assertionOptions(userId: string) {
     const keys = await this.repo.listOf(userId);
     if (keys.length === 0) throw new AppError('NOT_FOUND', 'This account has no passkey.');
+    const { generateAuthenticationOptions } = await webauthn();
     return generateAuthenticationOptions({
       rpID: this.rpId,
       allowCredentials: keys.map((p) => ({ id: p.credential_id, transports: p.transports })),
@@ -190,6 +197,7 @@ export class PasskeysService {
 
   /** Options for a password-less sign-in: any discoverable passkey of this site. */
   async loginOptions() {
+    const { generateAuthenticationOptions } = await webauthn();
     const options = await generateAuthenticationOptions({ rpID: this.rpId, userVerification: 'required' });
     const challengeId = await this.ceremony('passkey_login', null, options.challenge);
     return { challengeId, options };
@@ -216,6 +224,7 @@ export class PasskeysService {
     const assertion = response as AuthenticationResponseJSON;
     const key = await this.repo.byCredentialId(assertion.id);
     if (!key) return undefined;
+    const { verifyAuthenticationResponse } = await webauthn();
     const result = await verifyAuthenticationResponse({
       response: assertion,
       expectedChallenge,
