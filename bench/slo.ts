@@ -64,6 +64,35 @@ const load = () =>
 // ---- the cluster ------------------------------------------------------------------------------
 
 let cluster: ChildProcess | undefined;
+/** The instances' METRICS_TOKEN: printed by a cluster started here, or CLUSTER_METRICS_TOKEN. */
+let metricsToken = process.env.CLUSTER_METRICS_TOKEN;
+
+/**
+ * Lag-tolerant reads per pool and reason, summed over the instances (their /metrics, listed in the
+ * cluster's state file): whether the replica carried the feed reads during the run.
+ */
+async function readsPerPool(): Promise<Record<string, number> | undefined> {
+  if (!metricsToken) return undefined;
+  try {
+    const state = JSON.parse(await readFile(join(DIR, 'cluster.json'), 'utf8')) as {
+      urls: { metrics?: string };
+    };
+    const totals: Record<string, number> = {};
+    for (const url of (state.urls.metrics ?? '').split(' ').filter(Boolean)) {
+      const res = await fetch(url, {
+        headers: { authorization: `Bearer ${metricsToken}` },
+        signal: AbortSignal.timeout(5_000),
+      });
+      for (const [, pool, reason, value] of (await res.text()).matchAll(
+        /^kith_db_reads_total\{pool="(\w+)",reason="(\w+)"\} (\S+)$/gm,
+      ))
+        totals[`${pool}/${reason}`] = (totals[`${pool}/${reason}`] ?? 0) + Number(value);
+    }
+    return totals;
+  } catch {
+    return undefined;
+  }
+}
 
 async function answers(ca: Buffer): Promise<boolean> {
   const client = httpsClient(ORIGIN, ca, 1);
@@ -114,6 +143,8 @@ async function ensureCluster(): Promise<Buffer> {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         say(`  cluster │ ${line}`);
+        const token = /metrics token: (\S+)/.exec(line)?.[1];
+        if (token) metricsToken = token;
         if (line.includes('Kith cluster is up')) {
           clearTimeout(timer);
           resolveUp();
@@ -408,10 +439,22 @@ async function main(): Promise<number> {
       },
     };
 
-    const results: (OpenLoopResult & { objective: Objective; pass: boolean })[] = [];
+    const results: (OpenLoopResult & { objective: Objective; pass: boolean; baseline: OpenLoopResult })[] =
+      [];
+    const readsBefore = await readsPerPool();
     for (const [name, work] of Object.entries(scenarios)) {
       const objective = targets.get(name);
       if (!objective) throw new Error(`docs/slo.md has no target for the scenario ${name}`);
+      // the bare baseline, just before: GET /livez at the same rate through the same nginx, TLS
+      // and instances (no database, no auth): what the machine and the edge cost at that moment
+      const baseline = await openLoop({
+        name: `${name} baseline`,
+        ratePerSecond: objective.rate * RATE_SCALE,
+        durationSeconds: Math.max(2, DURATION_S / 2),
+        timeoutMs: REQUEST_TIMEOUT_MS,
+        work: (_i, signal) =>
+          expect(client.call('GET', '/livez', undefined, undefined, signal), 200, 'livez'),
+      });
       const result = await openLoop({
         name,
         ratePerSecond: objective.rate * RATE_SCALE,
@@ -424,16 +467,29 @@ async function main(): Promise<number> {
         result.p95Ms <= objective.p95Ms &&
         result.p99Ms <= objective.p99Ms &&
         result.errorRate * 100 <= objective.errorsPercent;
-      results.push({ ...result, objective, pass });
+      results.push({ ...result, objective, pass, baseline });
       say(
         `${name.padEnd(14)} ${String(result.ratePerSecond).padStart(4)}/s ${String(result.arrivals).padStart(5)} arrivals  ` +
           `p50 ${result.p50Ms} ms  p95 ${result.p95Ms} ms (SLO ≤ ${objective.p95Ms})  p99 ${result.p99Ms} ms (SLO ≤ ${objective.p99Ms})  ` +
           `errors ${(result.errorRate * 100).toFixed(2)} % (SLO ≤ ${objective.errorsPercent})  ` +
           `load average ${result.loadAverage.join(' ')}  ${pass ? 'PASS' : 'MISS'}`,
       );
+      say(
+        `${''.padEnd(14)} baseline GET /livez at the same rate: p50 ${baseline.p50Ms} ms  p95 ${baseline.p95Ms} ms  p99 ${baseline.p99Ms} ms  errors ${(baseline.errorRate * 100).toFixed(2)} %  load average ${baseline.loadAverage.join(' ')}`,
+      );
       if (result.errors > 0) say(`               errors: ${JSON.stringify(result.errorKinds)}`);
     }
     if (chat.duplicates > 0) say(`chat           ${chat.duplicates} messages delivered twice`);
+    const readsAfter = await readsPerPool();
+    const reads =
+      readsBefore && readsAfter
+        ? Object.fromEntries(Object.entries(readsAfter).map(([k, v]) => [k, v - (readsBefore[k] ?? 0)]))
+        : undefined;
+    say(
+      reads
+        ? `feed reads     by pool/reason during the run (cache misses; hits never reach a pool): ${JSON.stringify(reads)}`
+        : 'feed reads     by pool: unknown (set CLUSTER_METRICS_TOKEN to the token npm run cluster printed)',
+    );
 
     const out = join(ROOT, 'bench/results');
     await mkdir(out, { recursive: true });
@@ -443,7 +499,7 @@ async function main(): Promise<number> {
     );
     await writeFile(
       file,
-      `${JSON.stringify({ at: new Date().toISOString(), cores: cpus().length, origin: ORIGIN, durationSeconds: DURATION_S, results }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), cores: cpus().length, origin: ORIGIN, durationSeconds: DURATION_S, results, reads }, null, 2)}\n`,
     );
     const missed = results.filter((r) => !r.pass).map((r) => r.name);
     say(
