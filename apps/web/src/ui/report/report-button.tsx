@@ -1,4 +1,4 @@
-import { lazy, Suspense, useState, useSyncExternalStore } from 'react';
+import { lazy, Suspense, useRef, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import { session } from '../../auth/session.ts';
 import type { ReportTarget } from './reasons.ts';
@@ -25,10 +25,12 @@ export function ReportButton({
   const { t } = useTranslation();
   const state = useSyncExternalStore(session.subscribe, session.getState);
   const [open, setOpen] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
   if (state.status !== 'signedIn' || state.user.id === authorId) return null;
   return (
     <>
       <button
+        ref={button}
         type="button"
         className={className}
         aria-haspopup="dialog"
@@ -39,7 +41,7 @@ export function ReportButton({
       </button>
       {open && (
         <Suspense fallback={null}>
-          <ReportDialog target={target} onClose={() => setOpen(false)} />
+          <ReportDialog target={target} returnFocus={button.current} onClose={() => setOpen(false)} />
         </Suspense>
       )}
     </>

@@ -15,7 +15,16 @@ const FOCUSABLE =
  * (`showModal()`: the page behind is inert), with Tab kept inside it, Esc to close, and focus back
  * on the button that opened it. Render it only while open.
  */
-export function ReportDialog({ target, onClose }: { target: ReportTarget; onClose: () => void }) {
+export function ReportDialog({
+  target,
+  onClose,
+  returnFocus,
+}: {
+  target: ReportTarget;
+  onClose: () => void;
+  /** Where focus goes when the dialog closes (the button that opened it); else what had focus. */
+  returnFocus?: HTMLElement | null | undefined;
+}) {
   const { t } = useTranslation();
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
@@ -43,7 +52,8 @@ export function ReportDialog({ target, onClose }: { target: ReportTarget; onClos
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const opener =
+      returnFocus ?? (document.activeElement instanceof HTMLElement ? document.activeElement : null);
     dialog.showModal();
     const onNativeClose = () => close.current();
     dialog.addEventListener('close', onNativeClose);
@@ -52,7 +62,7 @@ export function ReportDialog({ target, onClose }: { target: ReportTarget; onClos
       if (dialog.open) dialog.close();
       if (opener?.isConnected) opener.focus();
     };
-  }, []);
+  }, [returnFocus]);
 
   // once sent, the thank-you's Close button takes the focus
   const doneRef = useRef<HTMLButtonElement>(null);

@@ -1,0 +1,234 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../server/src/platform/db/embedded.ts';
+import { createTestDatabase } from '../../server/test/helpers/database.ts';
+import { type ServerProcess, spawnServer, stopServer } from '../../server/test/helpers/process.ts';
+import { axeViolations } from './support/axe.ts';
+import {
+  type E2EBrowser,
+  type E2EPage,
+  hasChromium,
+  hasFirefox,
+  launchChromium,
+  launchFirefox,
+} from './support/browsers.ts';
+
+// Reports and moderation in real browsers: a user reports a post through the report dialog
+// (Esc closes it, focus comes back), a moderator (promoted in SQL) finds it in the queue, reads
+// the note as text and removes the post; the reporter and the author get their notifications
+// (made by the server's own worker). axe on the dialog, the queue and the case screens.
+
+const PASSWORD = 'correct horse battery staple';
+const NOTE = '<b>bold</b> & <img src=x onerror=alert(1)>';
+
+let url: string;
+let databaseUrl: string;
+let server: ServerProcess | undefined;
+let cleanup: (() => Promise<void>) | undefined;
+
+beforeAll(async () => {
+  if (!hasChromium && !hasFirefox) return;
+  const database = await createTestDatabase();
+  databaseUrl = database.url;
+  const dataDir = await mkdtemp(join(tmpdir(), 'kith-e2e-moderation-'));
+  const port = await freePort();
+  url = `http://localhost:${port}`;
+  server = await spawnServer({
+    env: {
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      PUBLIC_URL: url,
+      RATE_LIMIT_SIGNUP_IP: '1000',
+      RATE_LIMIT_LOGIN_IP: '1000',
+    },
+  });
+  cleanup = async () => {
+    if (server) await stopServer(server);
+    await database.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}, 120_000);
+afterAll(async () => {
+  await cleanup?.();
+});
+
+interface Account {
+  username: string;
+  token: string;
+}
+
+async function signUp(prefix: string): Promise<Account> {
+  const username = `${prefix}_${Math.random().toString(36).slice(2, 10)}`;
+  const res = await fetch(`${url}/api/v1/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, email: `${username}@example.com`, password: PASSWORD }),
+  });
+  expect(res.status).toBe(201);
+  return { username, token: (await res.json()).accessToken };
+}
+
+/** A moderator, made the way an operator would without the UI: one SQL statement. */
+async function promote(username: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`UPDATE users SET role = 'moderator' WHERE username = $1`, [username]);
+  } finally {
+    await client.end();
+  }
+}
+
+async function publicPost(author: Account, text: string): Promise<string> {
+  const res = await fetch(`${url}/api/v1/posts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${author.token}` },
+    body: JSON.stringify({ text, visibility: 'public' }),
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()).id;
+}
+
+async function logIn(page: E2EPage, username: string): Promise<void> {
+  await page.goto(`${url}/login`);
+  await page.waitFor('h1', 'Log in').catch(async (err) => {
+    const text = await page.evaluate(() => document.body.innerText, undefined);
+    throw new Error(`no login screen: ${text.slice(0, 500)} ${page.problems.join(' | ')}`, { cause: err });
+  });
+  await page.fill('input[name="login"]', username);
+  await page.fill('input[name="password"]', PASSWORD);
+  await page.click('button[type="submit"]');
+  await page.waitFor('h1', 'Home').catch(async (err) => {
+    const text = await page.evaluate(() => document.body.innerText, undefined);
+    throw new Error(`not signed in: ${text.slice(0, 500)} ${page.problems.join(' | ')}`, { cause: err });
+  });
+}
+
+/** Clicks the first element matching the selector whose text contains `text` (both engines). */
+async function clickText(page: E2EPage, selector: string, text: string): Promise<void> {
+  await page.waitFor(selector, text);
+  const clicked = await page.evaluate(
+    ([s, t]) => {
+      const el = [...document.querySelectorAll<HTMLElement>(s)].find((e) => e.textContent?.includes(t));
+      el?.click();
+      return Boolean(el);
+    },
+    [selector, text] as [string, string],
+  );
+  expect(clicked, `${selector} "${text}"`).toBe(true);
+}
+
+/** Waits until no modal dialog is open (the page's own state, polled; no fixed delay). */
+async function waitDialogClosed(page: E2EPage): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (await page.evaluate(() => document.querySelector('dialog[open]') !== null, undefined)) {
+    if (Date.now() > deadline) throw new Error('the dialog did not close');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+async function expectAxeClean(page: E2EPage, screen: string) {
+  expect(await axeViolations(page), screen).toEqual([]);
+}
+
+async function journey(browser: E2EBrowser): Promise<void> {
+  const [author, reporter, moderator] = [await signUp('author'), await signUp('rep'), await signUp('mod')];
+  await promote(moderator.username);
+  const postId = await publicPost(author, `Buy followers cheap at spam.example ${browser.name}`);
+  const pages: E2EPage[] = [];
+  const open = async () => {
+    const page = await browser.newPage();
+    pages.push(page);
+    return page;
+  };
+  try {
+    // the reporter: the dialog opens from the post, Esc closes it and focus returns, then a report
+    const rp = await open();
+    await logIn(rp, reporter.username);
+    await rp.goto(`${url}/posts/${postId}`);
+    await clickText(rp, 'button[aria-haspopup="dialog"]', 'Report');
+    await rp.waitFor('dialog[open] h2', 'Report this post');
+    await rp.waitFor('dialog[open] input[name="reason"]');
+    await expectAxeClean(rp, 'report dialog');
+    await rp.press('Escape');
+    await waitDialogClosed(rp);
+    expect(await rp.evaluate(() => document.activeElement?.textContent ?? '', undefined)).toBe('Report');
+    await clickText(rp, 'button[aria-haspopup="dialog"]', 'Report');
+    await rp.waitFor('dialog[open] input[value="spam"]');
+    await rp.click('dialog[open] input[value="spam"]');
+    await rp.fill('dialog[open] textarea[name="note"]', NOTE);
+    await rp.click('dialog[open] button[type="submit"]');
+    await rp.waitFor('dialog[open] [role="status"]', 'Thank you');
+    await expectAxeClean(rp, 'report dialog, sent');
+    await clickText(rp, 'dialog[open] button', 'Close');
+    await waitDialogClosed(rp);
+
+    // the moderator: staff screen → queue → case; the note is text; remove the post
+    const mp = await open();
+    await logIn(mp, moderator.username);
+    await mp.goto(`${url}/staff`);
+    await clickText(mp, 'a', 'Moderation queue');
+    await mp.waitFor('h1', 'Moderation queue');
+    await mp.waitFor('.moderation-item a', `@${author.username}`);
+    await expectAxeClean(mp, 'moderation queue');
+    await clickText(mp, '.moderation-item a', `@${author.username}`);
+    await mp.waitFor('h1', 'Report case');
+    await mp.waitFor('.moderation-text', '<b>bold</b>');
+    const rendered = await mp.evaluate(
+      () => ({
+        markup: document.querySelector('main b, main img[src="x"]') !== null,
+        text: [...document.querySelectorAll('.moderation-text')].map((e) => e.textContent),
+      }),
+      undefined,
+    );
+    expect(rendered.markup).toBe(false);
+    expect(rendered.text).toContain('<b>bold</b> & <img src=x onerror=alert(1)>');
+    await expectAxeClean(mp, 'report case');
+    await mp.click('input[name="action"][value="remove"]');
+    await mp.fill('form textarea', 'Spam is not allowed on Kith.');
+    await clickText(mp, 'button[type="submit"]', 'Decide');
+    await mp.waitFor('h2', 'Decision');
+    await mp.waitFor('p', 'Remove the content');
+
+    // both are told, by the server's worker: the reporter the outcome, the author what and why
+    await rp.goto(`${url}/notifications`);
+    await rp.waitFor('.notification-text', 'you reported was reviewed and action was taken', 30_000);
+    const ap = await open();
+    await logIn(ap, author.username);
+    await ap.goto(`${url}/notifications`);
+    await ap.waitFor('.notification-text a', 'A moderator removed your post', 30_000);
+    await clickText(ap, '.notification-text a', 'A moderator removed your post');
+    await ap.waitFor('h1', 'A moderation decision');
+    await ap.waitFor('.moderation-text', 'Spam is not allowed on Kith.');
+    await ap.waitFor('button[type="submit"]', 'Send appeal');
+    for (const page of pages) expect(page.problems.filter((p) => p.startsWith('pageerror'))).toEqual([]);
+  } finally {
+    for (const page of pages) await page.close();
+  }
+}
+
+describe.skipIf(!hasChromium)('chromium', () => {
+  it('report a post → the moderator removes it → reporter and author are told', async () => {
+    const browser = await launchChromium();
+    try {
+      await journey(browser);
+    } finally {
+      await browser.close();
+    }
+  }, 180_000);
+});
+
+describe.skipIf(!hasFirefox)('firefox', () => {
+  it('report a post → the moderator removes it → reporter and author are told', async () => {
+    const browser = await launchFirefox();
+    try {
+      await journey(browser);
+    } finally {
+      await browser.close();
+    }
+  }, 180_000);
+});
