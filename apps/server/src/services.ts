@@ -42,7 +42,8 @@ export function buildDomainServices(platform: Platform) {
   const users = new UsersService(db);
   const social = buildSocialServices(platform, users, audit);
   const chat = buildChatServices(platform, social.friends, users, social.media.media);
-  const profiles = new ProfilesService(new ProfilesRepository(db), social.friends);
+  // profile pages and user search are lag-tolerant reads (a replica within the bound; see replica-router.ts)
+  const profiles = new ProfilesService(new ProfilesRepository(platform.db.reads), social.friends);
   const account = buildAccountServices(platform, users, audit, (userId) =>
     social.media.jobs.deleteAllOf(userId),
   );
@@ -149,7 +150,11 @@ export async function buildServices(platform: Platform) {
     registry: platform.metrics.registry,
     windowMs: config.social.feedNewWindowMs,
   });
-  social.feed.onFanOut((readers, authorId) => feedNew.added(readers, authorId));
+  social.feed.onFanOut(async (readers, authorId) => {
+    // a reader who muted the author is not told (the entry is stored; their feed page hides it)
+    const told = await domain.mutes.notMuting(authorId, readers).catch(() => readers);
+    feedNew.added(told, authorId);
+  });
   const rum = new RumService(platform.metrics.registry);
   const account = {
     ...domain.account,

@@ -110,6 +110,13 @@ describe('muting a user', () => {
     expect(back.json().items.some((n: { kind: string }) => n.kind === 'reaction')).toBe(true);
   });
 
+  it('is not told of their new posts live (feed.new goes only to readers not muting the author)', async () => {
+    const [me, other, author] = [await createUser(t), await createUser(t), await createUser(t)];
+    await call(t, me, 'PUT', `/mutes/users/${author.username}`, {});
+    expect(await t.services.mutes.notMuting(author.id, [me.id, other.id])).toEqual([other.id]);
+    expect(await t.services.mutes.notMuting(other.id, [me.id, author.id])).toEqual([me.id, author.id]);
+  });
+
   it('ends by itself: an expired mute hides nothing and the job removes it', async () => {
     const [me, other] = [await createUser(t), await createUser(t)];
     await friendsOf(me, other);

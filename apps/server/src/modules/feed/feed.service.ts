@@ -37,7 +37,7 @@ const BACKFILL_PER_AUTHOR = 50;
 const cacheKey = (userId: string) => `feed:v1:${userId}:first`;
 
 /** Told after fan-out put a post by `authorId` into the feeds of `readerIds` (committed). */
-export type FanOutListener = (readerIds: readonly string[], authorId: string) => void;
+export type FanOutListener = (readerIds: readonly string[], authorId: string) => void | Promise<void>;
 
 /**
  * The home feed, built by fan-out on write: durable entries in Postgres, the first page cached
@@ -120,7 +120,7 @@ export class FeedService {
     if (!meta || meta.visibility === 'private') return 0;
     const readers = await this.repo.fanOut(postId, meta.author_id, this.options.inactiveDays);
     await this.invalidate(readers);
-    if (readers.length > 0) this.fanOutListener?.(readers, meta.author_id);
+    if (readers.length > 0) await this.fanOutListener?.(readers, meta.author_id);
     return readers.length;
   }
 

@@ -57,6 +57,19 @@ export class MutesRepository {
     return row !== undefined;
   }
 
+  /** Of `userIds`, those who muted `mutedId` (mutes in force): primary-key probes. */
+  async mutersOf(mutedId: string, userIds: readonly string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('user_mutes')
+      .select('user_id')
+      .where('user_id', '=', sql<string>`ANY(${[...userIds]}::uuid[])`)
+      .where('muted_id', '=', mutedId)
+      .where(active)
+      .execute();
+    return rows.map((r) => r.user_id);
+  }
+
   /** Mutes in force (what the cap counts). */
   async countActive(table: 'user_mutes' | 'hashtag_mutes', userId: string): Promise<number> {
     const row = await this.db

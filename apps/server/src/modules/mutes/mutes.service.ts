@@ -77,6 +77,12 @@ export class MutesService {
     return this.repo.isUserMuted(userId, mutedId);
   }
 
+  /** Of `userIds`, those who have not muted `authorId` (in the order given). */
+  async notMuting(authorId: string, userIds: readonly string[]): Promise<string[]> {
+    const muting = new Set(await this.repo.mutersOf(authorId, userIds));
+    return userIds.filter((id) => !muting.has(id));
+  }
+
   async listUsers(userId: string, cursor: string | undefined, limit: number) {
     const key = cursor ? decodeCursor('mutes', cursor, [cursorPart.micros, cursorPart.uuid]) : undefined;
     const rows = await this.repo.listUsers(userId, key && { atUs: key[0], id: key[1] }, limit);
