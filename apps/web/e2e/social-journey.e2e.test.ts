@@ -237,6 +237,10 @@ describe.each(engines)('$name', ({ name, present, launch }) => {
         await pa.waitFor('.profile-actions', 'You blocked this person');
         await pa.goto(`${kith.url}/friends`);
         await pa.waitFor('.blocked-list', b);
+        await pa.evaluate(
+          () => document.querySelector('.blocked-list')?.closest('section')?.scrollIntoView(),
+          undefined,
+        );
         await checkScreen(pa, name, 'blocked-list');
         await pa.click(`.blocked-list button[aria-label="Unblock ${b}"]`);
         await pa.waitFor('section', 'You have not blocked anyone.');

@@ -25,12 +25,14 @@ export function Dialog({
     const dialog = ref.current;
     if (!dialog) return;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    dialog.showModal();
+    // every supported browser has showModal; without it (an old engine, jsdom) the dialog still opens
+    if (typeof dialog.showModal === 'function') dialog.showModal();
+    else dialog.setAttribute('open', '');
     const onNativeClose = () => close.current();
     dialog.addEventListener('close', onNativeClose);
     return () => {
       dialog.removeEventListener('close', onNativeClose);
-      if (dialog.open) dialog.close();
+      if (dialog.open) dialog.close?.();
       // the opener may have gone (a deleted comment's button): then leave focus to the page
       if (opener?.isConnected) opener.focus();
     };

@@ -3,7 +3,6 @@ import { createLazyRoute, useNavigate, useParams } from '@tanstack/react-router'
 import { type FormEvent, useId, useRef, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
-import { session } from '../../auth/session.ts';
 import { submitWrite } from '../../outbox/index.ts';
 import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
 import { type Post, PostBody } from '../../ui/post/post-card.tsx';
@@ -19,6 +18,7 @@ function PostScreen() {
   const { t } = useTranslation();
   const { postId } = useParams({ from: '/posts/$postId' });
   const post = useQuery(postQuery(postId));
+  const { session } = Route.useRouteContext();
   const me = useSyncExternalStore(session.subscribe, session.getState);
   const myId = me.status === 'signedIn' ? me.user.id : undefined;
   return (
