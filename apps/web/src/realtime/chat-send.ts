@@ -157,8 +157,9 @@ export async function sendChatMessage(draft: ChatDraft): Promise<void> {
         set(draft.clientMessageId, { draft, status: 'failed', error: error as ApiError, createdAt });
         return;
       }
-      // no answer, a 5xx or a 429: the same id again after a while is safe
-      await pause(backoffDelay(attempt, { baseMs: 1000, capMs: 30_000, random: Math.random }));
+      // no answer, a 5xx or a 429: the same id again after a while is safe (not before Retry-After)
+      const delay = backoffDelay(attempt, { baseMs: 1000, capMs: 30_000, random: Math.random });
+      await pause(Math.max(delay, error instanceof ApiError ? (error.retryAfterMs ?? 0) : 0));
     }
   }
   set(draft.clientMessageId, { draft, status: 'sent', createdAt });
