@@ -79,7 +79,7 @@ describe.skipIf(!haveReplicationBinaries)(
       strict = await buildAppOn(pgs.primaryUrl, env(STRICT_LAG_MS, pgs.replicaUrl));
       alice = await createUser(a);
       bob = await createUser(a);
-    }, 90_000);
+    }, 180_000);
 
     afterAll(async () => {
       for (const t of [a, b, strict]) await t?.close();
@@ -93,6 +93,11 @@ describe.skipIf(!haveReplicationBinaries)(
       expect(await feed(a, bob)).toEqual([]);
       expect(await reads(a, 'replica', 'replica')).toBe(before + 1);
       expect(await gauge(a, 'kith_db_replica_healthy')).toBe(1);
+      // profile pages too (the user, then their post count)
+      const profile = await get(a, bob, `/api/v1/users/${alice.username}`);
+      expect(profile.statusCode, profile.body).toBe(200);
+      expect(profile.json()).toMatchObject({ username: alice.username });
+      expect(await reads(a, 'replica', 'replica')).toBeGreaterThan(before + 1);
     });
 
     it('a user who just wrote reads the write at once on another instance (primary); others still use the replica', async () => {
