@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { jobHandlers } from '../src/jobs.ts';
+import { SECTION_QUERIES } from '../src/modules/account/export-sections.ts';
 import { buildTestApp } from './helpers/app.ts';
 import { openConversation, sendMessage } from './helpers/chat.ts';
 import { createUser, GENEROUS_AUTH_LIMITS, type TestUser } from './helpers/factories.ts';
@@ -286,6 +287,20 @@ describe('the moderation queue', () => {
       appeal: { state: 'available' },
     });
     expect((await api(reporter, 'GET', `/moderation/notices/${id}`)).statusCode).toBe(404);
+    // both find it in their data export: the report filed, the decision about the author
+    const section = async (user: TestUser) =>
+      (await SECTION_QUERIES.reports(user.id, null, 50).execute(db)).rows.map((r) => JSON.parse(r.doc));
+    expect(await section(reporter)).toEqual([
+      expect.objectContaining({ type: 'filed', targetId: post.id, reason: 'violence', status: 'resolved' }),
+    ]);
+    expect(await section(author)).toEqual([
+      expect.objectContaining({
+        type: 'decision',
+        caseId: id,
+        action: 'remove',
+        note: 'Threats of violence are not allowed.',
+      }),
+    ]);
   });
 
   it('suspends: the account reads but cannot write (REST and chat), may appeal once, and a different moderator decides the appeal', async () => {

@@ -22,6 +22,7 @@ export const ARCHIVE_SECTIONS = [
   'sessions',
   'dataExports',
   'auditLog',
+  'reports',
 ] as const;
 export type ArchiveSection = (typeof ARCHIVE_SECTIONS)[number];
 
@@ -134,6 +135,24 @@ export const SECTION_QUERIES: Record<ArchiveSection, SectionQuery> = {
       FROM audit_log
      WHERE (actor_id = ${u} OR (target_type = 'user' AND target_id = ${u}::text)) AND ${after('id', a)}
      ORDER BY id LIMIT ${n}`,
+  // reports I filed (with the case's state, as reporters are told it: not the sanction), and the
+  // moderation decisions about me (what, why, my appeal); decisions I made as staff are in auditLog
+  reports: (u, a, n) => sql`
+    SELECT key, doc FROM (
+      SELECT 'filed:' || r.id AS key, jsonb_build_object(
+        'type', 'filed', 'id', r.id, 'targetType', c.target_type, 'targetId', c.target_id,
+        'reason', r.reason, 'note', r.note, 'createdAt', r.created_at, 'status', c.status)::text AS doc
+        FROM reports r JOIN report_cases c ON c.id = r.case_id WHERE r.reporter_id = ${u}
+      UNION ALL
+      SELECT 'about-me:' || c.id, jsonb_build_object(
+        'type', 'decision', 'caseId', c.id, 'targetType', c.target_type, 'targetId', c.target_id,
+        'reasons', c.reasons, 'snapshot', c.snapshot, 'stage', c.stage, 'status', c.status,
+        'action', coalesce(c.action, c.first_action), 'note', c.resolution_note, 'decidedAt', c.resolved_at,
+        'suspendedUntil', c.suspended_until, 'appealedAt', c.appealed_at, 'appeal', c.appeal_text)::text
+        FROM report_cases c
+       WHERE c.target_user_id = ${u} AND coalesce(c.action, c.first_action) IS NOT NULL
+         AND coalesce(c.action, c.first_action) <> 'dismiss') x
+     WHERE ${a === null ? sql`true` : sql`key COLLATE "C" > ${a}`} ORDER BY key COLLATE "C" LIMIT ${n}`,
 };
 
 /**
@@ -156,6 +175,8 @@ export const TABLE_COVERAGE: Record<string, ArchiveSection | `not exported: ${st
   sessions: 'sessions',
   data_exports: 'dataExports',
   audit_log: 'auditLog',
+  reports: 'reports',
+  report_cases: 'reports',
   conversations: 'conversations',
   conversation_members: 'conversations',
   messages: 'messages',
