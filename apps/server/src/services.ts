@@ -4,6 +4,7 @@ import { AdminService } from './modules/admin/admin.service.ts';
 import { AuditService } from './modules/audit/audit.service.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
 import { authKit } from './modules/auth/auth-kit.ts';
+import { EmailChangeService } from './modules/auth/email-change.service.ts';
 import { EmailVerificationService } from './modules/auth/email-verification.service.ts';
 import { PasskeysService } from './modules/auth/passkeys.service.ts';
 import { PasswordResetService } from './modules/auth/password-reset.service.ts';
@@ -97,6 +98,15 @@ export async function buildServices(platform: Platform) {
     publicUrl: config.publicUrl,
   });
   const passwordReset = new PasswordResetService({
+    db,
+    users,
+    sessions,
+    audit,
+    passwords,
+    mail,
+    publicUrl: config.publicUrl,
+  });
+  const emailChange = new EmailChangeService({
     db,
     users,
     sessions,
@@ -206,6 +216,7 @@ export async function buildServices(platform: Platform) {
     auth,
     passwordReset,
     emailVerification,
+    emailChange,
     twoFactor,
     passkeys,
     admin,

@@ -4,6 +4,7 @@ import type { Services } from '../services.ts';
 import { accountRoutes } from './account/account.routes.ts';
 import { adminRoutes } from './admin/admin.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
+import { emailChangeRoutes } from './auth/email-change.routes.ts';
 import { chatRoutes } from './chat/chat.routes.ts';
 import { conversationsRoutes } from './chat/conversations.routes.ts';
 import { collectionsRoutes } from './collections/collections.routes.ts';
@@ -45,6 +46,7 @@ export async function registerModules(
     recovery: { passwordReset: services.passwordReset, emailVerification: services.emailVerification },
     twoFactor: { twoFactor: services.twoFactor, passkeys: services.passkeys },
   });
+  await api.register(emailChangeRoutes, { prefix: '/auth', emailChange: services.emailChange });
   await api.register(usersRoutes, { users: services.users });
   await api.register(adminRoutes, { prefix: '/admin', admin: services.admin, audit: services.audit });
   await api.register(flagsRoutes, { flags: services.flags });

@@ -169,6 +169,24 @@ export class UsersRepository {
     return row !== undefined;
   }
 
+  /**
+   * Sets the account's address, verified (the caller proved it with a mailed link); EMAIL_TAKEN
+   * when another account has it.
+   */
+  async setVerifiedEmail(id: string, email: string, db: Kysely<DB> = this.db): Promise<boolean> {
+    try {
+      const row = await db
+        .updateTable('users')
+        .set({ email, email_verified_at: sql<Date>`now()`, updated_at: new Date() })
+        .where('id', '=', id)
+        .returning('id')
+        .executeTakeFirst();
+      return row !== undefined;
+    } catch (err) {
+      throw uniqueViolation(err) ?? err;
+    }
+  }
+
   /** Locks the account's row until the caller's transaction ends (serialises per-account work). */
   async lockForUpdate(id: string, trx: Kysely<DB>): Promise<void> {
     await trx.selectFrom('users').select('id').where('id', '=', id).forUpdate().executeTakeFirst();

@@ -152,6 +152,13 @@ export class UsersService {
     return this.repo.lockForUpdate(id, trx);
   }
 
+  /** Gives the account a new, verified address (proved by a mailed link); EMAIL_TAKEN if another has it. */
+  async setVerifiedEmail(id: string, email: string, trx?: Kysely<DB>): Promise<boolean> {
+    const done = await this.repo.setVerifiedEmail(id, normalizeEmail(email), trx);
+    this.profiles.forget(id);
+    return done;
+  }
+
   /** Marks `email` verified if it is still the account's address; whether this call did it. */
   async markEmailVerified(id: string, email: string, trx?: Kysely<DB>): Promise<boolean> {
     const done = await this.repo.markEmailVerified(id, normalizeEmail(email), trx);

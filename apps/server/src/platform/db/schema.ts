@@ -36,7 +36,7 @@ export interface UsersTable {
 /** Single-use tokens mailed to an account (0032): password reset, e-mail verification. */
 export interface AccountTokensTable {
   token_hash: Buffer;
-  purpose: 'password_reset' | 'email_verify';
+  purpose: 'password_reset' | 'email_verify' | 'email_change' | 'email_change_undo';
   user_id: string;
   email: string;
   created_at: Timestamp;

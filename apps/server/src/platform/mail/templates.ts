@@ -17,12 +17,27 @@ export interface MailKinds {
   };
   /** The password was reset: a notice, so an owner who did not ask knows at once. */
   password_changed: { username: string };
+  /** A change of address was asked for: the link (to the new address) that confirms it (24 hours). */
+  email_change_confirm: { username: string; link: string };
+  /** The address was changed: told to the old one, with the link that undoes it (7 days). */
+  email_changed: { username: string; newEmail: string; link: string };
+  /** Someone asked to move another account to this address, which is already an account's. */
+  email_in_use: { username: string };
   /** A session started from a device (browser family, OS, network) not seen before. */
   new_sign_in: { username: string; device: string; network: string; at: string; link: string };
 }
 
 export type MailKind = keyof MailKinds;
-export const MAIL_KINDS = ['email_verify', 'password_reset', 'password_changed', 'moderation_notice', 'new_sign_in'] as const;
+export const MAIL_KINDS = [
+  'email_verify',
+  'password_reset',
+  'password_changed',
+  'moderation_notice',
+  'new_sign_in',
+  'email_change_confirm',
+  'email_changed',
+  'email_in_use',
+] as const;
 
 export interface RenderedMail {
   subject: string;
@@ -99,6 +114,32 @@ const TEMPLATES: { [K in MailKind]: (data: MailKinds[K]) => RenderedMail } = {
       `Hello ${username},`,
       'The password of your Kith account was just reset, and every device was signed out.',
       'If you did not do this, reset your password again at once and tell us.',
+    ]),
+  email_change_confirm: ({ username, link }) =>
+    layout(
+      'Confirm your new e-mail address',
+      [
+        `Hello ${username},`,
+        'You asked to use this address for your Kith account. The link works once, for 24 hours; until you follow it, your account keeps its old address.',
+        'If you did not ask for this, ignore this message.',
+      ],
+      { label: 'Use this address', href: link },
+    ),
+  email_changed: ({ username, newEmail, link }) =>
+    layout(
+      'The e-mail address of your Kith account was changed',
+      [
+        `Hello ${username},`,
+        `Your Kith account now uses the address ${newEmail}; this address no longer receives its mail.`,
+        'If you did not do this, undo it with the link below within 7 days: your old address comes back and every device is signed out. Then choose a new password.',
+      ],
+      { label: 'Undo this change', href: link },
+    ),
+  email_in_use: ({ username }) =>
+    layout('Someone tried to use your address on Kith', [
+      `Hello ${username},`,
+      'Someone asked to move another Kith account to this address. It stays yours: nothing was changed, and the other account was not told that this address is taken.',
+      'If it was you, sign in to the account that has this address instead.',
     ]),
   new_sign_in: ({ username, device, network, at, link }) =>
     layout(
