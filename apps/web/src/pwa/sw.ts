@@ -22,7 +22,7 @@ import {
   precacheAndRoute,
 } from 'workbox-precaching';
 import { NavigationRoute, registerRoute, setCatchHandler } from 'workbox-routing';
-import { CacheFirst } from 'workbox-strategies';
+import { CacheFirst, NetworkOnly } from 'workbox-strategies';
 import { MEDIA_CACHE, MEDIA_MAX_AGE_SECONDS, MEDIA_MAX_ENTRIES, SKIP_WAITING } from './sw-protocol.ts';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: (string | PrecacheEntry)[] };
@@ -36,6 +36,11 @@ precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
 
 registerRoute(new NavigationRoute(createHandlerBoundToURL('/'), { denylist: [SERVER_PATHS] }));
+// the server's own pages (API docs…) from the network; when that fails, the catch handler below
+registerRoute(
+  ({ request, url }) => request.mode === 'navigate' && SERVER_PATHS.test(url.pathname),
+  new NetworkOnly(),
+);
 
 registerRoute(
   ({ request, url }) => request.destination === 'image' && MEDIA_FILE.test(url.pathname),
