@@ -326,7 +326,12 @@ export class ReplicaRouter {
 
   private async watermarkOf(userId: string | undefined): Promise<bigint | undefined> {
     if (!userId || !this.watermarks) return undefined;
-    const value = await this.watermarks.get<string>(watermarkKey(userId));
+    let value: unknown;
+    try {
+      value = await this.watermarks.get<string>(watermarkKey(userId));
+    } catch {
+      return ALWAYS_PRIMARY; // unknown: the primary is always fresh
+    }
     return typeof value === 'string' && /^[0-9a-f]+$/.test(value) ? BigInt(`0x${value}`) : undefined;
   }
 
