@@ -162,8 +162,12 @@ export async function buildServices(platform: Platform) {
   });
   social.feed.onFanOut(async (readers, authorId) => {
     // a reader who muted the author is not told (the entry is stored; their feed page hides it)
-    const told = await domain.mutes.notMuting(authorId, readers).catch(() => readers);
-    feedNew.added(told, authorId);
+    const ids = readers.map((r) => r.id);
+    const told = new Set(await domain.mutes.notMuting(authorId, ids).catch(() => ids));
+    feedNew.added(
+      readers.filter((r) => told.has(r.id)),
+      authorId,
+    );
   });
   const rum = new RumService(platform.metrics.registry);
   const account = {

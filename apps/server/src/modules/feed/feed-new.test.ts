@@ -8,6 +8,9 @@ import { userChannel } from '../notifications/notifications.service.ts';
 import { FEED_NEW_FLAG, FeedNewNotifier, type FlagCheck } from './feed-new.ts';
 
 const [author, r1, r2, r3] = ['author', 'reader-1', 'reader-2', 'reader-3'];
+/** Fan-out's readers: the ids given, with the role `user` unless named in `roles`. */
+const readers = (ids: (string | undefined)[], roles: Record<string, string> = {}) =>
+  ids.map((id) => ({ id: id!, role: roles[id!] ?? 'user' }));
 
 /** The flag as FlagsService answers it: on for the readers in `on`, asked by key and user id. */
 function flagOnFor(on: Set<string>): FlagCheck & { asked: string[] } {
@@ -15,7 +18,7 @@ function flagOnFor(on: Set<string>): FlagCheck & { asked: string[] } {
   return {
     asked,
     async isEnabled(key, who) {
-      asked.push(`${key}:${who.targetingKey}`);
+      asked.push(`${key}:${who.targetingKey}:${who.role}`);
       return key === FEED_NEW_FLAG && on.has(who.targetingKey ?? '');
     },
   };
@@ -51,10 +54,10 @@ describe('FeedNewNotifier', () => {
 
   it('coalesces a burst into one event per reader when the window closes, with the count', async () => {
     const { notifier, got } = await setup(2000);
-    notifier.added([r1!, r2!], author!);
-    notifier.added([r1!], author!);
+    notifier.added(readers([r1!, r2!]), author!);
+    notifier.added(readers([r1!]), author!);
     await vi.advanceTimersByTimeAsync(1999);
-    notifier.added([r1!, r3!], author!);
+    notifier.added(readers([r1!, r3!]), author!);
     expect([...got.values()].flat()).toEqual([]); // nothing before the window closes
     await vi.advanceTimersByTimeAsync(1);
     await notifier.stop();
@@ -64,7 +67,7 @@ describe('FeedNewNotifier', () => {
     for (const event of [...got.values()].flat()) expect(Value.Check(FeedNewEvent, event)).toBe(true);
 
     // the next post opens a new window
-    notifier.added([r2!], author!);
+    notifier.added(readers([r2!]), author!);
     await vi.advanceTimersByTimeAsync(2000);
     await notifier.stop();
     expect(got.get(r2!)).toEqual([
@@ -73,24 +76,24 @@ describe('FeedNewNotifier', () => {
     ]);
   });
 
-  it('never tells the author of their own post; asks the flag per reader when the event is due', async () => {
+  it('never tells the author of their own post; asks the flag per reader (id and role) when the event is due', async () => {
     const { notifier, got, flags, outcomes } = await setup(500, new Set([author!, r1!]));
-    notifier.added([author!, r1!, r2!], author!);
+    notifier.added(readers([author!, r1!, r2!], { [r2!]: 'moderator' }), author!);
     expect(flags.asked).toEqual([]);
     await vi.advanceTimersByTimeAsync(500);
     await notifier.stop();
     expect(got.get(author!)).toEqual([]);
     expect(got.get(r1!)).toEqual([{ type: 'feed.new', count: 1 }]);
     expect(got.get(r2!)).toEqual([]);
-    expect(flags.asked.sort()).toEqual([`${FEED_NEW_FLAG}:${r1}`, `${FEED_NEW_FLAG}:${r2}`]);
+    expect(flags.asked.sort()).toEqual([`${FEED_NEW_FLAG}:${r1}:user`, `${FEED_NEW_FLAG}:${r2}:moderator`]);
     expect(await outcomes()).toEqual({ sent: 1, flag_off: 1 });
   });
 
   it('with a window of 0 sends at once, one event per fan-out', async () => {
     const { notifier, got } = await setup(0);
-    notifier.added([r1!], author!);
+    notifier.added(readers([r1!]), author!);
     await notifier.stop();
-    notifier.added([r1!], author!);
+    notifier.added(readers([r1!]), author!);
     await notifier.stop();
     expect(got.get(r1!)).toEqual([
       { type: 'feed.new', count: 1 },
@@ -102,9 +105,9 @@ describe('FeedNewNotifier', () => {
     const { notifier, outcomes } = await setup(0);
     const broker = (notifier as unknown as { options: { broker: MemoryBroker } }).options.broker;
     vi.spyOn(broker, 'publish').mockRejectedValueOnce(new Error('broker down'));
-    notifier.added([r1!], author!);
+    notifier.added(readers([r1!]), author!);
     await notifier.stop();
-    notifier.added([r1!], author!);
+    notifier.added(readers([r1!]), author!);
     await notifier.stop();
     expect(await outcomes()).toEqual({ failed: 1, sent: 1 });
   });

@@ -3,13 +3,14 @@ import { Counter, type Registry } from 'prom-client';
 import type { Broker } from '../../platform/broker/broker.ts';
 import type { Logger } from '../../platform/observability/logger.ts';
 import { userChannel } from '../notifications/notifications.service.ts';
+import type { FanOutReader } from './feed.repository.ts';
 
-/** The feature flag that gates `feed.new`, evaluated per reader (rollout by user id, kill switch). */
+/** The feature flag that gates `feed.new`, evaluated per reader (role rules, rollout by user id, kill switch). */
 export const FEED_NEW_FLAG = 'feed-new-posts-event';
 
 /** How the notifier asks whether a reader gets the event (FlagsService answers). */
 export interface FlagCheck {
-  isEnabled(key: string, who: { targetingKey?: string }): Promise<boolean>;
+  isEnabled(key: string, who: { targetingKey?: string; role?: string }): Promise<boolean>;
 }
 
 export interface FeedNewOptions {
@@ -45,7 +46,8 @@ function feedNewMetrics(registry: Registry) {
  * pending when the process stops are not sent. With several workers each coalesces what it fans out.
  */
 export class FeedNewNotifier {
-  private pending = new Map<string, number>();
+  /** reader id → posts not told yet, and the reader's role */
+  private pending = new Map<string, { count: number; role: string }>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly sent: Counter<'outcome'>;
@@ -54,11 +56,11 @@ export class FeedNewNotifier {
     this.sent = feedNewMetrics(options.registry);
   }
 
-  /** Fan-out added one post by `authorId` to the feeds of `readerIds`. */
-  added(readerIds: readonly string[], authorId: string): void {
-    for (const reader of readerIds) {
-      if (reader === authorId) continue; // never for one's own post
-      this.pending.set(reader, (this.pending.get(reader) ?? 0) + 1);
+  /** Fan-out added one post by `authorId` to the feeds of `readers`. */
+  added(readers: readonly FanOutReader[], authorId: string): void {
+    for (const { id, role } of readers) {
+      if (id === authorId) continue; // never for one's own post
+      this.pending.set(id, { count: (this.pending.get(id)?.count ?? 0) + 1, role });
     }
     if (this.pending.size === 0 || this.timer) return;
     if (this.options.windowMs === 0) {
@@ -87,14 +89,14 @@ export class FeedNewNotifier {
     await this.flush();
   }
 
-  private async send(due: Map<string, number>): Promise<void> {
+  private async send(due: Map<string, { count: number; role: string }>): Promise<void> {
     if (due.size === 0) return;
     const { flags, broker, logger } = this.options;
     // readers with the same count share one publish (one command, serialized once)
     const byCount = new Map<number, string[]>();
     let off = 0;
-    for (const [reader, count] of due) {
-      const on = await flags.isEnabled(FEED_NEW_FLAG, { targetingKey: reader }).catch(() => false);
+    for (const [reader, { count, role }] of due) {
+      const on = await flags.isEnabled(FEED_NEW_FLAG, { targetingKey: reader, role }).catch(() => false);
       if (!on) {
         off += 1;
         continue;

@@ -6,6 +6,12 @@ import type { PostRecord } from '../posts/posts.repository.ts';
 /** One statement per page; its SQL is the `feed_page` function (migration 0020). */
 const PAGE_SQL = 'SELECT * FROM feed_page($1::uuid, $2::uuid, $3::integer)';
 
+/** A reader a fan-out reached. */
+export interface FanOutReader {
+  id: string;
+  role: string;
+}
+
 /**
  * SQL for feed entries: one row per (reader, post), written by fan-out jobs.
  *
@@ -13,7 +19,7 @@ const PAGE_SQL = 'SELECT * FROM feed_page($1::uuid, $2::uuid, $3::integer)';
  * page): the page (`feed_page`, migration 0020) joins users (the author: live, name), posts,
  * reactions, post_media and media (hydration, as posts.repository.ts's `hydrate`) and blocks (the
  * rule of friends/block-filter.ts); fan-out joins friendships and users (the author's friends who
- * were active recently); a backfill reads posts (a friend's recent posts).
+ * were active recently, and their role); a backfill reads posts (a friend's recent posts).
  */
 export class FeedRepository {
   /**
@@ -36,20 +42,22 @@ export class FeedRepository {
 
   /**
    * Writes the post into the feed of every friend of its author who was active recently, in one
-   * statement; returns the readers who got it.
+   * statement; returns the readers who got it, with their role (what their feature flags target).
    */
-  async fanOut(postId: string, authorId: string, activeSinceDays: number): Promise<string[]> {
-    const { rows } = await sql<{ user_id: string }>`
-      INSERT INTO feed_entries (user_id, post_id, author_id)
-      SELECT f.friend_id, ${postId}, ${authorId}
-        FROM friendships f
-        JOIN users u ON u.id = f.friend_id
-       WHERE f.user_id = ${authorId}
-         AND u.last_active_at > now() - make_interval(days => ${activeSinceDays})
-         AND u.banned_at IS NULL AND u.deactivated_at IS NULL
-      ON CONFLICT DO NOTHING
-      RETURNING user_id`.execute(this.db);
-    return rows.map((r) => r.user_id);
+  async fanOut(postId: string, authorId: string, activeSinceDays: number): Promise<FanOutReader[]> {
+    const { rows } = await sql<{ user_id: string; role: string }>`
+      WITH added AS (
+        INSERT INTO feed_entries (user_id, post_id, author_id)
+        SELECT f.friend_id, ${postId}, ${authorId}
+          FROM friendships f
+          JOIN users u ON u.id = f.friend_id
+         WHERE f.user_id = ${authorId}
+           AND u.last_active_at > now() - make_interval(days => ${activeSinceDays})
+           AND u.banned_at IS NULL AND u.deactivated_at IS NULL
+        ON CONFLICT DO NOTHING
+        RETURNING user_id)
+      SELECT a.user_id, u.role FROM added a JOIN users u ON u.id = a.user_id`.execute(this.db);
+    return rows.map((r) => ({ id: r.user_id, role: r.role }));
   }
 
   async removeAuthor(userId: string, authorId: string): Promise<void> {

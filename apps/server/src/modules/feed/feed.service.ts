@@ -4,7 +4,7 @@ import type { DB } from '../../platform/db/schema.ts';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
 import type { PostRecord } from '../posts/posts.repository.ts';
 import { type PostView, presentPost } from '../posts/posts.schema.ts';
-import type { FeedRepository } from './feed.repository.ts';
+import type { FanOutReader, FeedRepository } from './feed.repository.ts';
 
 export interface FeedPage {
   items: PostView[];
@@ -36,8 +36,8 @@ const BACKFILL_PER_AUTHOR = 50;
 
 const cacheKey = (userId: string) => `feed:v1:${userId}:first`;
 
-/** Told after fan-out put a post by `authorId` into the feeds of `readerIds` (committed). */
-export type FanOutListener = (readerIds: readonly string[], authorId: string) => void | Promise<void>;
+/** Told after fan-out put a post by `authorId` into the feeds of `readers` (committed). */
+export type FanOutListener = (readers: readonly FanOutReader[], authorId: string) => void | Promise<void>;
 
 /**
  * The home feed, built by fan-out on write: durable entries in Postgres, the first page cached
@@ -119,7 +119,7 @@ export class FeedService {
     const meta = await this.posts.findMeta(postId);
     if (!meta || meta.visibility === 'private') return 0;
     const readers = await this.repo.fanOut(postId, meta.author_id, this.options.inactiveDays);
-    await this.invalidate(readers);
+    await this.invalidate(readers.map((r) => r.id));
     if (readers.length > 0) await this.fanOutListener?.(readers, meta.author_id);
     return readers.length;
   }
