@@ -220,8 +220,9 @@ describe('the realtime protocol as a real server speaks it', { timeout: 120_000 
     const [a, b, c] = [await signup(), await signup(), await signup()];
     await befriend(a, b);
     const a1 = await on(one, a);
-    const b1 = await on(two, b); // hello, then presence of friend a
-    await b1.waitFor('presence', (e) => e.userId === a.id);
+    // b coming online is announced to friend a, whose socket is subscribed already
+    const b1 = await on(two, b);
+    await a1.waitFor('presence', (e) => e.userId === b.id && e.status === 'online');
     const a2 = await on(two, a); // a's second device
     const c1 = await on(one, c);
 
