@@ -145,6 +145,12 @@ export const EnvSchema = Type.Object({
   ARGON2_TIME_COST: Int(2, 20, 2, 'argon2id iterations.'),
   ARGON2_PARALLELISM: Int(1, 16, 1, 'argon2id lanes.'),
   RATE_LIMIT_DEFAULT_PER_MINUTE: Int(1, 1_000_000, 600, 'Default requests per minute per user (or IP).'),
+  RATE_LIMIT_UNVERIFIED_PER_HOUR: Int(
+    0,
+    1_000_000,
+    20,
+    'Until its e-mail address is verified, an account may make this many posts, comments, friend requests and new conversations per hour (each kind counted on its own) and ten times as many chat messages over REST (0: no extra limit). See docs/mail.md.',
+  ),
   RATE_LIMIT_LOGIN_ACCOUNT: Int(1, 10_000, 10, 'Login attempts per account per 15 minutes.'),
   RATE_LIMIT_LOGIN_IP: Int(1, 1_000_000, 100, 'Login attempts per IP per 15 minutes.'),
   RATE_LIMIT_SIGNUP_IP: Int(1, 1_000_000, 20, 'Signups per IP per hour.'),
@@ -363,10 +369,10 @@ export interface Config {
     /** A session-capable connection to the primary (migrations, jobs, backups); DATABASE_URL when unset. */
     directUrl: string | undefined;
     readUrls: readonly string[];
-    poolSize: number;
     /** A replica lagging more than this serves no reads. */
     replicaMaxLagMs: number;
     replicaProbeIntervalMs: number;
+    poolSize: number;
     statementTimeoutMs: number;
     migrateOnStart: boolean;
   };
@@ -415,7 +421,14 @@ export interface Config {
   shutdownTimeoutMs: number;
   readyzTimeoutMs: number;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
-  rateLimit: { defaultPerMinute: number; loginAccount: number; loginIp: number; signupIp: number };
+  rateLimit: {
+    defaultPerMinute: number;
+    loginAccount: number;
+    loginIp: number;
+    signupIp: number;
+    /** Writes per hour per kind of an account whose address is not verified (0: no extra limit). */
+    unverifiedPerHour: number;
+  };
   /** Second-factor lock: this many wrong ones in a row lock sign-in for lockMinutes. */
   twoFactor: { maxFailures: number; lockMinutes: number };
   reports: { perHour: number };
@@ -604,10 +617,10 @@ export function loadConfig(
       url: env.DATABASE_URL,
       directUrl: env.DATABASE_DIRECT_URL ?? env.DATABASE_URL,
       readUrls: list(env.DATABASE_READ_URLS),
-      poolSize: env.DATABASE_POOL_SIZE,
-      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
       replicaMaxLagMs: env.DATABASE_REPLICA_MAX_LAG_MS,
       replicaProbeIntervalMs: env.DATABASE_REPLICA_PROBE_INTERVAL_MS,
+      poolSize: env.DATABASE_POOL_SIZE,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
       migrateOnStart: env.MIGRATE_ON_START ?? embedded,
     },
     publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),
@@ -669,6 +682,7 @@ export function loadConfig(
       loginAccount: env.RATE_LIMIT_LOGIN_ACCOUNT,
       loginIp: env.RATE_LIMIT_LOGIN_IP,
       signupIp: env.RATE_LIMIT_SIGNUP_IP,
+      unverifiedPerHour: env.RATE_LIMIT_UNVERIFIED_PER_HOUR,
     },
     twoFactor: { maxFailures: env.TWO_FACTOR_MAX_FAILURES, lockMinutes: env.TWO_FACTOR_LOCK_MINUTES },
     reports: { perHour: env.REPORTS_PER_HOUR },

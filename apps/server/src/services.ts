@@ -93,6 +93,7 @@ export async function buildServices(platform: Platform) {
   const emailVerification = new EmailVerificationService({
     db,
     users,
+    sessions,
     audit,
     mail,
     publicUrl: config.publicUrl,

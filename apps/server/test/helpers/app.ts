@@ -48,6 +48,8 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
     MAX_EVENT_LOOP_UTILIZATION: '0',
     // a round trip on a loaded CI machine can take seconds; the tests of the deadline set their own
     CHAT_SEND_TIMEOUT_MS: '30000',
+    // test users are unverified: the extra limit of unverified accounts is tested on its own
+    RATE_LIMIT_UNVERIFIED_PER_HOUR: '0',
     JWT_SIGNING_KEY: TEST_SIGNING_KEY,
     MEDIA_SIGNING_SECRET: TEST_MEDIA_SECRET,
     ...env,

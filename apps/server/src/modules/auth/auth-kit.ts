@@ -45,6 +45,7 @@ export async function authKit({ config, db, broker, logger }: Platform): Promise
         role: row.role,
         revoked: row.revoked_at !== null,
         banned: row.banned_at !== null,
+        emailVerified: row.email_verified_at !== null,
         expiresAt: row.expires_at.getTime(),
       };
     },
@@ -71,7 +72,12 @@ export async function authKit({ config, db, broker, logger }: Platform): Promise
       ) {
         throw new AppError('INVALID_TOKEN');
       }
-      return { userId: claims.userId, sessionId: claims.sessionId, role: state.role };
+      return {
+        userId: claims.userId,
+        sessionId: claims.sessionId,
+        role: state.role,
+        emailVerified: state.emailVerified,
+      };
     },
   };
 }

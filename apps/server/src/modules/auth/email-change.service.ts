@@ -126,6 +126,8 @@ export class EmailChangeService {
       return { userId: user.id, email: claimed.email };
     });
     users.forget(result.userId);
+    // the address is verified now: the limits of unverified accounts no longer apply
+    await this.deps.sessions.forget(result.userId);
     return { email: result.email };
   }
 

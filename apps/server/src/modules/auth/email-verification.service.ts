@@ -6,6 +6,7 @@ import { hashToken, newRefreshToken } from '../../platform/security/tokens.ts';
 import type { AuditService, RequestMeta } from '../audit/audit.service.ts';
 import type { UsersService } from '../users/users.service.ts';
 import { AccountTokensRepository } from './account-tokens.repository.ts';
+import type { SessionsService } from './sessions.service.ts';
 
 /** A verification link works once, for this long. */
 export const VERIFY_TTL_MINUTES = 24 * 60;
@@ -15,6 +16,8 @@ export const VERIFY_MAILS_PER_HOUR = 3;
 export interface EmailVerificationDeps {
   db: Kysely<DB>;
   users: UsersService;
+  /** A verified address lifts the limits of unverified accounts: every instance's session state is dropped. */
+  sessions: Pick<SessionsService, 'forget'>;
   audit: AuditService;
   mail: MailService;
   publicUrl: string;
@@ -86,5 +89,6 @@ export class EmailVerificationService {
       return claimed.user_id;
     });
     this.deps.users.forget(userId);
+    await this.deps.sessions.forget(userId);
   }
 }

@@ -27,8 +27,28 @@ class FakeBroker implements Broker {
 function setup() {
   let clock = 1_000_000;
   const truth = new Map<string, SessionState>([
-    ['s1', { userId: 'u1', role: 'user', revoked: false, banned: false, expiresAt: Number.MAX_SAFE_INTEGER }],
-    ['s2', { userId: 'u1', role: 'user', revoked: false, banned: false, expiresAt: Number.MAX_SAFE_INTEGER }],
+    [
+      's1',
+      {
+        userId: 'u1',
+        role: 'user',
+        revoked: false,
+        banned: false,
+        emailVerified: true,
+        expiresAt: Number.MAX_SAFE_INTEGER,
+      },
+    ],
+    [
+      's2',
+      {
+        userId: 'u1',
+        role: 'user',
+        revoked: false,
+        banned: false,
+        emailVerified: true,
+        expiresAt: Number.MAX_SAFE_INTEGER,
+      },
+    ],
   ]);
   let loads = 0;
   const broker = new FakeBroker();
@@ -94,6 +114,7 @@ describe('SessionCache', () => {
       role: 'user',
       revoked: false,
       banned: false,
+      emailVerified: true,
       expiresAt: Number.MAX_SAFE_INTEGER,
     });
     expect((await s.cache.get('s3'))?.revoked).toBe(false);

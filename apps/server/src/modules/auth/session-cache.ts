@@ -7,6 +7,7 @@ export interface SessionState {
   role: UserRole;
   revoked: boolean;
   banned: boolean;
+  emailVerified: boolean;
   /** ms since the epoch */
   expiresAt: number;
 }

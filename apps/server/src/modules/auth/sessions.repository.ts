@@ -5,6 +5,7 @@ export interface SessionStateRow {
   user_id: string;
   role: UserRole;
   banned_at: Date | null;
+  email_verified_at: Date | null;
   revoked_at: Date | null;
   expires_at: Date;
 }
@@ -22,8 +23,8 @@ export interface RefreshTokenRecord {
 /**
  * Sessions (refresh-token families) and their refresh tokens.
  *
- * Reads users (the users module's) in joins: a session's state and a refresh carry the user's role
- * and ban, on the path of every authenticated request (one indexed join instead of a second call).
+ * Reads users (the users module's) in joins: a session's state and a refresh carry the user's role,
+ * ban and whether the address is verified, on the path of every authenticated request (one indexed join instead of a second call).
  */
 export class SessionsRepository {
   constructor(private readonly db: Kysely<DB>) {}
@@ -67,6 +68,7 @@ export class SessionsRepository {
         'sessions.user_id',
         'users.role',
         'users.banned_at',
+        'users.email_verified_at',
         'sessions.revoked_at',
         'sessions.expires_at',
       ])

@@ -73,6 +73,7 @@ export async function chatRoutes(app: FastifyInstance, { chat }: { chat: ChatSer
       config: {
         idempotent: true,
         rateLimit: [{ name: 'chat-send', limit: 300, windowMs: MINUTE, by: 'user' }],
+        unverifiedWrite: 'messages',
       },
     },
     async (request, reply) => {

@@ -43,6 +43,7 @@ export async function conversationsRoutes(
       config: {
         idempotent: true,
         rateLimit: [{ name: 'chat-conversations-create', limit: 60, windowMs: MINUTE, by: 'user' }],
+        unverifiedWrite: 'conversations',
       },
     },
     async (request, reply) => {

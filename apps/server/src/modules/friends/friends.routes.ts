@@ -44,6 +44,7 @@ export async function friendsRoutes(
       config: {
         idempotent: true,
         rateLimit: [{ name: 'friend-requests', limit: 100, windowMs: HOUR, by: 'user' }],
+        unverifiedWrite: 'friend-requests',
       },
     },
     async (request, reply) => {

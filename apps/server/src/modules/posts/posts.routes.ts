@@ -44,6 +44,7 @@ export async function postsRoutes(app: FastifyInstance, { posts, comments }: Pos
       config: {
         idempotent: true,
         rateLimit: [{ name: 'posts-create', limit: 30, windowMs: MINUTE, by: 'user' }],
+        unverifiedWrite: 'posts',
       },
     },
     async (request, reply) => reply.code(201).send(await posts.create(caller(request).userId, request.body)),
@@ -195,6 +196,7 @@ export async function postsRoutes(app: FastifyInstance, { posts, comments }: Pos
       config: {
         idempotent: true,
         rateLimit: [{ name: 'comments-create', limit: 60, windowMs: MINUTE, by: 'user' }],
+        unverifiedWrite: 'comments',
       },
     },
     async (request, reply) =>

@@ -5,6 +5,8 @@ export interface AuthContext {
   userId: string;
   sessionId: string;
   role: UserRole;
+  /** The account's e-mail address is verified; until it is, writes have tighter limits (docs/mail.md). */
+  emailVerified: boolean;
 }
 
 declare module 'fastify' {

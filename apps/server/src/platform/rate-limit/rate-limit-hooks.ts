@@ -2,7 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
 import type { Platform } from '../platform.ts';
 import { limitHeader, type PolicyOutcome, policyHeader } from './rate-limit-headers.ts';
-import { assertValidPolicy, policyKey, type RoutePolicy, UNLIMITED_ROUTES } from './rate-limit-policy.ts';
+import {
+  assertValidPolicy,
+  policyKey,
+  type RoutePolicy,
+  UNLIMITED_ROUTES,
+  type UnverifiedWrite,
+  unverifiedPolicy,
+} from './rate-limit-policy.ts';
 
 /**
  * Rate limits on every route: a default policy per user (or IP when anonymous) plus the route's own
@@ -38,6 +45,10 @@ export function registerRateLimits(
       late: policies.filter((p) => typeof p.by === 'function'),
     };
   };
+  const unverifiedPolicies = (kind: UnverifiedWrite | undefined): RoutePolicy[] => {
+    const policy = kind && unverifiedPolicy(kind, platform.config.rateLimit.unverifiedPerHour);
+    return policy ? [policy] : [];
+  };
   const NONE = planFor([]);
   const DEFAULT_ONLY = planFor([defaultPolicy]);
   const plans = new WeakMap<object, RoutePlan>();
@@ -63,7 +74,11 @@ export function registerRateLimits(
       plan =
         config.rateLimit === false || UNLIMITED_ROUTES.has(config.url ?? '')
           ? NONE
-          : planFor([defaultPolicy, ...(config.rateLimit ?? [])]);
+          : planFor([
+              defaultPolicy,
+              ...(config.rateLimit ?? []),
+              ...unverifiedPolicies(config.unverifiedWrite),
+            ]);
       plans.set(config, plan);
     }
     return plan;

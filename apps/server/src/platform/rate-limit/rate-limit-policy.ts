@@ -21,11 +21,31 @@ export interface RoutePolicy {
   by: 'ip' | 'user' | ((request: FastifyRequest) => string | undefined);
 }
 
+/**
+ * Writes that an account whose e-mail address is not verified may make only
+ * RATE_LIMIT_UNVERIFIED_PER_HOUR times an hour (messages: ten times as many), each kind counted on
+ * its own; verified accounts are not counted at all.
+ */
+export type UnverifiedWrite = 'posts' | 'comments' | 'friend-requests' | 'conversations' | 'messages';
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Limits checked in addition to the default one; `false` turns every limit off for the route. */
     rateLimit?: RoutePolicy[] | false;
+    /** The route is a write of this kind, limited further until the caller's address is verified. */
+    unverifiedWrite?: UnverifiedWrite;
   }
+}
+
+/** The policy of an unverified write, or undefined when the limit is off (0). */
+export function unverifiedPolicy(kind: UnverifiedWrite, perHour: number): RoutePolicy | undefined {
+  if (perHour <= 0) return undefined;
+  return {
+    name: `unverified-${kind}`,
+    limit: kind === 'messages' ? perHour * 10 : perHour,
+    windowMs: 3_600_000,
+    by: (request) => (request.auth && !request.auth.emailVerified ? request.auth.userId : undefined),
+  };
 }
 
 /** Routes that must answer probes and scrapers whatever the load. */
