@@ -388,6 +388,7 @@ async function driver() {
       CHAT_FRIENDS_ONLY: 'false',
       RATE_LIMIT_SIGNUP_IP: '1000000',
       RATE_LIMIT_DEFAULT_PER_MINUTE: '1000000',
+      RATE_LIMIT_UNVERIFIED_PER_HOUR: '0', // fresh sign-ups, never verified
       REALTIME_MAX_CONNECTIONS_PER_USER: '1000',
       REALTIME_MAX_MESSAGES_PER_10S: '100000',
       MAX_EVENT_LOOP_DELAY_MS: '0',

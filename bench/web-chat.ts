@@ -65,6 +65,7 @@ async function main() {
       RATE_LIMIT_SIGNUP_IP: '1000',
       RATE_LIMIT_LOGIN_IP: '1000',
       RATE_LIMIT_DEFAULT_PER_MINUTE: '100000',
+      RATE_LIMIT_UNVERIFIED_PER_HOUR: '0', // fresh sign-ups, never verified
       REALTIME_MAX_MESSAGES_PER_10S: '100000',
       MAX_EVENT_LOOP_DELAY_MS: '0',
       MAX_EVENT_LOOP_UTILIZATION: '0',
