@@ -5,15 +5,21 @@
  * BENCH_COMPARE=<git rev> (default HEAD~1) the same figures for that commit's build are shown
  * beside them when it can be built in a scratch worktree.
  *
+ * Then Lighthouse 12.2.3 (mobile) on the login page and on a seeded user's feed, against goals of
+ * performance ≥ 95, accessibility 100, best practices ≥ 95, and INP of opening a post and reacting
+ * in a scripted session beside a bare page's button (BENCH_WEB_LIGHTHOUSE=0 skips this part).
+ *
  *   npm run bench:web
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { stopAll } from './lib/processes.ts';
 import { REPO_DIR, table, writeResult } from './lib/report.ts';
+import { type AuditResult, auditWebApp } from './lib/web-audit.ts';
 
 const BUDGET_GZIP_KIB = 120;
 const FEED_ROUTE_SOURCE = 'src/routes/home/home.lazy.tsx';
@@ -80,7 +86,13 @@ async function measure(webDir: string) {
     if (!chunk.isDynamicEntry) continue;
     lazy[chunk.src ?? key] = await sizesOf(dist, [chunk.file]);
   }
-  return { feed, initialFiles, lazy };
+  // the message catalogue ships as preloaded JSON (apps/web/scripts/catalogue.ts): not JavaScript,
+  // but on the first render's path, so it is reported beside the budget
+  const catalogueFiles = Object.values(manifest)
+    .map((c) => c.file)
+    .filter((f) => /^assets\/en-[\w-]+\.json$/.test(f));
+  const catalogue = catalogueFiles.length ? await sizesOf(dist, catalogueFiles) : undefined;
+  return { feed, initialFiles, lazy, catalogue };
 }
 
 /** The same figures for another commit: a scratch worktree sharing this checkout's node_modules. */
@@ -119,6 +131,13 @@ console.log(
     ['', 'raw', 'gzip', 'brotli', `gzip @${compareRev}`],
     ['feed route', kib(now.feed.raw), kib(now.feed.gzip), kib(now.feed.brotli), col(before?.feed, 'gzip')],
     ['budget', '', BUDGET_GZIP_KIB, '', ''],
+    [
+      '+ catalogue JSON (preloaded)',
+      col(now.catalogue, 'raw'),
+      col(now.catalogue, 'gzip'),
+      col(now.catalogue, 'brotli'),
+      col(before?.catalogue, 'gzip'),
+    ],
   ]),
 );
 console.log(
@@ -137,11 +156,78 @@ console.log(
     ]),
   ]),
 );
+
+const GOALS = { performance: 95, accessibility: 100, 'best-practices': 95 } as const;
+let audit: AuditResult | undefined;
+if (process.env.BENCH_WEB_LIGHTHOUSE !== '0') {
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  try {
+    audit = await auditWebApp();
+  } finally {
+    await stopAll();
+  }
+  console.log(`\nLighthouse 12.2.3, mobile emulation, Debian Chromium (load average before: ${load}):`);
+  const row = (name: string, f: AuditResult['login']) => [
+    name,
+    ...Object.keys(GOALS).map((k) => f.scores[k as keyof typeof GOALS]),
+    f.metrics.fcpMs,
+    f.metrics.lcpMs,
+    f.metrics.tbtMs,
+    f.metrics.cls,
+  ];
+  console.log(
+    table([
+      ['page', 'performance', 'accessibility', 'best practices', 'FCP ms', 'LCP ms', 'TBT ms', 'CLS'],
+      row('login', audit.login),
+      row('feed (seeded user)', audit.feed),
+      [
+        'goal',
+        `>= ${GOALS.performance}`,
+        GOALS.accessibility,
+        `>= ${GOALS['best-practices']}`,
+        '',
+        '',
+        '',
+        '',
+      ],
+    ]),
+  );
+  for (const [name, f] of [
+    ['login', audit.login],
+    ['feed', audit.feed],
+  ] as const) {
+    const missed = Object.entries(GOALS).filter(([k, goal]) => f.scores[k as keyof typeof GOALS] < goal);
+    console.log(
+      `${name}: ${missed.length === 0 ? 'all goals met' : `MISSED ${missed.map(([k]) => k).join(', ')}`}${f.flagged.length ? `; flagged: ${f.flagged.join(', ')}` : ''}`,
+    );
+  }
+  console.log(
+    `\nINP in a scripted session (CPU slowed 4x, ms; entries under 16 ms are not reported, shown as 0):`,
+  );
+  console.log(
+    table([
+      ['interaction', 'INP ms'],
+      ['open a post from the feed', audit.inp.openPostMs],
+      ['react to the post', audit.inp.reactMs],
+      ['baseline: a bare page button', audit.inp.bareButtonMs],
+    ]),
+  );
+  console.log(
+    `load average after: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+}
+
 const file = await writeResult('web', {
   budgetGzipKiB: BUDGET_GZIP_KIB,
   feedRoute: now.feed,
   initialFiles: now.initialFiles,
   lazy: now.lazy,
+  catalogue: now.catalogue ?? null,
   compare: before ? { rev: compareRev, feedRoute: before.feed } : null,
+  ...(audit ? { lighthouse: { login: audit.login, feed: audit.feed }, inp: audit.inp } : {}),
 });
 console.log(`\nwritten to ${file}`);

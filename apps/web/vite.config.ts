@@ -1,13 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { catalogue } from './scripts/catalogue.ts';
 import { precompress } from './scripts/precompress.ts';
 import { pwa } from './scripts/pwa.ts';
 
 const api = process.env.KITH_API_URL ?? 'http://localhost:8080';
 
 export default defineConfig({
-  plugins: [react(), pwa(), precompress()],
+  plugins: [react(), catalogue(), pwa(), precompress()],
   resolve: {
     // Kith's message runtime answers for the react-i18next API the screens use (ADR 0006)
     alias: { 'react-i18next': fileURLToPath(new URL('./src/i18n/react-i18next.ts', import.meta.url)) },
@@ -28,8 +29,10 @@ export default defineConfig({
             // the libraries the entry needs, in one file: one request and one gzip dictionary
             // instead of a dozen small shared chunks each paying their own
             { name: 'vendor', tags: ['$initial'], test: /node_modules/ },
+            // likewise the app's own modules that the entry shares with the screens
+            { name: 'app', tags: ['$initial'], test: /[\\/]apps[\\/]web[\\/]src[\\/]/, minShareCount: 2 },
             // the query hooks the lazy screens share (useQuery, useInfiniteQuery, useMutation)
-            { name: 'query', test: /node_modules[\\/]@tanstack[\\/](?:react-)?query/ },
+            { name: 'query', test: /node_modules[\\/]@tanstack[\\/](?:react-query|query-core)[\\/]/ },
           ],
         },
       },

@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
+import { catalogue } from './scripts/catalogue.ts';
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), catalogue()],
   resolve: {
     // as in vite.config.ts: Kith's message runtime answers for react-i18next (ADR 0006)
     alias: { 'react-i18next': fileURLToPath(new URL('./src/i18n/react-i18next.ts', import.meta.url)) },

@@ -35,7 +35,8 @@ export function pwa(): Plugin[] {
         ],
       },
       injectManifest: {
-        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
+        // json: the message catalogue (scripts/catalogue.ts), needed before the first render
+        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest,json}'],
         globIgnores: ['**/node_modules/**', 'sw.js', '**/*.map'],
         // the server answers the shell at `/` (there is no /index.html URL)
         manifestTransforms: [

@@ -8,7 +8,6 @@ import { CacheGate } from './pwa/cache-gate.tsx';
 import { startOffline } from './pwa/offline.ts';
 import { createQueryClient } from './query-client.ts';
 import { createAppRouter } from './router.tsx';
-import { startRum } from './rum/rum.ts';
 import { applyTheme } from './theme/theme.ts';
 import './styles.css';
 
@@ -42,7 +41,11 @@ createRoot(document.getElementById('root')!).render(
   </StrictMode>,
 );
 
-void startRum({
-  // the matched route's pattern: `/posts/$postId`, never the concrete URL
-  routePattern: () => router.state.matches.at(-1)?.fullPath ?? '/',
-});
+// real-user monitoring is not needed for the first paint: its code (and web-vitals) loads after it;
+// the vitals are observed with buffered entries, so nothing measured before is lost
+void import('./rum/rum.ts').then(({ startRum }) =>
+  startRum({
+    // the matched route's pattern: `/posts/$postId`, never the concrete URL
+    routePattern: () => router.state.matches.at(-1)?.fullPath ?? '/',
+  }),
+);

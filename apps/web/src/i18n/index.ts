@@ -1,4 +1,4 @@
-import en from './en.json';
+import loadCatalogue from 'virtual:kith-catalogue';
 import { type Catalogue, createTranslator, type TFunction, type Translator } from './runtime.ts';
 
 export const LOCALES = ['en', 'pseudo'] as const;
@@ -24,7 +24,8 @@ function safeStorage(): Storage | undefined {
   }
 }
 
-let current: Translator = createTranslator(en, 'en');
+/** Until initI18n has the catalogue, every message is its key (nothing renders before that). */
+let current: Translator = createTranslator({}, 'en');
 
 /**
  * The app's translator, for code outside components (error messages of the API client…).
@@ -39,10 +40,10 @@ export const i18next: Translator = {
 
 /** Starts the catalogue before the first render. The pseudo-locale is built from English in a chunk of its own. */
 export async function initI18n(locale: Locale = requestedLocale()): Promise<Translator> {
-  let catalogue: Catalogue = en;
+  let catalogue: Catalogue = await loadCatalogue();
   if (locale === 'pseudo') {
     const { pseudoCatalogue } = await import('./pseudo.ts');
-    catalogue = pseudoCatalogue(en);
+    catalogue = pseudoCatalogue(catalogue);
   }
   current = createTranslator(catalogue, locale, locale === 'pseudo' ? 'en' : locale);
   if (typeof document !== 'undefined') document.documentElement.lang = locale === 'pseudo' ? 'en-XA' : locale;

@@ -1,3 +1,4 @@
+import { onCLS, onFCP, onINP, onLCP, onTTFB } from 'web-vitals';
 import type { BodyOf } from '../api/client.ts';
 
 type RumReport = BodyOf<'/api/v1/rum', 'post'>;
@@ -12,11 +13,10 @@ export interface RouteSource {
 /**
  * Real-user monitoring: the web-vitals library measures LCP, INP, CLS, TTFB and FCP; they are sent
  * to Kith (no third party) with `navigator.sendBeacon` when the page is hidden, grouped by the
- * route they were measured on. Loaded after the first render, in a chunk of its own.
+ * route they were measured on. main.tsx loads this module (with web-vitals) after the first render.
  */
 export async function startRum(source: RouteSource): Promise<void> {
   if (typeof navigator === 'undefined' || typeof navigator.sendBeacon !== 'function') return;
-  const { onCLS, onFCP, onINP, onLCP, onTTFB } = await import('web-vitals');
   const pending = new Map<string, Metric[]>();
   const add = ({ name, value }: { name: string; value: number }) => {
     const route = source.routePattern();

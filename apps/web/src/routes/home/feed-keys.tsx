@@ -1,7 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { useEffect, useRef } from 'react';
-import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
 import { i18next } from '../../i18n/index.ts';
 import type { Post } from '../../ui/post/post-card.tsx';
@@ -115,37 +114,4 @@ function toggleLike(post: Post) {
           params: { path: { id: post.id, kind: 'like' } },
         }),
       );
-}
-
-/** The shortcut list, in a modal dialog (focus kept inside, Esc closes). */
-export function ShortcutHelp({ dialog }: { dialog: React.RefObject<HTMLDialogElement | null> }) {
-  const { t } = useTranslation();
-  const keys = [
-    ['j', t('shortcuts.next')],
-    ['k', t('shortcuts.previous')],
-    ['Enter', t('shortcuts.open')],
-    ['r', t('shortcuts.react')],
-    ['c', t('shortcuts.comment')],
-    ['?', t('shortcuts.help')],
-  ] as const;
-  return (
-    <dialog ref={dialog} aria-labelledby="shortcuts-title" className="dialog">
-      <h2 id="shortcuts-title">{t('shortcuts.title')}</h2>
-      <dl className="shortcuts">
-        {keys.map(([key, label]) => (
-          <div key={key}>
-            <dt>
-              <kbd>{key}</kbd>
-            </dt>
-            <dd>{label}</dd>
-          </div>
-        ))}
-      </dl>
-      <form method="dialog">
-        <button type="submit" className="button">
-          {t('shortcuts.close')}
-        </button>
-      </form>
-    </dialog>
-  );
 }
