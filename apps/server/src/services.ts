@@ -121,6 +121,7 @@ export async function buildServices(platform: Platform) {
   const passkeys = new PasskeysService({
     db,
     users,
+    passwords,
     audit,
     metrics: authMetrics,
     publicUrl: config.publicUrl,

@@ -81,7 +81,7 @@ const sessionCount = async (userId: string) =>
 /** Signs up and turns TOTP on; returns the secret and the recovery codes. */
 async function withTotp(): Promise<{ user: TestUser; secret: string; codes: string[] }> {
   const user = await createUser(t);
-  const setup = await post('/2fa/totp', undefined, user);
+  const setup = await post('/2fa/totp', { password: user.password }, user);
   expect(setup.statusCode).toBe(200);
   const { secret, uri } = setup.json();
   expect(uri).toMatch(new RegExp(`^otpauth://totp/Kith:${user.username}\\?`));
@@ -99,7 +99,9 @@ async function passwordStep(user: TestUser): Promise<string> {
 describe('TOTP enrolment', () => {
   it('needs a current code of the new secret; gives ten single-use recovery codes, stored hashed', async () => {
     const user = await createUser(t);
-    const { secret } = (await post('/2fa/totp', undefined, user)).json();
+    expectError(await post('/2fa/totp', { password: 'not my password' }, user), 403, 'WRONG_PASSWORD');
+    expectError(await post('/2fa/totp', {}, user), 400, 'VALIDATION_FAILED');
+    const { secret } = (await post('/2fa/totp', { password: user.password }, user)).json();
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
     expectError(
       await post(
@@ -127,7 +129,7 @@ describe('TOTP enrolment', () => {
     expect(stored).toHaveLength(10);
     for (const row of stored) expect(codes.some((c) => row.code_hash.toString().includes(c))).toBe(false);
     expect(await audits(user.id, 'auth.two_factor_enable')).toHaveLength(1);
-    expectError(await post('/2fa/totp', undefined, user), 409, 'TWO_FACTOR_ENABLED');
+    expectError(await post('/2fa/totp', { password: user.password }, user), 409, 'TWO_FACTOR_ENABLED');
     const status = (
       await t.app.inject({ method: 'GET', url: '/api/v1/auth/2fa', headers: user.headers })
     ).json();
@@ -347,7 +349,9 @@ describe('turning 2FA off', () => {
 
 describe('passkeys', () => {
   async function enrol(user: TestUser, authenticator = new SoftAuthenticator(), site = SITE) {
-    const { challengeId, options } = (await post('/passkeys/registration-options', undefined, user)).json();
+    const { challengeId, options } = (
+      await post('/passkeys/registration-options', { password: user.password }, user)
+    ).json();
     expect(options.rp).toEqual({ name: 'Kith', id: 'kith.test' });
     expect(options.authenticatorSelection.residentKey).toBe('required');
     return post(
@@ -414,8 +418,13 @@ describe('passkeys', () => {
       ).toHaveLength(1);
   });
 
-  it('refuses an enrolment made for another origin or RP id', async () => {
+  it('refuses an enrolment without the password, or made for another origin or RP id', async () => {
     const user = await createUser(t);
+    expectError(
+      await post('/passkeys/registration-options', { password: 'not my password' }, user),
+      403,
+      'WRONG_PASSWORD',
+    );
     expectError(
       await enrol(user, new SoftAuthenticator(), { ...SITE, origin: 'https://kith.evil' }),
       400,

@@ -97,6 +97,8 @@ async function logOut(page: E2EPage) {
 /** Enrols TOTP from the settings screen; returns the secret shown and the recovery codes. */
 async function enrolTotp(page: E2EPage): Promise<{ secret: string; codes: string[] }> {
   await page.goto(`${url}/settings`);
+  await page.waitFor('button', 'Set up an authenticator app');
+  await page.fill('input[name="setup-password"]', PASSWORD);
   await clickText(page, 'button', 'Set up an authenticator app');
   await page.waitFor('svg.qr-code');
   await page.waitFor('[data-testid="totp-secret"]');
@@ -205,6 +207,7 @@ describe.skipIf(!hasChromium)('chromium', () => {
       await page.goto(`${url}/settings`);
       await page.waitFor('button', 'Add a passkey');
       await page.fill('input[placeholder="My passkey"]', 'Test laptop');
+      await page.fill('input[name="passkey-password"]', PASSWORD);
       await clickText(page, 'button[type="submit"]', 'Add a passkey');
       await page.waitFor('ul.people li strong', 'Test laptop');
       const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });

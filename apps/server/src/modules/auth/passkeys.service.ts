@@ -4,6 +4,7 @@ import { uuidv7 } from 'uuidv7';
 import type { DB } from '../../platform/db/schema.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { AuthContext } from '../../platform/http/auth-context.ts';
+import type { PasswordHasher } from '../../platform/security/passwords.ts';
 import { hashToken, newRefreshToken } from '../../platform/security/tokens.ts';
 import type { AuditService, RequestMeta } from '../audit/audit.service.ts';
 import type { UsersService } from '../users/users.service.ts';
@@ -18,6 +19,7 @@ const MAX_PASSKEYS = 20;
 export interface PasskeysDeps {
   db: Kysely<DB>;
   users: UsersService;
+  passwords: PasswordHasher;
   audit: AuditService;
   metrics: TwoFactorMetrics;
   /** The web app's URL (PUBLIC_URL): its origin is the expected origin, its host the RP id. */
@@ -81,8 +83,14 @@ export class PasskeysService {
     return (await this.repo.listOf(auth.userId)).map(present);
   }
 
-  /** Options for navigator.credentials.create(), and the id of the ceremony to finish it with. */
-  async registrationOptions(auth: AuthContext) {
+  /**
+   * Options for navigator.credentials.create(), and the id of the ceremony to finish it with. Needs
+   * the password: a passkey signs in alone, so a stolen session must not be able to add one.
+   */
+  async registrationOptions(auth: AuthContext, password: string) {
+    const stored = await this.deps.users.passwordHash(auth.userId);
+    if (!stored || !(await this.deps.passwords.verify(stored, password)))
+      throw new AppError('WRONG_PASSWORD');
     const user = await this.deps.users.get(auth.userId);
     const existing = await this.repo.listOf(auth.userId);
     if (existing.length >= MAX_PASSKEYS) throw new AppError('PASSKEY_LIMIT');

@@ -21,6 +21,7 @@ import {
   PasskeyRegisterBody,
   PasskeyRegistrationOptions,
   PasskeyRenameBody,
+  ReauthBody,
   RecoveryCodes,
   RegenerateCodesBody,
   RequestOptions,
@@ -164,15 +165,17 @@ export async function twoFactorRoutes(app: FastifyInstance, deps: Registered): P
     {
       schema: {
         tags: ['auth'],
-        summary: 'Start setting up an authenticator app: a new secret, in force once confirmed',
+        summary:
+          'Start setting up an authenticator app (needs the password): a new secret, in force once confirmed',
         operationId: 'setupTotp',
         security: authenticated,
-        response: responses({ 200: TotpSetup }, 401, 409),
+        body: ReauthBody,
+        response: responses({ 200: TotpSetup }, 401, 403, 409),
       },
       onRequest: requireAuth,
       config: { rateLimit: [{ name: 'two-factor-setup', limit: 20, windowMs: HOUR, by: 'user' }] },
     },
-    async (request) => twoFactor.setupTotp(caller(request)),
+    async (request) => twoFactor.setupTotp(caller(request), request.body.password),
   );
 
   r.post(
@@ -262,15 +265,16 @@ export async function twoFactorRoutes(app: FastifyInstance, deps: Registered): P
     {
       schema: {
         tags: ['auth'],
-        summary: 'Start adding a passkey: options for navigator.credentials.create()',
+        summary: 'Start adding a passkey (needs the password): options for navigator.credentials.create()',
         operationId: 'passkeyRegistrationOptions',
         security: authenticated,
-        response: responses({ 200: PasskeyRegistrationOptions }, 401, 409),
+        body: ReauthBody,
+        response: responses({ 200: PasskeyRegistrationOptions }, 401, 403, 409),
       },
       onRequest: requireAuth,
       config: { rateLimit: [{ name: 'passkey-register', limit: 30, windowMs: HOUR, by: 'user' }] },
     },
-    async (request) => passkeys.registrationOptions(caller(request)),
+    async (request) => passkeys.registrationOptions(caller(request), request.body.password),
   );
 
   r.post(

@@ -173,6 +173,12 @@ export const TotpSetup = Type.Object(
   { additionalProperties: false },
 );
 
+/** Turning a credential on needs the password again: a stolen session alone cannot add one. */
+export const ReauthBody = Type.Object(
+  { password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }) },
+  { additionalProperties: false },
+);
+
 export const TotpConfirmBody = Type.Object({ code: TotpCode }, { additionalProperties: false });
 
 export const RecoveryCodes = Type.Object(

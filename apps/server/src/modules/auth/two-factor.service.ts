@@ -82,8 +82,12 @@ export class TwoFactorService {
     };
   }
 
-  /** Starts (or restarts) an enrolment: a new secret, not in force until confirmed with a code. */
-  async setupTotp(auth: AuthContext): Promise<{ secret: string; uri: string }> {
+  /**
+   * Starts (or restarts) an enrolment, with the password: a new secret, not in force until
+   * confirmed with a code.
+   */
+  async setupTotp(auth: AuthContext, password: string): Promise<{ secret: string; uri: string }> {
+    await this.checkPassword(auth.userId, password);
     const user = await this.deps.users.get(auth.userId);
     const secret = newTotpSecret();
     await this.deps.db.transaction().execute(async (trx) => {
@@ -113,9 +117,7 @@ export class TwoFactorService {
 
   /** Turns 2FA off: needs the password and a current code (or a recovery code). */
   async disable(auth: AuthContext, password: string, proof: SecondFactorProof, meta: RequestMeta) {
-    const stored = await this.deps.users.passwordHash(auth.userId);
-    if (!stored || !(await this.deps.passwords.verify(stored, password)))
-      throw new AppError('WRONG_PASSWORD');
+    await this.checkPassword(auth.userId, password);
     await this.requireEnabled(auth.userId);
     const method = await this.prove(auth.userId, proof, meta);
     await this.deps.db.transaction().execute(async (trx) => {
@@ -189,6 +191,12 @@ export class TwoFactorService {
     if (!(await this.challenges.claim(hash, 'second_factor'))) throw new AppError('INVALID_CHALLENGE');
     this.deps.metrics.secondFactor.inc({ method, outcome: 'success' });
     return { userId: challenge.user_id, method };
+  }
+
+  private async checkPassword(userId: string, password: string): Promise<void> {
+    const stored = await this.deps.users.passwordHash(userId);
+    if (!stored || !(await this.deps.passwords.verify(stored, password)))
+      throw new AppError('WRONG_PASSWORD');
   }
 
   private async requireEnabled(userId: string): Promise<void> {

@@ -18,15 +18,19 @@ export function PasskeysPanel() {
     void queryClient.invalidateQueries({ queryKey: twoFactorQuery.queryKey });
   };
   const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
   const add = useMutation({
     mutationFn: async () => {
-      const { challengeId, options } = await call(api.POST('/api/v1/auth/passkeys/registration-options'));
+      const { challengeId, options } = await call(
+        api.POST('/api/v1/auth/passkeys/registration-options', { body: { password } }),
+      );
       const response = await createPasskey(options);
       const label = name.trim() || t('twoFactor.security.defaultName');
       return call(api.POST('/api/v1/auth/passkeys', { body: { challengeId, name: label, response } }));
     },
     onSuccess: () => {
       setName('');
+      setPassword('');
       refresh();
     },
   });
@@ -53,7 +57,7 @@ export function PasskeysPanel() {
           noValidate
           onSubmit={(e) => {
             e.preventDefault();
-            add.mutate();
+            if (password) add.mutate();
           }}
         >
           <div className="field">
@@ -66,13 +70,28 @@ export function PasskeysPanel() {
               onChange={(e) => setName(e.target.value)}
             />
           </div>
+          <div className="field">
+            <label htmlFor={`${id}-password`}>{t('twoFactor.security.password')}</label>
+            <input
+              id={`${id}-password`}
+              name="passkey-password"
+              type="password"
+              autoComplete="current-password"
+              value={password}
+              aria-describedby={`${id}-password-hint`}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+            <p className="hint" id={`${id}-password-hint`}>
+              {t('twoFactor.security.passwordHint')}
+            </p>
+          </div>
           {add.isError &&
             (isPasskeyCancel(add.error) ? (
               <p role="alert">{t('twoFactor.passkeyCancelled')}</p>
             ) : (
               <ErrorMessage error={add.error} />
             ))}
-          <button type="submit" className="button primary" disabled={add.isPending}>
+          <button type="submit" className="button primary" disabled={!password || add.isPending}>
             {add.isPending ? t('twoFactor.security.adding') : t('twoFactor.security.addPasskey')}
           </button>
         </form>

@@ -48,7 +48,11 @@ describe('settings → two-step verification', () => {
     );
     renderRoute([settingsRoute], '/settings', await signedInAs(server, me()));
     const region = await screen.findByRole('region', { name: 'Two-step verification and passkeys' });
-    await userEvent.click(await within(region).findByRole('button', { name: 'Set up an authenticator app' }));
+    const setUp = await within(region).findByRole('button', { name: 'Set up an authenticator app' });
+    expect(setUp).toHaveProperty('disabled', true);
+    // the first "Password" field is the authenticator's (the passkeys' own comes after it)
+    await userEvent.type(within(region).getAllByLabelText('Password')[0]!, 'my password');
+    await userEvent.click(setUp);
     expect(
       await within(region).findByRole('img', { name: 'QR code to add Kith to your authenticator app' }),
     ).toBeTruthy();
@@ -69,12 +73,15 @@ describe('settings → two-step verification', () => {
     expect(screen.queryByText(CODES[0]!)).toBeNull();
 
     const off = within(region).getByRole('button', { name: 'Turn off' });
-    await userEvent.type(within(region).getByLabelText('Password'), 'my password');
+    await userEvent.type(within(region).getAllByLabelText('Password')[0]!, 'my password');
     expect(off).toHaveProperty('disabled', true);
     const [, disableCode] = within(region).getAllByLabelText('Code from the app, or a recovery code');
     await userEvent.type(disableCode!, CODES[2]!);
     await userEvent.click(off);
     expect(await within(region).findByRole('button', { name: 'Set up an authenticator app' })).toBeTruthy();
+    expect(server.requests.find((r) => r.path === '/api/v1/auth/2fa/totp')?.body).toEqual({
+      password: 'my password',
+    });
     expect(server.requests.find((r) => r.path === '/api/v1/auth/2fa/totp/confirm')?.body).toEqual({
       code: '123456',
     });

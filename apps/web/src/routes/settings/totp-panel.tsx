@@ -14,7 +14,11 @@ export function TotpPanel({ status }: { status: TwoFactorStatus }) {
   const queryClient = useQueryClient();
   const refresh = () => queryClient.invalidateQueries({ queryKey: twoFactorQuery.queryKey });
   const [codes, setCodes] = useState<string[]>();
-  const setup = useMutation({ mutationFn: () => call(api.POST('/api/v1/auth/2fa/totp')) });
+  const [setupPassword, setSetupPassword] = useState('');
+  const setup = useMutation({
+    mutationFn: () => call(api.POST('/api/v1/auth/2fa/totp', { body: { password: setupPassword } })),
+    onSuccess: () => setSetupPassword(''),
+  });
   const [confirmCode, setConfirmCode] = useState('');
   const confirm = useMutation({
     mutationFn: () => call(api.POST('/api/v1/auth/2fa/totp/confirm', { body: { code: confirmCode } })),
@@ -77,17 +81,34 @@ export function TotpPanel({ status }: { status: TwoFactorStatus }) {
         <h3>{t('twoFactor.security.appTitle')}</h3>
         <p>{t('twoFactor.security.appOff')}</p>
         {!pending ? (
-          <>
+          <form
+            className="stack"
+            noValidate
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (setupPassword) setup.mutate();
+            }}
+          >
+            <div className="field">
+              <label htmlFor={`${id}-setup-password`}>{t('twoFactor.security.password')}</label>
+              <input
+                id={`${id}-setup-password`}
+                name="setup-password"
+                type="password"
+                autoComplete="current-password"
+                value={setupPassword}
+                aria-describedby={`${id}-setup-hint`}
+                onChange={(e) => setSetupPassword(e.target.value)}
+              />
+              <p className="hint" id={`${id}-setup-hint`}>
+                {t('twoFactor.security.passwordHint')}
+              </p>
+            </div>
             {setup.isError && <ErrorMessage error={setup.error} />}
-            <button
-              type="button"
-              className="button primary"
-              disabled={setup.isPending}
-              onClick={() => setup.mutate()}
-            >
+            <button type="submit" className="button primary" disabled={!setupPassword || setup.isPending}>
               {t('twoFactor.security.setUp')}
             </button>
-          </>
+          </form>
         ) : (
           <form
             className="stack"
