@@ -15,9 +15,31 @@ export async function submitWrite(
   request: OutboxRequest,
   options: { key?: string; inline?: boolean } = {},
 ): Promise<SubmitResult> {
+  if (typeof indexedDB === 'undefined') {
+    // nowhere to keep it (no IndexedDB): sent at once, or the screen shows why not
+    const { sendItem } = await import('./send.ts');
+    const key = options.key ?? crypto.randomUUID();
+    const item = { key, userId: '', request, createdAt: Date.now(), state: 'pending' as const, attempts: 0 };
+    return { status: 'sent', value: await sendItem(item, new AbortController().signal) };
+  }
   const { getOutbox } = await import('./runtime.ts');
   const box = getOutbox();
   const state = session.getState();
   if (state.status === 'signedIn') await box.setUser(state.user.id);
   return box.submit(request, options);
+}
+
+/**
+ * Keeps a write that its screen delivers by itself (chat over the socket), so that a reload or a
+ * crash before delivery still sends it, with the same key. Returns what to call once it is
+ * delivered or refused.
+ */
+export async function keepWrite(request: OutboxRequest, key: string): Promise<() => Promise<void>> {
+  if (typeof indexedDB === 'undefined') return async () => {};
+  const { getOutbox } = await import('./runtime.ts');
+  const box = getOutbox();
+  const state = session.getState();
+  if (state.status !== 'signedIn') return async () => {};
+  await box.setUser(state.user.id);
+  return box.keep(request, key);
 }

@@ -13,14 +13,15 @@ export function OutboxPanel() {
   const box = getOutbox();
   const { items, sending } = useSyncExternalStore(box.subscribe, box.getSnapshot);
   const headingId = useId();
-  if (items.length === 0) return null;
+  const waiting = items.filter((item) => !box.isHeld(item.key));
+  if (waiting.length === 0) return null;
   return (
     <section className="outbox stack" aria-labelledby={headingId} data-outbox>
       <h2 id={headingId} className="small">
-        {t('offline.outbox.title', { count: items.length })}
+        {t('offline.outbox.title', { count: waiting.length })}
       </h2>
       <ul className="outbox-items">
-        {items.map((item) => (
+        {waiting.map((item) => (
           <OutboxRow key={item.key} item={item} sending={item.key === sending} />
         ))}
       </ul>

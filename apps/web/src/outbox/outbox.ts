@@ -86,6 +86,7 @@ export class Outbox {
   private readonly listeners = new Set<() => void>();
   private readonly resultListeners = new Set<ResultListener>();
   private readonly waiters = new Map<string, (outcome: AttemptOutcome) => void>();
+  private readonly held = new Set<string>();
   private running: Promise<void> | undefined;
   private again = false;
   private failures = 0;
@@ -175,6 +176,38 @@ export class Outbox {
     return { status: 'queued', key };
   }
 
+  /**
+   * For a write this tab delivers by itself (a chat message over the socket): it is kept, so a
+   * reload or a crash still sends it (with the same key), but this tab's passes leave it to its
+   * sender. Call the returned function once the server has it, or has refused it.
+   */
+  async keep(request: OutboxRequest, key: string): Promise<() => Promise<void>> {
+    const userId = this.userId;
+    if (!userId) return async () => {};
+    this.held.add(key);
+    // sent again by its screen (a retry of a failed one): the same item
+    if (!(await this.env.store.get(key))) {
+      await this.env.store.add({
+        key,
+        userId,
+        request,
+        createdAt: this.env.now(),
+        state: 'pending',
+        attempts: 0,
+      });
+    }
+    await this.changed();
+    return async () => {
+      this.held.delete(key);
+      await this.discard(key);
+    };
+  }
+
+  /** Whether this tab's own sender is delivering the item (not listed as waiting). */
+  isHeld(key: string): boolean {
+    return this.held.has(key);
+  }
+
   /** Sends what is pending, one tab at a time; calls made meanwhile run one more pass. */
   drain(): Promise<void> {
     if (this.running) {
@@ -238,7 +271,9 @@ export class Outbox {
   private async pass(): Promise<void> {
     const userId = this.userId;
     while (userId && userId === this.userId && this.env.online()) {
-      const next = (await this.env.store.list(userId)).find((i) => i.state === 'pending');
+      const next = (await this.env.store.list(userId)).find(
+        (i) => i.state === 'pending' && !this.held.has(i.key),
+      );
       if (!next) {
         this.failures = 0;
         return;

@@ -1,6 +1,7 @@
 import type { ChatMessage, ServerMessage } from '@kith/contract';
 import { api, call } from '../api/client.ts';
 import { ApiError } from '../api/errors.ts';
+import { keepWrite } from '../outbox/index.ts';
 import { backoffDelay } from './backoff.ts';
 import { chatStore, currentHub } from './realtime.ts';
 
@@ -145,6 +146,18 @@ function pause(ms: number): Promise<void> {
 export async function sendChatMessage(draft: ChatDraft): Promise<void> {
   const createdAt = entries.get(draft.clientMessageId)?.createdAt ?? new Date().toISOString();
   set(draft.clientMessageId, { draft, status: 'pending', createdAt });
+  // kept in the outbox (IndexedDB) until the server has it: a reload or a crash still sends it
+  const settle = keepWrite(
+    {
+      kind: 'message',
+      conversationId: draft.conversationId,
+      body: {
+        ...(draft.body ? { body: draft.body } : {}),
+        ...(draft.mediaIds?.length ? { mediaIds: draft.mediaIds } : {}),
+      },
+    },
+    draft.clientMessageId,
+  ).catch(() => async () => {});
   for (let attempt = 0; ; attempt++) {
     try {
       const acked = await viaSocket(draft);
@@ -155,6 +168,7 @@ export async function sendChatMessage(draft: ChatDraft): Promise<void> {
     } catch (error) {
       if (isFinal(error)) {
         set(draft.clientMessageId, { draft, status: 'failed', error: error as ApiError, createdAt });
+        void settle.then((done) => done());
         return;
       }
       // no answer, a 5xx or a 429: the same id again after a while is safe (not before Retry-After)
@@ -163,4 +177,5 @@ export async function sendChatMessage(draft: ChatDraft): Promise<void> {
     }
   }
   set(draft.clientMessageId, { draft, status: 'sent', createdAt });
+  void settle.then((done) => done());
 }
