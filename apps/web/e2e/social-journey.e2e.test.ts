@@ -103,7 +103,7 @@ describe.each(engines)('$name', ({ name, present, launch }) => {
   });
 
   it.skipIf(!present)(
-    'two people: befriend, comment, react; edit, delete, collections reordered by keyboard, block list, export, log out everywhere',
+    'two people: befriend, comment, react; edit, delete, collections reordered by keyboard and mouse, block list, export, log out everywhere',
     async () => {
       const stamp = Date.now().toString(36);
       const a = `a${name.slice(0, 2)}_${stamp}`;
@@ -224,6 +224,14 @@ describe.each(engines)('$name', ({ name, present, launch }) => {
           items: { postId: string }[];
         };
         expect(saved.items.map((i) => i.postId)).toEqual([p2, p1]);
+        // and back with the mouse: drag the first post's handle onto the second
+        await pa.drag('.collection-item:nth-child(1) .drag-handle', '.collection-item:nth-child(2)');
+        await pa.waitFor('.collection-item:nth-child(1)', 'First post');
+        await pa.waitFor('.reorder-status', 'Order saved.');
+        const dragged = (await (await asA(`/api/v1/collections/${collectionId}`)).json()) as {
+          items: { postId: string }[];
+        };
+        expect(dragged.items.map((i) => i.postId)).toEqual([p1, p2]);
 
         // A edits the first post, then deletes the second (it leaves the collection's view too)
         await pa.goto(`${kith.url}/posts/${p1}`);

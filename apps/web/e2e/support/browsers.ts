@@ -21,6 +21,8 @@ export interface E2EPage {
   screenshot(path: string): Promise<void>;
   viewport(width: number, height: number): Promise<void>;
   colorScheme(scheme: ColorScheme): Promise<void>;
+  /** Drags with the mouse from the centre of one element to the centre of another, in steps. */
+  drag(from: string, to: string): Promise<void>;
   /** Makes this the foreground tab: a background tab's animation frames are throttled (Firefox). */
   bringToFront(): Promise<void>;
   /** Console errors and warnings, and CSP violation events, in order. */
@@ -47,6 +49,14 @@ function watchViolations() {
     w.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
   });
 }
+
+/** The centres of the first elements matching two selectors, in CSS pixels of the viewport. */
+const centres = ([from, to]: [string, string]) =>
+  [from, to].map((s) => {
+    const r = document.querySelector(s)?.getBoundingClientRect();
+    if (!r) throw new Error(`no ${s}`);
+    return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+  });
 
 const containsText = ([selector, text]: [string, string | undefined]) =>
   [...document.querySelectorAll(selector)].some(
@@ -92,6 +102,13 @@ export async function launchChromium(): Promise<E2EBrowser> {
         },
         viewport: (width, height) => page.setViewportSize({ width, height }),
         colorScheme: (scheme) => page.emulateMedia({ colorScheme: scheme }),
+        drag: async (from, to) => {
+          const [a, b] = await page.evaluate(centres, [from, to] as [string, string]);
+          await page.mouse.move(a!.x, a!.y);
+          await page.mouse.down();
+          await page.mouse.move(b!.x, b!.y, { steps: 10 });
+          await page.mouse.up();
+        },
         bringToFront: () => page.bringToFront(),
         close: () => context.close(),
       };
@@ -160,6 +177,13 @@ export async function launchFirefox(): Promise<E2EBrowser> {
             document.documentElement.setAttribute('data-theme', value);
             localStorage.setItem('kith.theme', value);
           }, scheme);
+        },
+        drag: async (from, to) => {
+          const [a, b] = await page.evaluate(centres, [from, to] as [string, string]);
+          await page.mouse.move(a!.x, a!.y);
+          await page.mouse.down();
+          await page.mouse.move(b!.x, b!.y, { steps: 10 });
+          await page.mouse.up();
         },
         bringToFront: () => page.bringToFront(),
         close: () => context.close(),

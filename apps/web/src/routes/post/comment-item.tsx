@@ -47,6 +47,12 @@ export function CommentItem({
     mutationFn: () => call(api.DELETE('/api/v1/comments/{id}', { params: { path: { id: c.id } } })),
     onSuccess: () => {
       setDialog(undefined);
+      // gone from the list at once; the count and the pages are then read again
+      queryClient.setQueryData<InfiniteData<CommentPage>>(key, (data) =>
+        data
+          ? { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.filter((x) => x.id !== c.id) })) }
+          : data,
+      );
       void queryClient.invalidateQueries({ queryKey: ['post', c.postId] });
     },
   });
