@@ -190,7 +190,7 @@ describe('serving the web app', () => {
       '/api/nope',
       '/api',
       '/openapi.json/x',
-      '/asyncapi.json',
+      '/asyncapi.json/x',
       '/docs/anything',
       '/metrics/x',
       '/livez/x',
