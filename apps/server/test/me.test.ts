@@ -21,11 +21,17 @@ describe('/api/v1/me', () => {
       'createdAt',
       'displayName',
       'email',
+      'emailVerified',
       'id',
       'role',
       'username',
     ]);
-    expect(res.json()).toMatchObject({ id: user.id, displayName: 'Ada L.', role: 'user' });
+    expect(res.json()).toMatchObject({
+      id: user.id,
+      displayName: 'Ada L.',
+      role: 'user',
+      emailVerified: false,
+    });
   });
 
   it('needs a token', async () => {

@@ -2925,6 +2925,8 @@ export interface operations {
                             role: "user" | "moderator" | "admin";
                             /** Format: date-time */
                             createdAt: string;
+                            /** @description The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md) */
+                            emailVerified: boolean;
                         };
                         accessToken: string;
                         /** Format: date-time */
@@ -3052,6 +3054,8 @@ export interface operations {
                             role: "user" | "moderator" | "admin";
                             /** Format: date-time */
                             createdAt: string;
+                            /** @description The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md) */
+                            emailVerified: boolean;
                         };
                         accessToken: string;
                         /** Format: date-time */
@@ -3522,6 +3526,8 @@ export interface operations {
                             role: "user" | "moderator" | "admin";
                             /** Format: date-time */
                             createdAt: string;
+                            /** @description The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md) */
+                            emailVerified: boolean;
                         };
                         accessToken: string;
                         /** Format: date-time */
@@ -4353,6 +4359,8 @@ export interface operations {
                             role: "user" | "moderator" | "admin";
                             /** Format: date-time */
                             createdAt: string;
+                            /** @description The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md) */
+                            emailVerified: boolean;
                         };
                         accessToken: string;
                         /** Format: date-time */
@@ -7200,6 +7208,8 @@ export interface operations {
                         role: "user" | "moderator" | "admin";
                         /** Format: date-time */
                         createdAt: string;
+                        /** @description The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md) */
+                        emailVerified: boolean;
                     };
                 };
             };
@@ -7362,6 +7372,8 @@ export interface operations {
                         role: "user" | "moderator" | "admin";
                         /** Format: date-time */
                         createdAt: string;
+                        /** @description The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md) */
+                        emailVerified: boolean;
                     };
                 };
             };

@@ -23,6 +23,9 @@ export const Me = Type.Object(
     bio: Type.String({ maxLength: 500 }),
     role: Role,
     createdAt: Timestamp,
+    emailVerified: Type.Boolean({
+      description: 'The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md)',
+    }),
   },
   { additionalProperties: false },
 );
@@ -55,6 +58,7 @@ export function presentMe(user: UserRow): MeView {
     bio: user.bio,
     role: user.role,
     createdAt: user.created_at.toISOString(),
+    emailVerified: user.email_verified_at !== null,
   };
 }
 
