@@ -19,6 +19,7 @@ import { MutesRepository } from './modules/mutes/mutes.repository.ts';
 import { MutesService } from './modules/mutes/mutes.service.ts';
 import { ProfilesRepository } from './modules/profiles/profiles.repository.ts';
 import { ProfilesService } from './modules/profiles/profiles.service.ts';
+import { appealLinks } from './modules/reports/appeal-links.ts';
 import { ModerationService } from './modules/reports/moderation.service.ts';
 import { buildReportServices } from './modules/reports/reports.wiring.ts';
 import { RumService } from './modules/rum/rum.service.ts';
@@ -211,6 +212,7 @@ export async function buildServices(platform: Platform) {
     audit,
     mail,
     publicUrl: config.publicUrl,
+    links: appealLinks(kit.keys.privateKey),
     metrics: domain.reports.metrics,
   });
   return {

@@ -376,6 +376,65 @@ describe('the moderation queue', () => {
     });
   });
 
+  it('bans: the banned user reads and appeals through the signed link of the notice mail; overturned, they sign in again', async () => {
+    const author = await createUser(t);
+    const reporter = await createUser(t);
+    expect((await report(reporter, 'user', author.id, 'hate')).statusCode).toBe(201);
+    const id = await caseOf(author.id);
+    expect((await resolve(mod, id, { action: 'ban', note: 'Hate speech.' })).statusCode).toBe(200);
+    const login = () =>
+      api(undefined, 'POST', '/auth/login', { login: author.username, password: author.password });
+    expect((await login()).statusCode).not.toBe(200);
+    await runJobs(t);
+    const mail = smtp.received.find(
+      (m) => m.to.includes(author.email) && m.parsed.subject?.includes('moderator'),
+    );
+    const match = /\/moderation\/notices\/([0-9a-f-]{36})\?token=([0-9]+\.[A-Za-z0-9_-]+)/.exec(
+      mail?.parsed.text ?? '',
+    );
+    expect(match?.[1]).toBe(id);
+    const token = match![2]!;
+    const read = await api(undefined, 'GET', `/moderation/notices/${id}/by-link?token=${token}`);
+    expect(read.statusCode, read.body).toBe(200);
+    expect(read.json()).toMatchObject({
+      action: 'ban',
+      note: 'Hate speech.',
+      appeal: { state: 'available' },
+    });
+    const forged = `${token.split('.')[0]}.${'A'.repeat(43)}`;
+    expectError(
+      await api(undefined, 'GET', `/moderation/notices/${id}/by-link?token=${forged}`),
+      403,
+      'INVALID_LINK',
+    );
+    // a token opens only its own case
+    const elsewhere = await createPost(t, reporter, 'another reported thing', 'public');
+    expect((await report(mod, 'post', elsewhere.id)).statusCode).toBe(201);
+    expectError(
+      await api(undefined, 'GET', `/moderation/notices/${await caseOf(elsewhere.id)}/by-link?token=${token}`),
+      403,
+      'INVALID_LINK',
+    );
+    expectError(
+      await api(undefined, 'GET', `/moderation/notices/${id}/by-link?token=nope`),
+      400,
+      'VALIDATION_FAILED',
+    );
+    const appealed = await api(undefined, 'POST', `/moderation/notices/${id}/appeal-by-link`, {
+      token,
+      text: 'It was a quote.',
+    });
+    expect(appealed.statusCode, appealed.body).toBe(200);
+    expect(appealed.json().appeal).toEqual({ state: 'pending', text: 'It was a quote.' });
+    expectError(
+      await api(undefined, 'POST', `/moderation/notices/${id}/appeal-by-link`, { token, text: 'again' }),
+      409,
+      'ALREADY_APPEALED',
+    );
+    expect((await resolve(mod2, id, { action: 'overturn', note: 'It was a quote.' })).statusCode).toBe(200);
+    expect((await login()).statusCode).toBe(200);
+  });
+
   it('ends a suspension by itself: the guard stops refusing at the time, the job clears it, audits and tells the user', async () => {
     const author = await createUser(t);
     const reporter = await createUser(t);

@@ -8,6 +8,7 @@ import type { MailService } from '../../platform/mail/mail.service.ts';
 import { enqueue } from '../../platform/queue/queue.ts';
 import type { AuditService, RequestMeta } from '../audit/audit.service.ts';
 import type { UserRow } from '../users/users.repository.ts';
+import type { AppealLinks } from './appeal-links.ts';
 import type { ReportMetrics } from './reports.metrics.ts';
 import type { CaseRow, QueueFilter, ReportsRepository } from './reports.repository.ts';
 import type { CaseDetailView, ModerationNoticeView, SnapshotView } from './reports.schema.ts';
@@ -37,6 +38,8 @@ export interface ModerationDeps {
   audit: Pick<AuditService, 'record'>;
   mail: Pick<MailService, 'queue'>;
   publicUrl: string;
+  /** Signed links for banned users (who cannot sign in) to read and appeal a decision. */
+  links: AppealLinks;
   metrics: ReportMetrics;
   now?: () => number;
 }
@@ -234,6 +237,28 @@ export class ModerationService {
     };
   }
 
+  /** The decision, read through the signed link of a ban notice (no session: the account is banned). */
+  async noticeByLink(caseId: string, token: string): Promise<ModerationNoticeView> {
+    const row = await this.deps.repo.findCase(caseId);
+    if (!row) throw new AppError('INVALID_LINK');
+    this.deps.links.verify(caseId, row.target_user_id, token);
+    return this.notice(row.target_user_id!, caseId);
+  }
+
+  /** The appeal, through the signed link of a ban notice. */
+  async appealByLink(
+    caseId: string,
+    token: string,
+    text: string,
+    meta: RequestMeta,
+  ): Promise<ModerationNoticeView> {
+    const row = await this.deps.repo.findCase(caseId);
+    if (!row) throw new AppError('INVALID_LINK');
+    this.deps.links.verify(caseId, row.target_user_id, token);
+    await this.appeal(row.target_user_id!, caseId, text, meta);
+    return this.notice(row.target_user_id!, caseId);
+  }
+
   /** The reported user appeals a decision, once: the case re-opens for a different moderator. */
   async appeal(userId: string, caseId: string, text: string, meta: RequestMeta): Promise<void> {
     const { db, repo, audit } = this.deps;
@@ -364,7 +389,11 @@ export class ModerationService {
       note: note ?? '',
       until: suspendedUntil?.toISOString() ?? '',
       excerpt: excerpt(row.snapshot),
-      link: `${this.deps.publicUrl}/moderation/notices/${row.id}`,
+      // a banned account cannot sign in: its link carries a token to read and appeal without one
+      link:
+        action === 'ban'
+          ? `${this.deps.publicUrl}/moderation/notices/${row.id}?token=${this.deps.links.sign(row.id, target.id)}`
+          : `${this.deps.publicUrl}/moderation/notices/${row.id}`,
     });
   }
 }

@@ -127,7 +127,9 @@ export class ReportsRepository {
         .updateTable('report_cases')
         .set({
           reporter_count: sql<number>`(SELECT count(*) FROM reports WHERE case_id = ${r.caseId})::int`,
-          reasons: sql<ReportReason[]>`CASE WHEN ${r.reason} = ANY (reasons) THEN reasons ELSE array_append(reasons, ${r.reason}::text) END`,
+          reasons: sql<
+            ReportReason[]
+          >`CASE WHEN ${r.reason} = ANY (reasons) THEN reasons ELSE array_append(reasons, ${r.reason}::text) END`,
         })
         .where('id', '=', r.caseId)
         .execute();

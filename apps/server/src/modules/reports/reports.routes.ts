@@ -6,9 +6,11 @@ import { caller, requireAuth } from '../auth/authenticate.ts';
 import type { ModerationService } from './moderation.service.ts';
 import {
   AppealBody,
+  AppealByLinkBody,
   CaseParams,
   CreateReportBody,
   ModerationNotice,
+  NoticeLinkQuery,
   ReportReceipt,
 } from './reports.schema.ts';
 import type { ReportsService } from './reports.service.ts';
@@ -82,5 +84,45 @@ export async function reportsRoutes(
       await deps.moderation.appeal(userId, request.params.id, request.body.text, requestMeta(request));
       return deps.moderation.notice(userId, request.params.id);
     },
+  );
+
+  // A banned account cannot sign in: the ban notice's link carries a signed token instead.
+  const byLinkLimit = [{ name: 'appeal-links', limit: 30, windowMs: HOUR, by: 'ip' as const }];
+  r.get(
+    '/moderation/notices/:id/by-link',
+    {
+      schema: {
+        tags: ['reports'],
+        summary: 'A ban decision, read through the signed link of its notice (no session)',
+        operationId: 'getModerationNoticeByLink',
+        params: CaseParams,
+        querystring: NoticeLinkQuery,
+        response: responses({ 200: ModerationNotice }, 403, 404),
+      },
+      config: { rateLimit: byLinkLimit },
+    },
+    async (request) => deps.moderation.noticeByLink(request.params.id, request.query.token),
+  );
+
+  r.post(
+    '/moderation/notices/:id/appeal-by-link',
+    {
+      schema: {
+        tags: ['reports'],
+        summary: 'Appeal a ban through the signed link of its notice (once; no session)',
+        operationId: 'appealModerationDecisionByLink',
+        params: CaseParams,
+        body: AppealByLinkBody,
+        response: responses({ 200: ModerationNotice }, 403, 404, 409),
+      },
+      config: { rateLimit: byLinkLimit },
+    },
+    async (request) =>
+      deps.moderation.appealByLink(
+        request.params.id,
+        request.body.token,
+        request.body.text,
+        requestMeta(request),
+      ),
   );
 }

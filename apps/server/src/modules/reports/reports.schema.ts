@@ -253,3 +253,10 @@ export const ModerationNotice = Type.Object(
   { additionalProperties: false },
 );
 export type ModerationNoticeView = Static<typeof ModerationNotice>;
+
+const LinkToken = Type.String({ minLength: 1, maxLength: 100, pattern: '^[0-9]+\\.[A-Za-z0-9_-]+$' });
+export const NoticeLinkQuery = Type.Object({ token: LinkToken }, { additionalProperties: false });
+export const AppealByLinkBody = Type.Object(
+  { token: LinkToken, text: Type.String({ minLength: 1, maxLength: 1000 }) },
+  { additionalProperties: false },
+);

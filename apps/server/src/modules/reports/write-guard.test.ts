@@ -8,7 +8,10 @@ const accounts = new Map<string, Date | null>([
   ['suspended', new Date(NOW + 60_000)],
   ['expired', new Date(NOW - 1)],
 ]);
-const guard = new WriteGuard({ get: async (id) => ({ suspended_until: accounts.get(id) ?? null }) }, () => NOW);
+const guard = new WriteGuard(
+  { get: async (id) => ({ suspended_until: accounts.get(id) ?? null }) },
+  () => NOW,
+);
 
 describe('WriteGuard', () => {
   it('refuses a suspended account until the suspension’s time, and no one else', async () => {

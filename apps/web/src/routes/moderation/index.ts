@@ -46,5 +46,14 @@ export const moderationCaseRoute = createRoute({
 export const moderationNoticeRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/moderation/notices/$caseId',
-  beforeLoad: requireSignedIn,
+  // a ban notice's link carries a signed token: a banned account cannot sign in
+  validateSearch: (search: Record<string, unknown>): { token?: string | undefined } => ({
+    token:
+      typeof search.token === 'string' && /^[0-9]+\.[A-Za-z0-9_-]{1,90}$/.test(search.token)
+        ? search.token
+        : undefined,
+  }),
+  beforeLoad: async (args) => {
+    if (!args.search.token) await requireSignedIn(args);
+  },
 }).lazy(() => import('./notice.lazy.tsx').then((m) => m.Route));

@@ -46,9 +46,29 @@ export const noticeQuery = (id: string) =>
       call(api.GET('/api/v1/moderation/notices/{id}', { params: { path: { id } }, signal })),
   });
 
+/** A ban notice read through its signed link (no session). */
+export const noticeByLinkQuery = (id: string, token: string) =>
+  queryOptions({
+    queryKey: ['moderation', 'notice', id, 'link'],
+    queryFn: ({ signal }) =>
+      call(
+        api.GET('/api/v1/moderation/notices/{id}/by-link', {
+          params: { path: { id }, query: { token } },
+          signal,
+        }),
+      ),
+  });
+
 export const moderation = {
   resolve: (id: string, decision: Decision) =>
     call(api.POST('/api/v1/moderation/cases/{id}/resolve', { params: { path: { id } }, body: decision })),
   appeal: (id: string, text: string) =>
     call(api.POST('/api/v1/moderation/notices/{id}/appeal', { params: { path: { id } }, body: { text } })),
+  appealByLink: (id: string, token: string, text: string) =>
+    call(
+      api.POST('/api/v1/moderation/notices/{id}/appeal-by-link', {
+        params: { path: { id } },
+        body: { token, text },
+      }),
+    ),
 };

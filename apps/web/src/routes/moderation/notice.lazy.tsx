@@ -3,7 +3,7 @@ import { createLazyRoute } from '@tanstack/react-router';
 import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
-import { moderation, type Notice, noticeQuery } from './moderation-query.ts';
+import { moderation, type Notice, noticeByLinkQuery, noticeQuery } from './moderation-query.ts';
 import './moderation.css';
 
 export const Route = createLazyRoute('/moderation/notices/$caseId')({ component: NoticeScreen });
@@ -12,7 +12,8 @@ export const Route = createLazyRoute('/moderation/notices/$caseId')({ component:
 function NoticeScreen() {
   const { t } = useTranslation();
   const { caseId } = Route.useParams();
-  const notice = useQuery(noticeQuery(caseId));
+  const { token } = Route.useSearch() as { token?: string };
+  const notice = useQuery(token ? noticeByLinkQuery(caseId, token) : noticeQuery(caseId));
   return (
     <div className="page moderation">
       <h1>{t('moderation.notice.title')}</h1>
@@ -21,13 +22,13 @@ function NoticeScreen() {
       ) : notice.isError ? (
         <ErrorMessage error={notice.error} onRetry={() => void notice.refetch()} />
       ) : (
-        <NoticeView notice={notice.data} />
+        <NoticeView notice={notice.data} token={token} />
       )}
     </div>
   );
 }
 
-function NoticeView({ notice: n }: { notice: Notice }) {
+function NoticeView({ notice: n, token }: { notice: Notice; token: string | undefined }) {
   const { t } = useTranslation();
   return (
     <div className="stack">
@@ -57,19 +58,21 @@ function NoticeView({ notice: n }: { notice: Notice }) {
           <p className="moderation-text">{n.note}</p>
         </section>
       )}
-      <AppealPanel notice={n} />
+      <AppealPanel notice={n} token={token} />
     </div>
   );
 }
 
-function AppealPanel({ notice: n }: { notice: Notice }) {
+function AppealPanel({ notice: n, token }: { notice: Notice; token: string | undefined }) {
   const { t } = useTranslation();
   const id = useId();
   const queryClient = useQueryClient();
   const [text, setText] = useState('');
   const appeal = useMutation({
-    mutationFn: () => moderation.appeal(n.caseId, text),
-    onSuccess: (updated) => queryClient.setQueryData(['moderation', 'notice', n.caseId], updated),
+    mutationFn: () =>
+      token ? moderation.appealByLink(n.caseId, token, text) : moderation.appeal(n.caseId, text),
+    onSuccess: (updated) =>
+      queryClient.setQueryData(['moderation', 'notice', n.caseId, ...(token ? ['link'] : [])], updated),
   });
   return (
     <section className="moderation-panel" aria-labelledby={`${id}-title`}>
