@@ -67,6 +67,7 @@ class FakeSocket implements HubSocket {
     return true;
   }
   retryNow() {}
+  wentOffline() {}
   goLive() {
     this.state = 'live';
     this.handlers.onState('live');

@@ -23,6 +23,7 @@ export interface HubSocket {
   stop(): void;
   send(frame: ClientMessage): boolean;
   retryNow(): void;
+  wentOffline(): void;
 }
 
 export interface HubDeps {
@@ -101,6 +102,11 @@ export class RealtimeHub {
     if (this.socket) return this.socket.send(frame);
     this.deps.channel?.postMessage({ kind: 'send', frame });
     return this.deps.channel !== undefined;
+  }
+
+  /** The browser went offline (every tab hears it; the leader acts). */
+  wentOffline(): void {
+    this.socket?.wentOffline();
   }
 
   /** Reconnect now if waiting to (any tab may notice the network coming back). */

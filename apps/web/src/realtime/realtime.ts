@@ -192,16 +192,19 @@ export function startRealtime(queryClient: QueryClient, session: AuthSession): (
     for (const l of hubListeners) l();
   };
   const retry = () => hub?.retryNow();
+  const offline = () => hub?.wentOffline();
   const visible = () => {
     if (document.visibilityState === 'visible') retry();
   };
   window.addEventListener('online', retry);
+  window.addEventListener('offline', offline);
   document.addEventListener('visibilitychange', visible);
   const stopSession = session.subscribe(sync);
   sync();
   return () => {
     stopSession();
     window.removeEventListener('online', retry);
+    window.removeEventListener('offline', offline);
     document.removeEventListener('visibilitychange', visible);
     unsubscribe?.();
     hub?.stop();

@@ -71,7 +71,7 @@ const hello = (heartbeatMs = 1000): ServerMessage => ({
   heartbeatMs,
 });
 
-function setup(options: { online?: boolean; ticketFails?: number } = {}) {
+function setup(options: { online?: boolean | (() => boolean); ticketFails?: number } = {}) {
   const clock = new Clock();
   const sockets: FakeWs[] = [];
   const states: ConnectionState[] = [];
@@ -92,7 +92,10 @@ function setup(options: { online?: boolean; ticketFails?: number } = {}) {
     positions: () => ({ ...positions }),
     onEvent: (e) => events.push(e.type),
     onState: (s) => states.push(s),
-    online: () => options.online ?? true,
+    online:
+      typeof options.online === 'function'
+        ? options.online
+        : () => (options.online as boolean | undefined) ?? true,
     backoff: { baseMs: 500, capMs: 30_000, random: () => 0.5 },
     setTimer: clock.set,
     clearTimer: clock.clear,
@@ -161,6 +164,28 @@ describe('SocketConnection', () => {
     clock.advance(250);
     await flush();
     expect(sockets).toHaveLength(2);
+  });
+
+  it('says offline at once when the browser does, drops the socket, and comes back on online', async () => {
+    let online = true;
+    const { conn, clock, sockets, states } = setup({ online: () => online });
+    conn.start();
+    await flush();
+    sockets[0]!.open();
+    sockets[0]!.receive(hello());
+    online = false;
+    conn.wentOffline();
+    expect(states.at(-1)).toBe('offline');
+    expect(sockets[0]!.closedWith).toBe(1000);
+    expect(conn.send({ type: 'ping' })).toBe(false);
+    online = true;
+    conn.retryNow(); // the `online` event
+    await flush();
+    expect(sockets).toHaveLength(2);
+    sockets[1]!.open();
+    sockets[1]!.receive(hello());
+    expect(states.at(-1)).toBe('live');
+    clock.advance(60_000);
   });
 
   it('stop() closes the socket and never reconnects', async () => {

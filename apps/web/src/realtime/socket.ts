@@ -99,9 +99,21 @@ export class SocketConnection {
     void this.connect();
   }
 
-  /** The browser went offline: say so now rather than after the watchdog. */
+  /**
+   * The browser says it went offline: say so now rather than after the watchdog, drop the socket
+   * (it cannot carry anything) and wait for `online` (retryNow) or the backoff.
+   */
   wentOffline(): void {
-    if (!this.stopped && this.current !== 'live') this.setState('offline');
+    if (this.stopped) return;
+    const socket = this.socket;
+    if (socket) {
+      this.socket = undefined;
+      this.stopHeartbeat();
+      socket.onclose = null;
+      socket.close(1000, 'offline');
+    }
+    if (!this.connecting) this.retryLater(true);
+    this.setState('offline');
   }
 
   private setState(state: ConnectionState) {
