@@ -93,6 +93,7 @@ export function me(over: Partial<Me> = {}): Me {
     email: 'me@example.org',
     displayName: 'Me Myself',
     bio: '',
+    emailVerified: true,
     role: 'user',
     createdAt: '2026-01-01T00:00:00.000Z',
     ...over,

@@ -34,7 +34,7 @@ describe('muted, in settings', () => {
       on('GET', '/api/v1/mutes/conversations', () => json(200, { items: [] })),
       on('DELETE', '/api/v1/mutes/users/loud', () => {
         users = [];
-        return new Response(null, { status: 204 });
+        return json(204);
       }),
       on('PUT', '/api/v1/mutes/hashtags/spoilers', () => {
         tags = [{ tag: 'spoilers', mutedAt: AT, expiresAt: null }];

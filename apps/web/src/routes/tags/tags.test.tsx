@@ -90,7 +90,7 @@ describe('tag page', () => {
       }),
       on('DELETE', '/api/v1/mutes/hashtags/climbing', () => {
         muted = [];
-        return new Response(null, { status: 204 });
+        return json(204);
       }),
     );
     renderRoute([trendingRoute, tagRoute], '/tags/climbing');
