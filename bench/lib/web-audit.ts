@@ -3,6 +3,7 @@
  * login page and on the feed of a seeded user, and INP measured in a scripted session (open a post,
  * react) next to the INP of a bare page's button under the same CPU throttling.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -144,18 +145,36 @@ export async function auditWebApp(): Promise<AuditResult> {
     readyPath: '/readyz',
     logFile: join(dir, 'kith.log'),
   });
+  // one Chromium for Lighthouse (over its debugging port) and Playwright (connected over CDP):
+  // the sign-in made through Playwright is the cookie Lighthouse's tab sends
   const debugPort = await freePort();
-  const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: CHROMIUM,
-    args: [
+  const browserProcess = spawn(
+    CHROMIUM,
+    [
+      '--headless=new',
       `--remote-debugging-port=${debugPort}`,
+      `--user-data-dir=${join(dir, 'profile')}`,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-background-networking',
       '--disable-component-update',
+      '--no-first-run',
+      'about:blank',
     ],
-  });
+    { stdio: 'ignore' },
+  );
+  const browserExited = new Promise((resolve) => browserProcess.once('exit', resolve));
+  let browser: Awaited<ReturnType<typeof chromium.connectOverCDP>> | undefined;
   try {
+    for (let tries = 0; !browser; tries++) {
+      try {
+        browser = await chromium.connectOverCDP(`http://127.0.0.1:${debugPort}`);
+      } catch (error) {
+        if (tries > 100) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const context = browser.contexts()[0]!;
     // the browser's secure context for the Secure refresh cookie is localhost
     const base = `http://localhost:${port}`;
     const reader = await seedUser(`http://127.0.0.1:${port}`);
@@ -192,7 +211,9 @@ export async function auditWebApp(): Promise<AuditResult> {
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
     return { login, feed, inp: { openPostMs, reactMs, bareButtonMs } };
   } finally {
-    await context.close();
+    await browser?.close();
+    browserProcess.kill('SIGTERM');
+    await browserExited;
     await kith.stop();
     await db.drop();
     await rm(dir, { recursive: true, force: true });
