@@ -91,22 +91,22 @@ async function own(path: string, who: { uid: number; gid: number } | undefined, 
   if (mode !== undefined) await chmod(path, mode);
 }
 
+interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  as?: { uid: number; gid: number };
+  ready?: RegExp;
+  timeoutMs?: number;
+}
+
 /** A supervised child: its log goes to DIR/logs/<name>.log; it is in its own process group. */
 class Children {
   readonly all = new Map<string, ChildProcess>();
+  /** How each child was started: `restart` (the drills' control channel) starts it the same way. */
+  readonly specs = new Map<string, { cmd: string; args: string[]; opts: StartOptions }>();
   stopping = false;
 
-  async start(
-    name: string,
-    cmd: string,
-    args: string[],
-    opts: {
-      env?: NodeJS.ProcessEnv;
-      as?: { uid: number; gid: number };
-      ready?: RegExp;
-      timeoutMs?: number;
-    } = {},
-  ): Promise<ChildProcess> {
+  async start(name: string, cmd: string, args: string[], opts: StartOptions = {}): Promise<ChildProcess> {
+    this.specs.set(name, { cmd, args, opts });
     const child = spawn(cmd, args, {
       env: { ...process.env, ...opts.env },
       detached: true,
@@ -636,8 +636,10 @@ async function up(): Promise<void> {
       s3: `http://${HOST}:${s3Port}/kith-media`,
       ca: certs.ca,
     };
+    state.urls.control = await controlServer(children, pgDataDirs, saveState);
     await saveState();
     say(`nginx          ${base}  (HTTP/2, TLS; CA: ${certs.ca})`);
+    say(`control        ${state.urls.control} (drills: signal, stop, start a component; pg stop/start)`);
     say('');
     say(`Kith cluster is up at ${base}/  — Ctrl-C or \`npm run cluster -- --down\` stops everything.`);
     say(`metrics token: ${common.METRICS_TOKEN}   state: ${STATE}   logs: ${join(DIR, 'logs')}`);
@@ -645,6 +647,99 @@ async function up(): Promise<void> {
     say(`cluster failed to start: ${err instanceof Error ? err.message : String(err)}`);
     await shutdown('start-up failed');
   }
+}
+
+/**
+ * The drills' control channel (`npm run drills`, `npm run soak`): an HTTP endpoint on 127.0.0.1
+ * (random port, in cluster.json as urls.control) that injects faults into what this script
+ * supervises and brings it back the way it was started, so the supervisor still stops all of it.
+ * POST a JSON body:
+ *   { "action": "signal", "name": "kith-1", "signal": "SIGKILL" }   (also SIGSTOP / SIGCONT)
+ *   { "action": "stop", "name": "kith-1" }        SIGTERM, answered once it exited (graceful)
+ *   { "action": "start", "name": "kith-1" }       as first started, answered once it is ready
+ *   { "action": "pg", "which": "primary" | "replica", "op": "stop" | "start" | "restart" }
+ *   { "action": "pids" }                          every component's pid (postmasters included)
+ */
+async function controlServer(
+  children: Children,
+  pgDataDirs: string[],
+  saveState: () => Promise<void>,
+): Promise<string> {
+  const { createServer: createHttpServer } = await import('node:http');
+  const handle = async (body: Record<string, string>): Promise<unknown> => {
+    const child = body.name ? children.all.get(body.name) : undefined;
+    switch (body.action) {
+      case 'signal': {
+        if (!child?.pid) throw new Error(`no component ${body.name}`);
+        process.kill(-child.pid, body.signal as NodeJS.Signals);
+        return { pid: child.pid };
+      }
+      case 'stop':
+        await children.stop(body.name!, (body.signal as NodeJS.Signals) ?? 'SIGTERM', 30_000);
+        return {};
+      case 'start': {
+        const spec = children.specs.get(body.name!);
+        if (!spec) throw new Error(`no component ${body.name}`);
+        if (child && child.exitCode === null && child.signalCode === null)
+          throw new Error(`${body.name} is still running`);
+        const started = await children.start(body.name!, spec.cmd, spec.args, spec.opts);
+        await saveState();
+        return { pid: started.pid };
+      }
+      case 'pg': {
+        const dir = pgDataDirs[body.which === 'replica' ? 1 : 0];
+        if (!dir || !['stop', 'start', 'restart'].includes(body.op!)) throw new Error('which/op');
+        const args =
+          body.op === 'stop'
+            ? ['stop', '-w', '-D', dir, '-m', 'fast']
+            : [body.op!, '-w', '-D', dir, '-m', 'fast', '-l', join(DIR, `logs/pg-${body.which}.log`)];
+        run(
+          join(PG_BIN, 'pg_ctl'),
+          body.op === 'start' ? args.filter((a) => a !== '-m' && a !== 'fast') : args,
+          {
+            as: POSTGRES_USER,
+          },
+        );
+        return {};
+      }
+      case 'pids': {
+        const pids: Record<string, number> = {};
+        for (const [name, c] of children.all) if (c.pid && c.exitCode === null) pids[name] = c.pid;
+        for (const [i, dir] of pgDataDirs.entries()) {
+          const pidFile = join(dir, 'postmaster.pid');
+          if (existsSync(pidFile))
+            pids[i === 0 ? 'pg-primary' : 'pg-replica'] = Number(
+              (await readFile(pidFile, 'utf8')).split('\n')[0],
+            );
+        }
+        return pids;
+      }
+      default:
+        throw new Error(`unknown action ${body.action}`);
+    }
+  };
+  const server = createHttpServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => {
+      raw += c.toString();
+    });
+    req.on('end', () => {
+      void (async () => {
+        try {
+          const out = await handle(JSON.parse(raw || '{}') as Record<string, string>);
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
+        } catch (err) {
+          res
+            .writeHead(400, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: (err as Error).message }));
+        }
+      })();
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((ok) => server.listen(port, HOST, ok));
+  server.unref();
+  return `http://${HOST}:${port}/`;
 }
 
 /** Polls `url` (trusting the cluster's CA) until it answers 200, for up to a minute. */
