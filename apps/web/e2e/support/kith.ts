@@ -13,9 +13,10 @@ export interface RunningKith {
 
 /**
  * A real Kith process (`src/main.ts`, all roles) on a free port, against a fresh database cloned
- * from the migrated template, serving the built web app from apps/web/dist.
+ * from the migrated template, serving the built web app from apps/web/dist. `extraEnv`: settings
+ * a test file needs on top (e.g. a higher limit for unverified accounts).
  */
-export async function startKith(): Promise<RunningKith> {
+export async function startKith(extraEnv: Record<string, string> = {}): Promise<RunningKith> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'kith-e2e-'));
   const server = await spawnServer({
@@ -24,6 +25,7 @@ export async function startKith(): Promise<RunningKith> {
       DATA_DIR: dataDir,
       RATE_LIMIT_SIGNUP_IP: '1000',
       RATE_LIMIT_LOGIN_IP: '1000',
+      ...extraEnv,
     },
   });
   const port = new URL(server.url).port;
