@@ -361,6 +361,11 @@ export async function makeWorld(ca: Buffer, users = 40, chatPairs = 10): Promise
       a: new ChatMember(a, client, ca, acked),
       b: new ChatMember(b, client, ca, acked),
     };
+    // a member knows its conversations from the start (as the app's conversation list does): a
+    // resume must name every one, even one with nothing received yet (seq 0), or a reconnect
+    // after a message was sent but before it arrived starts from the server's baseline and skips it
+    pair.a.positions.set(id, 0);
+    pair.b.positions.set(id, 0);
     await Promise.all([pair.a.connect(), pair.b.connect()]);
     return pair;
   });
