@@ -24,7 +24,8 @@ export const Me = Type.Object(
     role: Role,
     createdAt: Timestamp,
     emailVerified: Type.Boolean({
-      description: 'The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md)',
+      description:
+        'The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md)',
     }),
   },
   { additionalProperties: false },
