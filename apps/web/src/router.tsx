@@ -1,5 +1,6 @@
 import { createRouter } from '@tanstack/react-router';
 import type { RouterContext } from './router-context.ts';
+import { accountRoutes } from './routes/account/index.ts';
 import { chatRoute, conversationRoute } from './routes/chat/index.ts';
 import { collectionRoute, collectionsRoute } from './routes/collections/index.ts';
 import { composeRoute } from './routes/compose/index.ts';
@@ -40,6 +41,7 @@ const routeTree = rootRoute.addChildren([
   conversationRoute,
   collectionsRoute,
   collectionRoute,
+  ...accountRoutes,
 ]);
 
 export function createAppRouter(context: RouterContext) {

@@ -109,6 +109,9 @@ function LoginScreen() {
         </div>
       )}
       <p>
+        <Link to="/forgot-password">{t('account.forgotLink')}</Link>
+      </p>
+      <p>
         {t('login.noAccount')} <Link to="/signup">{t('nav.signup')}</Link>
       </p>
     </section>

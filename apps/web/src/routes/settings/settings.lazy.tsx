@@ -1,6 +1,7 @@
 import { createLazyRoute } from '@tanstack/react-router';
 import { useTranslation } from 'react-i18next';
 import { DeleteAccountSection } from './delete-section.tsx';
+import { EmailSection } from './email-section.tsx';
 import { ExportSection } from './export-section.tsx';
 import { MutesSection } from './mutes-section.tsx';
 import { PasswordSection } from './password-section.tsx';
@@ -17,6 +18,7 @@ function SettingsScreen() {
   return (
     <div className="page settings">
       <h1>{t('settings.title')}</h1>
+      <EmailSection session={session} />
       <PasswordSection />
       <SecuritySection />
       {/* the new-sign-in e-mail links here (#sessions) */}
