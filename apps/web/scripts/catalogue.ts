@@ -36,7 +36,7 @@ export function catalogue(): Plugin {
         `const url = import.meta.ROLLUP_FILE_URL_${ref};`,
         'export default async () => {',
         "  const res = await fetch(url, { credentials: 'same-origin' });",
-        '  if (!res.ok) throw new Error(`catalogue: ${res.status}`);',
+        "  if (!res.ok) throw new Error('catalogue: ' + res.status);",
         '  return res.json();',
         '};',
       ].join('\n');
