@@ -1,7 +1,8 @@
 import { CLIENT_MESSAGES, type ClientMessage, type ServerMessage } from '@kith/contract';
 import { Compile } from 'typebox/compile';
 import { userChannel } from '../modules/notifications/notifications.service.ts';
-import { AppError } from '../platform/errors.ts';
+import { classifyDbError } from '../platform/db/db-errors.ts';
+import { AppError, retryLater } from '../platform/errors.ts';
 import type { Connection } from './connection.ts';
 import type { GatewayDeps } from './gateway.ts';
 
@@ -112,7 +113,9 @@ export class ClientMessages {
   }
 
   private fail(conn: Connection, message: ClientMessage, err: unknown) {
-    if (!(err instanceof AppError)) {
+    if (unavailable(err)) {
+      this.deps.logger.warn({ err, type: message.type }, 'realtime message failed: database unavailable');
+    } else if (!(err instanceof AppError)) {
       this.deps.logger.error({ err, type: message.type }, 'realtime message failed');
     }
     conn.send({
@@ -184,8 +187,13 @@ export class ClientMessages {
   }
 }
 
-function errorEvent(err: unknown, requestType: string | undefined): ErrorEvent {
-  const known = err instanceof AppError ? err : new AppError('INTERNAL');
+export function errorEvent(err: unknown, requestType: string | undefined): ErrorEvent {
+  const known =
+    err instanceof AppError
+      ? err
+      : unavailable(err)
+        ? retryLater('DATABASE_UNAVAILABLE', 1000)
+        : new AppError('INTERNAL');
   return {
     type: 'error',
     code: known.code,
@@ -196,3 +204,9 @@ function errorEvent(err: unknown, requestType: string | undefined): ErrorEvent {
     ...(known.retryable ? { retryable: true, retryAfterMs: known.retryAfterMs ?? 1000 } : {}),
   };
 }
+
+/**
+ * A database that is down or restarting (a failed read on the way to a send, e.g. the sender's
+ * profile): the same retryable DATABASE_UNAVAILABLE the HTTP API answers with 503, not INTERNAL.
+ */
+const unavailable = (err: unknown) => !(err instanceof AppError) && classifyDbError(err) === 'unavailable';
