@@ -112,6 +112,7 @@ async function openSockets(): Promise<number> {
 }
 
 async function signIn(tab: Tab, user: User) {
+  await tab.focus();
   await tab.goto(`${url}/login`);
   await tab.fill('input[name="login"]', user.username);
   await tab.fill('input[name="password"]', user.password);
@@ -119,7 +120,22 @@ async function signIn(tab: Tab, user: User) {
   await tab.waitUntil(() => location.pathname === '/' && document.querySelector('main h1'), undefined);
 }
 
-/** Loads a screen of the app (the session comes back from the refresh cookie). */
+/**
+ * Goes to a screen the way a person does, by its links (no reload: a reload while the router
+ * preloads a hovered route's chunk makes the browser log the aborted preload).
+ */
+async function go(tab: Tab, path: string) {
+  await tab.focus(); // a background tab gets no animation frames: the pointer would wait for one
+  if (path.startsWith('/chat/')) {
+    await go(tab, '/chat');
+    await tab.click(`a[href="${path}"]`);
+  } else {
+    await tab.click(`header a[href="${path}"]`);
+  }
+  await tab.waitUntil((p: string) => location.pathname === p && document.querySelector('main h1'), path);
+}
+
+/** Loads a screen of the app in a fresh tab (the session comes back from the refresh cookie). */
 async function navigate(tab: Tab, path: string) {
   await tab.goto(`${url}${path}`);
   await tab.waitUntil((p: string) => location.pathname === p && document.querySelector('main h1'), path);
@@ -185,7 +201,7 @@ describe.each(engines)('$name', ({ present, launch }) => {
       await signIn(b, bob);
 
       // the bell counts live: bob's count goes up while he reads his notifications
-      await navigate(b, '/notifications');
+      await go(b, '/notifications');
       await live(b);
       await api(alice, 'POST', '/friend-requests', { username: bob.username });
       await b.waitUntil(() => document.querySelector('.nav-badge')?.textContent === '1', undefined);
@@ -194,7 +210,7 @@ describe.each(engines)('$name', ({ present, launch }) => {
       await api(bob, 'POST', '/friend-requests', { username: alice.username });
 
       const { id } = await api(alice, 'POST', '/conversations', { usernames: [bob.username] });
-      await navigate(a, '/chat');
+      await go(a, '/chat');
       await hasText(a, '.conversation-list', bob.displayName);
       expect(await axe(a), 'conversation list').toEqual([]);
 
@@ -209,7 +225,7 @@ describe.each(engines)('$name', ({ present, launch }) => {
       }
       await a.press('Enter');
       await a.waitUntil((cid: string) => location.pathname === `/chat/${cid}`, id);
-      await navigate(b, `/chat/${id}`);
+      await go(b, `/chat/${id}`);
       await live(a);
       await live(b);
 
@@ -256,7 +272,7 @@ describe.each(engines)('$name', ({ present, launch }) => {
       const { id } = await api(carol, 'POST', '/conversations', { usernames: [dave.username] });
       const tab = await (await profile()).newTab();
       await signIn(tab, carol);
-      await navigate(tab, `/chat/${id}`);
+      await go(tab, `/chat/${id}`);
       await live(tab);
       for (let i = 1; i <= 3; i++) await sendOverHttp(dave, id, `before ${i}`);
       await hasText(tab, '.messages li[data-seq="3"]', 'before 3');
@@ -304,7 +320,7 @@ describe.each(engines)('$name', ({ present, launch }) => {
       const browserProfile = await profile();
       const first = await browserProfile.newTab();
       await signIn(first, erin);
-      await navigate(first, `/chat/${id}`);
+      await go(first, `/chat/${id}`);
       await live(first);
       const second = await browserProfile.newTab();
       await navigate(second, `/chat/${id}`); // same profile: the session comes from the refresh cookie

@@ -92,7 +92,18 @@ export async function tabsFirefox(): Promise<TabsBrowser> {
           page.setDefaultTimeout(60_000); // a loaded CI box: patience, not a threshold
           const problems: string[] = [];
           page.on('console', (m) => {
-            if (m.type() === 'error' || m.type() === 'warn') problems.push(`${m.type()}: ${m.text()}`);
+            if (m.type() !== 'error' && m.type() !== 'warn') return;
+            // an Error argument prints as "JSHandle@error": read its message instead
+            void Promise.all(
+              m
+                .args()
+                .map((arg) =>
+                  arg.evaluate((v: unknown) => (v instanceof Error ? `${v.name}: ${v.message}` : String(v))),
+                ),
+            ).then(
+              (parts) => problems.push(`${m.type()}: ${parts.join(' ')}`),
+              () => problems.push(`${m.type()}: ${m.text()}`),
+            );
           });
           page.on('pageerror', (e) => problems.push(`pageerror: ${String(e)}`));
           return {
