@@ -72,9 +72,8 @@ export function MessageItem({
 }
 
 /**
- * What can be done with a message. Mine: edit, delete. The moderation work adds "Report" for
- * messages that are not mine HERE (one more button in this row), e.g.
- * `{!mine && <ReportMessageButton messageId={message.id} />}`.
+ * What can be done with a message. Mine: edit, delete. Someone else's: report (the shared report
+ * dialog of ui/report). Further actions on a message go in this row.
  */
 function MessageActions({
   message,
