@@ -19,35 +19,35 @@ export const forgotPasswordRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/forgot-password',
   beforeLoad: requireSignedOut,
-}).lazy(() => import('./forgot-password.lazy.tsx').then((m) => m.Route));
+}).lazy(() => import('./screens.ts').then((m) => m.ForgotPassword));
 
 /** The reset link's page: a new password, twice. Signed in or out (a reset signs out everywhere). */
 export const resetPasswordRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/reset-password',
   validateSearch: tokenSearch,
-}).lazy(() => import('./reset-password.lazy.tsx').then((m) => m.Route));
+}).lazy(() => import('./screens.ts').then((m) => m.ResetPassword));
 
 /** The verification link's page: confirms on arrival, signed in or out. */
 export const verifyEmailRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/verify-email',
   validateSearch: tokenSearch,
-}).lazy(() => import('./verify-email.lazy.tsx').then((m) => m.Route));
+}).lazy(() => import('./screens.ts').then((m) => m.VerifyEmail));
 
 /** The link sent to a new address: confirms the change on arrival. */
 export const confirmEmailChangeRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/confirm-email-change',
   validateSearch: tokenSearch,
-}).lazy(() => import('./confirm-email-change.lazy.tsx').then((m) => m.Route));
+}).lazy(() => import('./screens.ts').then((m) => m.ConfirmEmailChange));
 
 /** The link sent to the previous address: explains, then undoes on a click. */
 export const undoEmailChangeRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/undo-email-change',
   validateSearch: tokenSearch,
-}).lazy(() => import('./undo-email-change.lazy.tsx').then((m) => m.Route));
+}).lazy(() => import('./screens.ts').then((m) => m.UndoEmailChange));
 
 export const accountRoutes = [
   forgotPasswordRoute,
