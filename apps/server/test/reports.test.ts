@@ -8,11 +8,14 @@ import { createUser, GENEROUS_AUTH_LIMITS, type TestUser } from './helpers/facto
 import { runJobs } from './helpers/jobs.ts';
 import { startSmtp } from './helpers/mail.ts';
 import { befriend, createPost } from './helpers/social.ts';
+import { connect } from './helpers/ws-client.ts';
 
 // Reports and the moderation queue over real HTTP, Postgres, jobs and SMTP (a test server).
 const smtp = await startSmtp();
 const t = await buildTestApp({ ...GENEROUS_AUTH_LIMITS, ...smtp.env, REPORTS_PER_HOUR: '5' });
 const db = t.platform.db.primary;
+// listening too: the suspension test sends over the WebSocket
+const base = await t.app.listen({ host: '127.0.0.1', port: 0 });
 const admin = await createUser(t, { role: 'admin' });
 const admin2 = await createUser(t, { role: 'admin' });
 const mod = await createUser(t, { role: 'moderator' });
@@ -333,6 +336,15 @@ describe('the moderation queue', () => {
       403,
       'ACCOUNT_SUSPENDED',
     );
+    // the socket's sends ask the same guard; the socket itself (reading) stays open
+    const socket = await connect(base, author.accessToken, { resume: {} });
+    const wsSend = (clientMessageId: string) =>
+      socket.send({ type: 'message.send', conversationId: conversation.id, clientMessageId, body: 'hey' });
+    wsSend('ws-1');
+    expect(await socket.waitFor('error')).toMatchObject({
+      code: 'ACCOUNT_SUSPENDED',
+      clientMessageId: 'ws-1',
+    });
     expect((await api(author, 'GET', '/feed')).statusCode).toBe(200);
     expect((await api(author, 'GET', `/conversations/${conversation.id}/messages`)).statusCode).toBe(200);
     expect(await db.selectFrom('posts').select('id').where('author_id', '=', author.id).execute()).toEqual(
@@ -370,6 +382,9 @@ describe('the moderation queue', () => {
     expect((await api(author, 'POST', '/posts', { text: 'back', visibility: 'public' })).statusCode).toBe(
       201,
     );
+    wsSend('ws-2');
+    expect(await socket.waitFor('message.ack')).toMatchObject({ clientMessageId: 'ws-2', duplicate: false });
+    await socket.close();
     expect((await api(author, 'GET', `/moderation/notices/${id}`)).json()).toMatchObject({
       action: 'overturn',
       appeal: { state: 'decided' },
