@@ -65,5 +65,3 @@ export function VerifyBanner({ user }: { user: Me }) {
     </section>
   );
 }
-
-export default VerifyBanner;
