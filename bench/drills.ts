@@ -142,10 +142,10 @@ const drills: Drill[] = [
       await c.control({ action: 'start', name: 'kith-worker' });
     },
     check: async (c, w) => {
-      // every comment notification once; every post made during the drill fanned out
+      // every comment notification once (subject_id is the post, data.commentId the comment); every post made during the drill fanned out
       const dup = psql(
         c,
-        "SELECT count(*) FROM (SELECT 1 FROM notifications WHERE kind = 'comment' GROUP BY user_id, subject_id HAVING count(*) > 1) d",
+        "SELECT count(*) FROM (SELECT 1 FROM notifications WHERE kind = 'comment' GROUP BY user_id, data->>'commentId' HAVING count(*) > 1) d",
       );
       const ids =
         w.createdPosts.map((p) => `'${p.id}'`).join(',') || "'00000000-0000-0000-0000-000000000000'";
