@@ -1,4 +1,5 @@
 import { type QueryClient, queryOptions, useMutation } from '@tanstack/react-query';
+import { useRouterState } from '@tanstack/react-router';
 import { useEffect, useRef } from 'react';
 import { api, call } from '../../api/client.ts';
 import { ApiError } from '../../api/errors.ts';
@@ -18,6 +19,16 @@ export async function refreshMe(queryClient: QueryClient, session: AuthSession):
   if (session.getState().status !== 'signedIn') return;
   const me = await queryClient.fetchQuery({ ...meQuery, staleTime: 0 });
   session.updateUser(me);
+}
+
+/**
+ * The `?token=` of a link from an e-mail, read here rather than by the routes' `validateSearch` (that
+ * would ship with the first route's JavaScript). The server judges it: a mangled one gets its message.
+ */
+export function useLinkToken(): string | undefined {
+  const search = useRouterState({ select: (s) => s.location.searchStr });
+  const token = new URLSearchParams(search).get('token');
+  return token && token.length <= 512 ? token : undefined;
 }
 
 /** The server's answer to a used, expired, unknown or other-purpose link. */

@@ -1,17 +1,17 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { createLazyRoute, Link, useSearch } from '@tanstack/react-router';
+import { createLazyRoute, Link } from '@tanstack/react-router';
 import { useSyncExternalStore } from 'react';
 import { api, call } from '../../api/client.ts';
 import { useTranslation } from '../../i18n/index.ts';
 import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
-import { refreshMe, usePostOnArrival } from './account-query.ts';
+import { refreshMe, useLinkToken, usePostOnArrival } from './account-query.ts';
 
 export const Route = createLazyRoute('/confirm-email-change')({ component: ConfirmEmailChangeScreen });
 
 /** The link sent to the new address: confirms on arrival and shows the address the account has now. */
 function ConfirmEmailChangeScreen() {
   const { t } = useTranslation();
-  const { token } = useSearch({ from: '/confirm-email-change' });
+  const token = useLinkToken();
   const { session } = Route.useRouteContext();
   const state = useSyncExternalStore(session.subscribe, session.getState);
   const queryClient = useQueryClient();

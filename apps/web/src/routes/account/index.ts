@@ -2,18 +2,6 @@ import { createRoute } from '@tanstack/react-router';
 import { requireSignedOut } from '../../router-context.ts';
 import { rootRoute } from '../root.tsx';
 
-export interface TokenSearch {
-  token?: string | undefined;
-}
-
-/** The `?token=` of a link from an e-mail; the server judges it (a mangled one gets its message). */
-const tokenSearch = (search: Record<string, unknown>): TokenSearch => ({
-  token:
-    typeof search.token === 'string' && search.token !== '' && search.token.length <= 512
-      ? search.token
-      : undefined,
-});
-
 /** Ask for a reset link by username or e-mail (signed out). */
 export const forgotPasswordRoute = createRoute({
   getParentRoute: () => rootRoute,
@@ -25,28 +13,24 @@ export const forgotPasswordRoute = createRoute({
 export const resetPasswordRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/reset-password',
-  validateSearch: tokenSearch,
 }).lazy(() => import('./screens.ts').then((m) => m.ResetPassword));
 
 /** The verification link's page: confirms on arrival, signed in or out. */
 export const verifyEmailRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/verify-email',
-  validateSearch: tokenSearch,
 }).lazy(() => import('./screens.ts').then((m) => m.VerifyEmail));
 
 /** The link sent to a new address: confirms the change on arrival. */
 export const confirmEmailChangeRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/confirm-email-change',
-  validateSearch: tokenSearch,
 }).lazy(() => import('./screens.ts').then((m) => m.ConfirmEmailChange));
 
 /** The link sent to the previous address: explains, then undoes on a click. */
 export const undoEmailChangeRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/undo-email-change',
-  validateSearch: tokenSearch,
 }).lazy(() => import('./screens.ts').then((m) => m.UndoEmailChange));
 
 export const accountRoutes = [

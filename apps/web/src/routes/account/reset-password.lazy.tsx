@@ -1,11 +1,11 @@
 import { useMutation } from '@tanstack/react-query';
-import { createLazyRoute, Link, useSearch } from '@tanstack/react-router';
+import { createLazyRoute, Link } from '@tanstack/react-router';
 import { type FormEvent, useId, useState } from 'react';
 import { api, call } from '../../api/client.ts';
 import { useTranslation } from '../../i18n/index.ts';
 import { ErrorMessage } from '../../ui/error-message.tsx';
 import { checkPassword, PASSWORD_MAX, PASSWORD_MIN } from '../signup/password-rules.ts';
-import { isBadToken } from './account-query.ts';
+import { isBadToken, useLinkToken } from './account-query.ts';
 
 export const Route = createLazyRoute('/reset-password')({ component: ResetPasswordScreen });
 
@@ -15,7 +15,7 @@ export const Route = createLazyRoute('/reset-password')({ component: ResetPasswo
  */
 function ResetPasswordScreen() {
   const { t } = useTranslation();
-  const { token } = useSearch({ from: '/reset-password' });
+  const token = useLinkToken();
   const { session } = Route.useRouteContext();
   const ids = { password: useId(), confirm: useId(), rules: useId() };
   const [password, setPassword] = useState('');

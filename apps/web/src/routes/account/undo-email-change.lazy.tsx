@@ -1,8 +1,9 @@
 import { useMutation } from '@tanstack/react-query';
-import { createLazyRoute, Link, useSearch } from '@tanstack/react-router';
+import { createLazyRoute, Link } from '@tanstack/react-router';
 import { api, call } from '../../api/client.ts';
 import { useTranslation } from '../../i18n/index.ts';
 import { ErrorMessage } from '../../ui/error-message.tsx';
+import { useLinkToken } from './account-query.ts';
 
 export const Route = createLazyRoute('/undo-email-change')({ component: UndoEmailChangeScreen });
 
@@ -12,7 +13,7 @@ export const Route = createLazyRoute('/undo-email-change')({ component: UndoEmai
  */
 function UndoEmailChangeScreen() {
   const { t } = useTranslation();
-  const { token } = useSearch({ from: '/undo-email-change' });
+  const token = useLinkToken();
   const { session } = Route.useRouteContext();
   const undo = useMutation({
     mutationFn: (value: string) =>

@@ -1,17 +1,17 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { createLazyRoute, Link, useSearch } from '@tanstack/react-router';
+import { createLazyRoute, Link } from '@tanstack/react-router';
 import { useSyncExternalStore } from 'react';
 import { api, call } from '../../api/client.ts';
 import { useTranslation } from '../../i18n/index.ts';
 import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
-import { refreshMe, usePostOnArrival } from './account-query.ts';
+import { refreshMe, useLinkToken, usePostOnArrival } from './account-query.ts';
 
 export const Route = createLazyRoute('/verify-email')({ component: VerifyEmailScreen });
 
 /** The verification link's page: one POST on arrival, signed in or out; the banner goes at once. */
 function VerifyEmailScreen() {
   const { t } = useTranslation();
-  const { token } = useSearch({ from: '/verify-email' });
+  const token = useLinkToken();
   const { session } = Route.useRouteContext();
   const state = useSyncExternalStore(session.subscribe, session.getState);
   const queryClient = useQueryClient();
