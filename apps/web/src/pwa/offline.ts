@@ -1,4 +1,4 @@
-import type { QueryClient } from '@tanstack/react-query';
+import { onlineManager, type QueryClient } from '@tanstack/react-query';
 import type { AuthSession } from '../auth/session.ts';
 
 let restoring = false;
@@ -34,6 +34,14 @@ export function startOffline({
   session: AuthSession;
   queryClient: QueryClient;
 }): void {
+  // TanStack Query assumes online until an `offline` event: a page loaded offline would fail its
+  // queries (and show errors over the saved data) instead of pausing them until the network returns
+  if (typeof navigator !== 'undefined') onlineManager.setOnline(navigator.onLine);
+  // ...but writes must not pause offline: posts, comments, reactions and messages go to the outbox,
+  // which waits for the network itself; any other write fails at once with the network error
+  // instead of a button that stays busy with no word
+  const defaults = queryClient.getDefaultOptions();
+  queryClient.setDefaultOptions({ ...defaults, mutations: { ...defaults.mutations, networkMode: 'always' } });
   if (typeof indexedDB === 'undefined') return;
   let current: { userId: string; detach?: () => void } | undefined;
   let remembered: string | undefined;
@@ -79,6 +87,10 @@ export function startOffline({
   };
   session.subscribe(onSession);
   onSession();
+  // opened offline, the session has a user but no token yet: get one as soon as the network is back
+  window.addEventListener('online', () => {
+    if (session.getState().status === 'signedIn' && !session.accessToken()) void session.refresh();
+  });
 
   if ('serviceWorker' in navigator && import.meta.env.PROD) {
     const register = () => void import('./register.ts').then((m) => m.registerServiceWorker());
