@@ -1,7 +1,7 @@
 import { lazy, Suspense } from 'react';
 import type { Me } from '../../auth/session.ts';
 
-const LazyBanner = lazy(() => import('./screens.ts').then((m) => ({ default: m.VerifyBanner })));
+const LazyBanner = lazy(() => import('./screens.ts').then((m) => ({ default: m.Banner })));
 
 /**
  * The verify banner, for a signed-in user whose address is not confirmed. Its code loads only for
