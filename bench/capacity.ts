@@ -102,6 +102,7 @@ async function main(): Promise<number> {
       const pids = await cluster.control({ action: 'pids' });
       const before = cpuTable();
       const mBefore = machineTicks();
+      const driverBefore = process.cpuUsage();
       const timeline: Outcome[] = [];
       const t0 = performance.now();
       const result = await openLoop({
@@ -120,6 +121,9 @@ async function main(): Promise<number> {
         cpu[name] =
           Math.round(((treeTicks(after, pid) - treeTicks(before, pid)) / TICK / seconds) * 1000) / 10;
       const clusterCpu = Object.values(cpu).reduce((a, b) => a + b, 0);
+      // the load driver (this process: TLS client, sockets) competes for the same 2 cores
+      const driver = process.cpuUsage(driverBefore);
+      const driverCpu = Math.round(((driver.user + driver.system) / 1e6 / seconds) * 1000) / 10;
       const machineBusy =
         Math.round(((mAfter.busy - mBefore.busy) / (mAfter.total - mBefore.total)) * cpus().length * 1000) /
         10;
@@ -136,6 +140,7 @@ async function main(): Promise<number> {
         baseline,
         cpuPercent: cpu,
         clusterCpuPercent: clusterCpu,
+        driverCpuPercent: driverCpu,
         machineBusyPercent: machineBusy,
       });
       say(
@@ -143,7 +148,7 @@ async function main(): Promise<number> {
           `  (baseline /livez p50 ${baseline.p50Ms} ms p99 ${baseline.p99Ms} ms)  load average ${result.loadAverage.join(' ')}`,
       );
       say(
-        `           CPU % of one core: ${top.map(([n, v]) => `${n} ${v}`).join(', ')}; cluster ${Math.round(clusterCpu)} %, machine busy ${machineBusy} % of ${cpus().length * 100} %`,
+        `           CPU % of one core: ${top.map(([n, v]) => `${n} ${v}`).join(', ')}; cluster ${Math.round(clusterCpu)} %, load driver ${driverCpu} %, machine busy ${machineBusy} % of ${cpus().length * 100} %`,
       );
       if (result.errors) say(`           errors: ${JSON.stringify(result.errorKinds)}`);
       await sleep(3_000);
