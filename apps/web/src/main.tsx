@@ -5,7 +5,7 @@ import { createRoot } from 'react-dom/client';
 import { session } from './auth/session.ts';
 import { initI18n } from './i18n/index.ts';
 import { CacheGate } from './pwa/cache-gate.tsx';
-import { startOffline } from './pwa/offline.ts';
+import { startOffline } from './pwa/start.ts';
 import { createQueryClient } from './query-client.ts';
 import { createAppRouter } from './router.tsx';
 import { applyTheme } from './theme/theme.ts';

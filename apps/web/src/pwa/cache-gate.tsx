@@ -1,6 +1,6 @@
 import { IsRestoringProvider } from '@tanstack/react-query';
 import { type ReactNode, useSyncExternalStore } from 'react';
-import { cacheRestore } from './offline.ts';
+import { cacheRestore } from './restore-state.ts';
 
 /** Queries wait while the user's saved cache is read back, so offline they show it instead of failing. */
 export function CacheGate({ children }: { children: ReactNode }) {

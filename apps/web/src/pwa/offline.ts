@@ -1,27 +1,10 @@
 import { onlineManager, type QueryClient } from '@tanstack/react-query';
 import type { AuthSession } from '../auth/session.ts';
-
-let restoring = false;
-const listeners = new Set<() => void>();
-
-/** True while the signed-in user's saved cache is read back (queries wait for it, not the network). */
-export const cacheRestore = {
-  subscribe(listener: () => void): () => void {
-    listeners.add(listener);
-    return () => listeners.delete(listener);
-  },
-  isRestoring: (): boolean => restoring,
-};
-
-function setRestoring(value: boolean) {
-  if (restoring === value) return;
-  restoring = value;
-  for (const l of listeners) l();
-}
+import { setRestoring } from './restore-state.ts';
 
 /**
- * The offline side of the app, started once before the first render. The heavy parts load on
- * demand, outside the initial route's JavaScript:
+ * The offline side of the app (a lazy chunk, started by start.ts before the first render); its
+ * heavier parts load on demand:
  * - per user, the query cache saved in IndexedDB: restored when they are known (queries wait),
  *   saved as it changes, deleted with the media cache when they sign out or another user signs in;
  * - the outbox, once someone is signed in;
@@ -42,7 +25,10 @@ export function startOffline({
   // instead of a button that stays busy with no word
   const defaults = queryClient.getDefaultOptions();
   queryClient.setDefaultOptions({ ...defaults, mutations: { ...defaults.mutations, networkMode: 'always' } });
-  if (typeof indexedDB === 'undefined') return;
+  if (typeof indexedDB === 'undefined') {
+    setRestoring(false);
+    return;
+  }
   let current: { userId: string; detach?: () => void } | undefined;
   let remembered: string | undefined;
 
@@ -54,7 +40,11 @@ export function startOffline({
       const user = state.user;
       void import('./last-user.ts').then((m) => m.lastUser.set(user)).catch(() => {});
     }
-    if (userId === current?.userId || state.status === 'unknown') return;
+    if (state.status === 'unknown') return;
+    if (userId === current?.userId) {
+      if (!userId) setRestoring(false);
+      return;
+    }
     const previous = current;
     previous?.detach?.();
     current = userId ? { userId } : undefined;
