@@ -20,6 +20,7 @@ import {
   load,
   makeWorld,
   mix,
+  ORIGIN,
   type Outcome,
   ROOT,
   say,
@@ -158,7 +159,97 @@ const drills: Drill[] = [
       return undefined;
     },
   },
+  {
+    name: 'media-full',
+    promise:
+      "the media store's disk full (a full tmpfs under s3rver's bucket): uploads answer a clear 507/503, the rest of Kith unaffected, uploads work again once there is room",
+    run: async (c) => {
+      const bucket = join(DIR, 's3/kith-media');
+      mediaAnswers.before = [await upload(c, mediaToken)];
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', bucket]);
+      try {
+        // fill it: dd stops at ENOSPC (and says so)
+        try {
+          execFileSync('dd', ['if=/dev/zero', `of=${join(bucket, 'filler')}`, 'bs=4k'], { stdio: 'ignore' });
+        } catch {
+          // ENOSPC: full, as wanted
+        }
+        for (let i = 0; i < 5; i++) mediaAnswers.full.push(await upload(c, mediaToken));
+        await sleep(5_000);
+      } finally {
+        // lazily: s3rver may still hold a file open there; the mount never outlives the drill
+        execFileSync('umount', ['-l', bucket]);
+      }
+      mediaAnswers.after = [await upload(c, mediaToken)];
+    },
+    check: async () => {
+      const clear = mediaAnswers.full.every((a) => /^(507|503) [A-Z_]+$/.test(a));
+      const summary = `uploads before ${mediaAnswers.before.join(', ')}; disk full ${mediaAnswers.full.join(', ')}; after ${mediaAnswers.after.join(', ')}`;
+      say(`     media: ${summary}`);
+      if (!clear || !mediaAnswers.before[0]?.startsWith('202') || !mediaAnswers.after[0]?.startsWith('202'))
+        return `not a clear 507/503 while full, or uploads not working around it: ${summary}`;
+      return undefined;
+    },
+  },
 ];
+
+/** A 1×1 PNG: the smallest image Kith accepts. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+/** POST /api/v1/media with one file part, as the web app uploads; the answer's status and code. */
+async function upload(c: ClusterHandle, token: string): Promise<string> {
+  const boundary = `kith${Date.now()}`;
+  const body = Buffer.concat([
+    Buffer.from(
+      `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="p.png"\r\ncontent-type: image/png\r\n\r\n`,
+    ),
+    PNG,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  const { request } = await import('node:https');
+  return new Promise((ok) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: Number(new URL(ORIGIN).port),
+        path: '/api/v1/media',
+        method: 'POST',
+        ca: c.ca,
+        servername: 'localhost',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': body.length,
+        },
+        timeout: 15_000,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => {
+          text += d.toString();
+        });
+        res.on('end', () => {
+          const code = /"code":"([A-Z_]+)"/.exec(text)?.[1];
+          ok(`${res.statusCode}${code ? ` ${code}` : ''}`);
+        });
+      },
+    );
+    req.on('error', (err) => ok(`transport ${err.message}`));
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end(body);
+  });
+}
+
+/** What the media-full drill saw (set by its run, read by its check). */
+const mediaAnswers: { before: string[]; full: string[]; after: string[] } = {
+  before: [],
+  full: [],
+  after: [],
+};
+let mediaToken = '';
 
 interface DrillResult {
   name: string;
@@ -223,6 +314,7 @@ async function runDrill(c: ClusterHandle, drill: Drill): Promise<DrillResult> {
       timeoutMs: 10_000,
       work: mix(world, timeline, now),
     });
+    mediaToken = world.users[0]!.token;
     await sleep(FAULT_AT_MS);
     const faultAt = now();
     let extra: string | undefined;
