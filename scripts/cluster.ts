@@ -786,6 +786,18 @@ async function stopAll(children: Children, pgDataDirs: string[]): Promise<void> 
       // not running
     }
   }
+  unmountDrills();
+}
+
+/** A tmpfs the media-full drill mounted under the bucket, if a drill was cut short: never left behind. */
+function unmountDrills(): void {
+  const bucket = join(DIR, 's3/kith-media');
+  try {
+    const mounts = execFileSync('cat', ['/proc/mounts'], { encoding: 'utf8' });
+    if (mounts.split('\n').some((line) => line.split(' ')[1] === bucket)) run('umount', ['-l', bucket]);
+  } catch {
+    // nothing mounted, or not allowed to look
+  }
 }
 
 /** `--down` from another terminal: asks the supervisor to stop everything; cleans up after a dead one. */
@@ -819,6 +831,7 @@ async function down(): Promise<void> {
       // not running
     }
   }
+  unmountDrills();
   await rm(STATE, { force: true });
   say('cluster leftovers stopped.');
 }

@@ -262,6 +262,8 @@ export class ChatMember {
     type: string;
     clientMessageId?: string;
     code?: string;
+    retryable?: boolean;
+    retryAfterMs?: number;
     message?: { conversationId: string; seq: number; clientMessageId: string };
   }) {
     if (event.type === 'message.new' && event.message) {
@@ -276,9 +278,16 @@ export class ChatMember {
       this.waiting.get(event.clientMessageId)?.ok();
       this.waiting.delete(event.clientMessageId);
     } else if (event.type === 'error' && event.clientMessageId) {
-      this.outbox.delete(event.clientMessageId);
-      this.waiting.get(event.clientMessageId)?.fail(new Error(`chat error ${event.code}`));
-      this.waiting.delete(event.clientMessageId);
+      const id = event.clientMessageId;
+      this.waiting.get(id)?.fail(new Error(`chat error ${event.code}`));
+      this.waiting.delete(id);
+      if (event.retryable) {
+        // as the app does: the same frame again after retryAfterMs (stored once: same clientMessageId)
+        setTimeout(() => {
+          const frame = this.outbox.get(id);
+          if (frame && !this.closed && this.ws?.readyState === WebSocket.OPEN) this.ws.send(frame);
+        }, event.retryAfterMs ?? 1000).unref();
+      } else this.outbox.delete(id);
     }
   }
 
