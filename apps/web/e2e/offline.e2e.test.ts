@@ -1,9 +1,10 @@
 /**
  * Offline: the PWA shell and the last feed with the network off, and the outbox — writes made
  * offline (and one whose answer was lost after the server committed it) reach the server exactly
- * once, counted in Postgres. Chromium only: Firefox ESR over WebDriver BiDi has no offline
- * emulation (no `network.setOffline`/`emulateNetworkConditions` in puppeteer's BiDi backend), and
- * its service workers are not exposed to BiDi either.
+ * once, counted in Postgres. Chromium only for now: Firefox ESR 153's offline emulation does work
+ * over WebDriver BiDi (puppeteer's per-page `setOfflineMode`, checked by hand), but this file
+ * drives Playwright's context-wide switch and its service-worker wait; the Firefox port is not
+ * written yet.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
