@@ -14,6 +14,11 @@ export class MemoryCache implements Cache {
     return json === undefined ? undefined : (JSON.parse(json) as T);
   }
 
+  /** The one store of the embedded shape: nothing is shared, nothing can fail. */
+  getShared<T>(key: string): Promise<T | undefined> {
+    return this.get<T>(key);
+  }
+
   async getJson(key: string): Promise<string | undefined> {
     const entry = this.entries.get(key);
     if (!entry) return undefined;

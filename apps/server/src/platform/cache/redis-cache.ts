@@ -28,6 +28,12 @@ export class RedisCache implements Cache {
     return json === undefined ? undefined : (JSON.parse(json) as T);
   }
 
+  async getShared<T>(key: string): Promise<T | undefined> {
+    // no fallback: this instance's outage-time values are not what another instance wrote
+    const json = await this.redis.get(PREFIX + key);
+    return json === null ? undefined : (JSON.parse(json) as T);
+  }
+
   async getJson(key: string): Promise<string | undefined> {
     try {
       return (await this.redis.get(PREFIX + key)) ?? undefined;

@@ -328,7 +328,8 @@ export class ReplicaRouter {
     if (!userId || !this.watermarks) return undefined;
     let value: unknown;
     try {
-      value = await this.watermarks.get<string>(watermarkKey(userId));
+      // from Redis itself: a miss in this instance's outage fallback is not "no recent write"
+      value = await this.watermarks.getShared<string>(watermarkKey(userId));
     } catch {
       return ALWAYS_PRIMARY; // unknown: the primary is always fresh
     }
