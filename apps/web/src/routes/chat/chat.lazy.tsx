@@ -66,7 +66,7 @@ function ConversationRow({ conversation: c }: { conversation: Conversation }) {
         ? t('chat.deleted')
         : last.body || t('chat.photo');
   return (
-    <li className="conversation-row" data-unread={c.unreadCount > 0 || undefined}>
+    <li className="conversation-row" data-unread={(c.unreadCount > 0 && !c.muted) || undefined}>
       <Link to="/chat/$conversationId" params={{ conversationId: c.id }} className="conversation-link">
         <span className="conversation-name">
           {c.peer && <PresenceDot userId={c.peer.id} name={c.peer.displayName} />}
@@ -75,7 +75,8 @@ function ConversationRow({ conversation: c }: { conversation: Conversation }) {
         <span className="conversation-preview" data-user-content={!typing || undefined}>
           {preview}
         </span>
-        {c.unreadCount > 0 && (
+        {c.muted && <span className="muted small">{t('mutes.mutedLabel')}</span>}
+        {c.unreadCount > 0 && !c.muted && (
           <span className="unread-badge" role="img" aria-label={t('chat.unread', { count: c.unreadCount })}>
             {c.unreadCount > 99 ? '99+' : c.unreadCount}
           </span>

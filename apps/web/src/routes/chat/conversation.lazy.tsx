@@ -16,6 +16,7 @@ import { outgoing } from '../../realtime/chat-send.ts';
 import { chatStore, currentHub } from '../../realtime/realtime.ts';
 import { useChatStore, usePollWhileDown } from '../../realtime/use-realtime.ts';
 import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
+import { MuteToggle } from '../../ui/mute/mute-toggle.tsx';
 import { ChatComposer } from './chat-composer.tsx';
 import { conversationName, conversationQuery, fetchMessages, markReadOverHttp } from './chat-queries.ts';
 import { MembersPanel } from './members-panel.tsx';
@@ -206,6 +207,7 @@ function ConversationScreen() {
         <span data-user-content>{title}</span>
       </h1>
       {detail.isError && <ErrorMessage error={detail.error} onRetry={() => void detail.refetch()} />}
+      {c && <MuteToggle kind="conversation" id={c.id} name={title} />}
       {c && c.kind === 'group' && myId && <MembersPanel conversation={c} myId={myId} />}
       <section
         className="message-scroller"

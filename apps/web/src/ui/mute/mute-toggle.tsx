@@ -3,40 +3,60 @@ import { useTranslation } from 'react-i18next';
 import { ErrorMessage } from '../error-message.tsx';
 import {
   MUTE_AFFECTED,
+  muteConversation,
+  mutedConversationsQuery,
   mutedHashtagsQuery,
   mutedUsersQuery,
   muteHashtag,
   muteUser,
+  unmuteConversation,
   unmuteHashtag,
   unmuteUser,
 } from './mutes-query.ts';
 
+type Target =
+  | { kind: 'user'; username: string }
+  | { kind: 'hashtag'; tag: string }
+  | { kind: 'conversation'; id: string; name: string };
+
 /**
- * Mute or unmute a user (on their profile) or a hashtag (on its page). A mute is private: the
- * other side is not told, and nothing they see changes.
+ * Mute or unmute a user (on their profile), a hashtag (on its page) or a conversation (its unread
+ * messages stop counting). A mute is private: the other side is not told, and nothing they see
+ * changes.
  */
-export function MuteToggle(props: { kind: 'user'; username: string } | { kind: 'hashtag'; tag: string }) {
+export function MuteToggle(props: Target) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
   const users = useQuery({ ...mutedUsersQuery, enabled: props.kind === 'user' });
   const tags = useQuery({ ...mutedHashtagsQuery, enabled: props.kind === 'hashtag' });
-  const muted =
-    props.kind === 'user'
-      ? (users.data?.items.some((m) => m.user.username.toLowerCase() === props.username.toLowerCase()) ??
-        false)
-      : (tags.data?.items.some((m) => m.tag === props.tag.toLowerCase()) ?? false);
-  const name = props.kind === 'user' ? `@${props.username}` : `#${props.tag}`;
+  const conversations = useQuery({ ...mutedConversationsQuery, enabled: props.kind === 'conversation' });
+  let muted: boolean;
+  let name: string;
+  if (props.kind === 'user') {
+    const username = props.username.toLowerCase();
+    muted = users.data?.items.some((m) => m.user.username.toLowerCase() === username) ?? false;
+    name = `@${props.username}`;
+  } else if (props.kind === 'hashtag') {
+    const tag = props.tag.toLowerCase();
+    muted = tags.data?.items.some((m) => m.tag === tag) ?? false;
+    name = `#${props.tag}`;
+  } else {
+    const { id } = props;
+    muted = conversations.data?.items.some((m) => m.conversationId === id) ?? false;
+    name = props.name;
+  }
   const toggle = useMutation({
     mutationFn: async () => {
       if (props.kind === 'user') await (muted ? unmuteUser(props.username) : muteUser(props.username));
-      else await (muted ? unmuteHashtag(props.tag) : muteHashtag(props.tag));
+      else if (props.kind === 'hashtag') await (muted ? unmuteHashtag(props.tag) : muteHashtag(props.tag));
+      else await (muted ? unmuteConversation(props.id) : muteConversation(props.id));
     },
     onSuccess: () =>
       Promise.all(
         MUTE_AFFECTED.map((queryKey) => queryClient.invalidateQueries({ queryKey: [...queryKey] })),
       ),
   });
-  const loaded = props.kind === 'user' ? users.isSuccess : tags.isSuccess;
+  const loaded = (props.kind === 'user' ? users : props.kind === 'hashtag' ? tags : conversations).isSuccess;
   return (
     <>
       <button

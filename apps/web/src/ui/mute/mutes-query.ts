@@ -5,7 +5,7 @@ export type UserMute = ResponseOf<'/api/v1/mutes/users', 'get'>['items'][number]
 export type HashtagMute = ResponseOf<'/api/v1/mutes/hashtags', 'get'>['items'][number];
 
 /** Everything a mute changes: the lists of mutes, and the views they filter. */
-export const MUTE_AFFECTED = [['mutes'], ['feed'], ['notifications']] as const;
+export const MUTE_AFFECTED = [['mutes'], ['feed'], ['notifications'], ['chat']] as const;
 
 export const mutedUsersQuery = queryOptions({
   queryKey: ['mutes', 'users'],
@@ -30,5 +30,7 @@ export const muteHashtag = (tag: string) =>
   call(api.PUT('/api/v1/mutes/hashtags/{tag}', { params: { path: { tag } }, body: {} }));
 export const unmuteHashtag = (tag: string) =>
   call(api.DELETE('/api/v1/mutes/hashtags/{tag}', { params: { path: { tag } } }));
+export const muteConversation = (id: string) =>
+  call(api.PUT('/api/v1/mutes/conversations/{id}', { params: { path: { id } }, body: {} }));
 export const unmuteConversation = (id: string) =>
   call(api.DELETE('/api/v1/mutes/conversations/{id}', { params: { path: { id } } }));
