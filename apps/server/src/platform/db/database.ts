@@ -101,6 +101,12 @@ export class Database {
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
+    // A checked-out client has no listener of the pool's (pg-pool removes it while the client is
+    // out): its connection dropping between statements (inside a transaction, when PgBouncer or the
+    // primary restarts) was an unhandled 'error' that killed the process (found by the
+    // pgbouncer-restart drill). Now its next statement fails (not queryable: 503, retryable) and
+    // the release with that error discards it.
+    pool.on('connect', (client) => client.on('error', () => {}));
     return pool;
   }
 
