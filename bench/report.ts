@@ -3,7 +3,7 @@
  * capacity}-*.json: every figure next to the baseline measured in the same run and the machine's
  * load average at the time. Reads results only; runs nothing.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { latestResult, ROOT, say } from './lib/cluster-load.ts';
@@ -128,6 +128,19 @@ if (soak) {
     lines.push(
       `| ${x.name} | ${x.first} | ${x.last} | ${x.slopePer10Min} | ${x.r2} | ${x.verdict} (${x.leakBound}) |`,
     );
+  const others = readdirSync(join(ROOT, 'bench/results'))
+    .filter((f) => f.startsWith('soak-') && f.endsWith('.json') && `bench/results/${f}` !== soak.file)
+    .sort();
+  for (const f of others) {
+    const o = JSON.parse(readFileSync(join(ROOT, 'bench/results', f), 'utf8'));
+    const flagged = (o.series as Json[])
+      .filter((x) => x.verdict === 'LEAK')
+      .map((x) => `${x.name} ${x.slopePer10Min}/10 min (R² ${x.r2})`);
+    lines.push(
+      '',
+      `Earlier run \`bench/results/${f}\` (${o.at}, ${o.rate}/s for ${o.seconds} s, load average at the end ${la(o.load.loadAverage)}, errors ${pctOf(o.load.errorRate)}, p99 ${o.load.p99Ms} ms): ${flagged.length ? `flagged ${flagged.join(', ')}` : 'every series flat'}${(o.series as Json[]).some((x) => x.name.startsWith('private_mb')) ? '' : " — that run judged RSS, which counts shared pages (PostgreSQL's shared_buffers) once per process; runs since judge private memory"}.`,
+    );
+  }
 } else lines.push('No `soak-*.json` yet: run `npm run soak`.');
 lines.push('');
 
