@@ -25,6 +25,12 @@ export interface E2EPage {
   drag(from: string, to: string): Promise<void>;
   /** Makes this the foreground tab: a background tab's animation frames are throttled (Firefox). */
   bringToFront(): Promise<void>;
+  /** Cuts (true) or restores (false) this page's network, its service worker's fetches included. */
+  setOffline(on: boolean): Promise<void>;
+  /** Reloads the page and waits for its load event. */
+  reload(): Promise<void>;
+  /** Waits until `fn(arg)` is truthy (or resolves truthy) in the page. */
+  waitUntil<A>(fn: (arg: A) => unknown, arg: A, timeoutMs?: number): Promise<void>;
   /** Console errors and warnings, and CSP violation events, in order. */
   problems: string[];
   close(): Promise<void>;
@@ -110,6 +116,14 @@ export async function launchChromium(): Promise<E2EBrowser> {
           await page.mouse.up();
         },
         bringToFront: () => page.bringToFront(),
+        // context-wide in Playwright: the page's service worker is offline too
+        setOffline: (on) => context.setOffline(on),
+        reload: async () => {
+          await page.reload({ waitUntil: 'load' });
+        },
+        waitUntil: async (fn, arg, timeout = 30_000) => {
+          await page.waitForFunction(fn as never, arg, { timeout });
+        },
         close: () => context.close(),
       };
     },
@@ -186,6 +200,14 @@ export async function launchFirefox(): Promise<E2EBrowser> {
           await page.mouse.up();
         },
         bringToFront: () => page.bringToFront(),
+        // WebDriver BiDi network emulation of the page's browsing context
+        setOffline: (on) => page.setOfflineMode(on),
+        reload: async () => {
+          await page.reload({ waitUntil: 'load' });
+        },
+        waitUntil: async (fn, arg, timeout = 30_000) => {
+          await page.waitForFunction(fn as never, { timeout, polling: 50 }, arg);
+        },
         close: () => context.close(),
       };
     },
