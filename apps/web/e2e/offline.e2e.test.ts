@@ -245,10 +245,12 @@ const outboxListed = (page: E2EPage, n: number, state = '', timeout?: number) =>
 
 describe.each(engines)('$name', ({ name, present, launch }) => {
   /**
-   * Known bug, Firefox only: once back online after the reload made offline, the page's queries
-   * never fetch again (no GET leaves the page; the outbox's POSTs and the ticket do), so the post
-   * page keeps its saved answer — without the comment the server has — and so does the next test.
-   * The writes' exactly-once counts pass in Firefox; the strict checks stay, skipped there.
+   * Firefox only: a document loaded while BiDi's offline emulation is on never hears `online`
+   * when it is lifted (navigator.onLine turns true, no event; a page loaded online does hear it),
+   * so TanStack Query's onlineManager stays offline and the page's queries never fetch again: the
+   * post page keeps its saved answer without the comment the server has, and so does the next
+   * test. The outbox (timer + navigator.onLine) still sends: the exactly-once counts pass in
+   * Firefox. The strict checks stay, skipped there.
    */
   const queriesResume = present && name !== 'firefox';
   let browser: E2EBrowser;
