@@ -78,12 +78,14 @@ BEGIN
      AND e.post_id < coalesce(p_before, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid)
      AND NOT EXISTS (SELECT 1 FROM kith_blocked_with(p_reader) x WHERE x.user_id = e.author_id)
      AND NOT EXISTS (SELECT 1 FROM kith_muted_by(p_reader) x WHERE x.user_id = e.author_id)
-     -- the reader's few muted tags, each probed in post_tags' primary key (tag, post_id) for
-     -- the post: a reader without any reads one empty index range per post
-     AND NOT EXISTS (
-       SELECT 1 FROM hashtag_mutes hm
-        WHERE hm.user_id = p_reader AND (hm.expires_at IS NULL OR hm.expires_at > now())
-          AND EXISTS (SELECT 1 FROM post_tags pt WHERE pt.tag = hm.tag AND pt.post_id = p.id))
+     -- the reader's muted tags, as one array computed once per page (an InitPlan), tested
+     -- against the post's entities (hashtags as parsed and normalized, as post_tags holds them)
+     -- by jsonb containment: a plain filter, so the plan still walks the reader's range of
+     -- feed_entries_pkey and stops at p_limit
+     AND NOT (p.entities @> ANY (ARRAY(
+       SELECT jsonb_build_array(jsonb_build_object('type', 'hashtag', 'tag', hm.tag))
+         FROM hashtag_mutes hm
+        WHERE hm.user_id = p_reader AND (hm.expires_at IS NULL OR hm.expires_at > now()))))
    ORDER BY e.post_id DESC
    LIMIT p_limit;
 END $$;

@@ -280,7 +280,8 @@ describe('hot-path query plans on a seeded database', () => {
   it('feed page, in one statement: a range of feed_entries_pkey, authors, posts and reactions by key', async () => {
     const feed = new FeedRepository(db);
     // one statement for the first page and the pages after a cursor; planned here with and
-    // without a cursor, each with the reader's mutes (user_mutes, hashtag_mutes) by primary key
+    // without a cursor, each with the reader's mutes (user_mutes, hashtag_mutes) by index and the
+    // muted tags as a filter, so feed_entries is still walked through its primary key
     for (const cursor of [subject.feedCursor, undefined]) {
       const plans = await plansOf(() => feed.page(subject.feedReader, cursor, 21));
       expect(plans).toHaveLength(1);
@@ -291,7 +292,6 @@ describe('hot-path query plans on a seeded database', () => {
         expectIndexed(plan, 'reactions', ['reactions_pkey']);
         expectIndexed(plan, 'user_mutes', ['user_mutes_pkey', 'user_mutes_list_idx']);
         expectIndexed(plan, 'hashtag_mutes', ['hashtag_mutes_pkey']);
-        expectIndexed(plan, 'post_tags', ['post_tags_pkey', 'post_tags_post_idx']);
       }
     }
   });
