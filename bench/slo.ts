@@ -11,20 +11,23 @@
  * SLO_DURATION_S (default 10) seconds per scenario at its rate × SLO_RATE_SCALE (default 1), each
  * request given up after 10 s.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import WebSocket from 'ws';
+import {
+  type ClusterHandle,
+  DIR,
+  ensureCluster,
+  inBatches,
+  ORIGIN,
+  PORT,
+  ROOT,
+  say,
+} from './lib/cluster-load.ts';
 import { expectStatus, httpsClient, type OpenLoopResult, openLoop } from './load-driver.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DIR = resolve(process.env.CLUSTER_DIR ?? join(ROOT, 'data/cluster'));
-const PORT = Number(process.env.CLUSTER_PORT ?? 8443);
-const ORIGIN = `https://127.0.0.1:${PORT}`;
 const DURATION_S = Number(process.env.SLO_DURATION_S ?? 10);
 const RATE_SCALE = Number(process.env.SLO_RATE_SCALE ?? 1);
 const USERS = 40;
@@ -55,7 +58,6 @@ async function objectives(): Promise<Map<string, Objective>> {
   return new Map(rows.map((r) => [r.scenario, r]));
 }
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
 const load = () =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -63,7 +65,7 @@ const load = () =>
 
 // ---- the cluster ------------------------------------------------------------------------------
 
-let cluster: ChildProcess | undefined;
+let cluster: ClusterHandle | undefined;
 /** The instances' METRICS_TOKEN: printed by a cluster started here, or CLUSTER_METRICS_TOKEN. */
 let metricsToken = process.env.CLUSTER_METRICS_TOKEN;
 
@@ -94,84 +96,6 @@ async function readsPerPool(): Promise<Record<string, number> | undefined> {
   }
 }
 
-async function answers(ca: Buffer): Promise<boolean> {
-  const client = httpsClient(ORIGIN, ca, 1);
-  try {
-    return (
-      (await client.call('GET', '/livez', undefined, undefined, AbortSignal.timeout(5_000))).status === 200
-    );
-  } catch {
-    return false;
-  } finally {
-    client.close();
-  }
-}
-
-/** The running cluster's CA, or a cluster started here (stopped by `stopCluster`). */
-async function ensureCluster(): Promise<Buffer> {
-  const caFile = join(DIR, 'certs/ca.crt');
-  if (existsSync(caFile) && (await answers(await readFile(caFile)))) {
-    say(`cluster        ${ORIGIN} (already running; its own rate limits apply)`);
-    return readFile(caFile);
-  }
-  say(`cluster        not answering on ${ORIGIN}: starting one (npm run cluster) …`);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/cluster.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      CLUSTER_DIR: DIR,
-      CLUSTER_PORT: String(PORT),
-      // every user of the load comes from 127.0.0.1: per-IP limits would measure 429s
-      CLUSTER_KITH_RATE_LIMIT_SIGNUP_IP: '1000000',
-      CLUSTER_KITH_RATE_LIMIT_LOGIN_IP: '1000000',
-      CLUSTER_KITH_RATE_LIMIT_LOGIN_ACCOUNT: '10000',
-      // the load's accounts are fresh sign-ups that never open their mail: the limits of
-      // unverified accounts would measure 429s, not the cluster
-      CLUSTER_KITH_RATE_LIMIT_UNVERIFIED_PER_HOUR: '0',
-      CLUSTER_AUTH_RATE: '5000r/s',
-      CLUSTER_AUTH_BURST: '5000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  cluster = child;
-  await new Promise<void>((resolveUp, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error('the cluster did not come up within 6 minutes')),
-      360_000,
-    );
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        say(`  cluster │ ${line}`);
-        const token = /metrics token: (\S+)/.exec(line)?.[1];
-        if (token) metricsToken = token;
-        if (line.includes('Kith cluster is up')) {
-          clearTimeout(timer);
-          resolveUp();
-        }
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`  cluster │ ${chunk}`));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the cluster exited (${code}) before it was up`));
-    });
-  });
-  return readFile(caFile);
-}
-
-async function stopCluster(): Promise<void> {
-  const child = cluster;
-  cluster = undefined;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM'); // the cluster script stops everything it started
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 120_000))]);
-}
-
 // ---- the users and what they act on -----------------------------------------------------------
 
 interface User {
@@ -182,15 +106,6 @@ interface User {
 }
 
 type Client = ReturnType<typeof httpsClient>;
-
-async function inBatches<T>(count: number, size: number, make: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < count; i += size)
-    out.push(
-      ...(await Promise.all(Array.from({ length: Math.min(size, count - i) }, (_, j) => make(i + j)))),
-    );
-  return out;
-}
 
 async function signUp(client: Client, run: string, i: number): Promise<User> {
   const username = `slo_${run}_${i}`;
@@ -318,7 +233,9 @@ async function main(): Promise<number> {
   say(
     `npm run slo — ${cpus().length} cores, load average ${load()}; ${DURATION_S} s per scenario, rates × ${RATE_SCALE}`,
   );
-  const ca = await ensureCluster();
+  cluster = await ensureCluster();
+  metricsToken ??= cluster.metricsToken;
+  const { ca } = cluster;
   const client = httpsClient(ORIGIN, ca);
   const sockets: WebSocket[] = [];
   try {
@@ -520,7 +437,7 @@ async function main(): Promise<number> {
 let exitCode = 2;
 const interrupted = () => {
   say('interrupted: stopping …');
-  void stopCluster().finally(() => process.exit(130));
+  void (cluster?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
 };
 process.once('SIGINT', interrupted);
 process.once('SIGTERM', interrupted);
@@ -530,6 +447,6 @@ try {
   process.stderr.write(`slo: ${(err as Error).stack ?? err}\n`);
   exitCode = 2;
 } finally {
-  await stopCluster();
+  await cluster?.stop();
 }
 process.exit(exitCode);
