@@ -37,6 +37,7 @@ export type AuditAction =
   | 'admin.ban'
   | 'admin.create_admin'
   | 'moderation.post_remove'
+  | 'moderation.content_restore'
   | 'moderation.report_resolve'
   | 'moderation.appeal'
   | 'moderation.suspension_end'

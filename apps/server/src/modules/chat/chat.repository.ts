@@ -197,6 +197,44 @@ export class ChatRepository {
   }
 
   /**
+   * Deletes a live message as a report case's decision (whoever sent it, member or not): the text
+   * moves to `withheld_body` and the row is marked with the case, so an overturned appeal restores it.
+   */
+  async withholdMessage(id: string, caseId: string, trx: Kysely<DB> = this.db) {
+    const row = await trx
+      .updateTable('messages')
+      .set({
+        withheld_body: sql<string>`body`,
+        body: '',
+        deleted_at: sql<Date>`now()`,
+        removed_by_case: caseId,
+      })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .returning(MESSAGE_COLUMNS)
+      .executeTakeFirst();
+    return row && toMessage(row);
+  }
+
+  /** Brings back the message `caseId` removed, text and all; undefined when it removed none. */
+  async restoreWithheldMessage(id: string, caseId: string, trx: Kysely<DB> = this.db) {
+    const row = await trx
+      .updateTable('messages')
+      .set({
+        body: sql<string>`coalesce(withheld_body, '')`,
+        withheld_body: null,
+        deleted_at: null,
+        removed_by_case: null,
+      })
+      .where('id', '=', id)
+      .where('removed_by_case', '=', caseId)
+      .where('deleted_at', 'is not', null)
+      .returning(MESSAGE_COLUMNS)
+      .executeTakeFirst();
+    return row && toMessage(row);
+  }
+
+  /**
    * Up to `limit + 1` messages in seq order: after `after`, or the newest before `before` (or the
    * newest of all), read from the (conversation_id, seq) key.
    */

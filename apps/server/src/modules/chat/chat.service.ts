@@ -269,6 +269,23 @@ export class ChatService {
     await this.announce(row, 'message.deleted', NO_MEDIA);
   }
 
+  /**
+   * Staff remove a message by a report case's decision: members see it deleted (`message.deleted`),
+   * but its text and media are kept for an appeal. False when it was gone already.
+   */
+  async removeByDecision(messageId: string, caseId: string): Promise<boolean> {
+    const row = await this.repo.withholdMessage(messageId, caseId);
+    if (row) await this.announce(row, 'message.deleted', NO_MEDIA);
+    return row !== undefined;
+  }
+
+  /** Brings back a message a report case removed (its decision overturned): `message.updated`. */
+  async restoreRemoved(messageId: string, caseId: string): Promise<boolean> {
+    const row = await this.repo.restoreWithheldMessage(messageId, caseId);
+    if (row) await this.announce(row, 'message.updated', await this.mediaOf([row]));
+    return row !== undefined;
+  }
+
   /** Whether the user may see the message (and so its media): a current member, message not deleted. */
   async canSeeMessage(viewerId: string, messageId: string): Promise<boolean> {
     return UUID.test(messageId) && this.repo.canSeeMessage(viewerId, messageId);

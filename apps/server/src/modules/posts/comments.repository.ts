@@ -60,6 +60,29 @@ export class CommentsRepository {
     await this.db.updateTable('comments').set({ deleted_at: sql`now()` }).where('id', '=', id).execute();
   }
 
+  /** Deletes a live comment as a report case's decision, marked with the case; false when already gone. */
+  async withhold(trx: Kysely<DB>, id: string, caseId: string): Promise<boolean> {
+    const result = await trx
+      .updateTable('comments')
+      .set({ deleted_at: sql`now()`, removed_by_case: caseId })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Brings back the comment `caseId` removed; its post and author, or undefined when it removed none. */
+  async restoreWithheld(trx: Kysely<DB>, id: string, caseId: string) {
+    return trx
+      .updateTable('comments')
+      .set({ deleted_at: null, removed_by_case: null })
+      .where('id', '=', id)
+      .where('removed_by_case', '=', caseId)
+      .where('deleted_at', 'is not', null)
+      .returning(['post_id', 'author_id'])
+      .executeTakeFirst();
+  }
+
   /** Oldest first (keyset on id), leaving out authors the viewer blocked or is blocked by. */
   async page(
     postId: string,

@@ -84,6 +84,19 @@ export class CommentsService {
     await this.repo.softDelete(commentId);
   }
 
+  /** Staff remove a comment by a report case's decision, restorable on appeal; false when already gone. */
+  async removeByDecision(commentId: string, caseId: string): Promise<boolean> {
+    return this.db.primary.transaction().execute((trx) => this.repo.withhold(trx, commentId, caseId));
+  }
+
+  /** Brings back the comment a report case removed (its post counts it again); false when none. */
+  async restoreRemoved(commentId: string, caseId: string): Promise<boolean> {
+    const row = await this.db.primary
+      .transaction()
+      .execute((trx) => this.repo.restoreWithheld(trx, commentId, caseId));
+    return row !== undefined;
+  }
+
   /** The author and mentioned usernames of a live comment. */
   async mentionsOfComment(commentId: string) {
     const row = await this.repo.findOne(commentId);

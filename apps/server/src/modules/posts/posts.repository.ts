@@ -73,6 +73,31 @@ export class PostsRepository {
     await trx.deleteFrom('post_tags').where('post_id', '=', id).execute();
   }
 
+  /** Deletes a live post as a report case's decision, marked with the case; false when already gone. */
+  async withhold(trx: Kysely<DB>, id: string, caseId: string): Promise<boolean> {
+    const result = await trx
+      .updateTable('posts')
+      .set({ deleted_at: sql`now()`, removed_by_case: caseId })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    await trx.deleteFrom('post_tags').where('post_id', '=', id).execute();
+    return true;
+  }
+
+  /** Brings back the post `caseId` removed (tags are the caller's); undefined when it removed none. */
+  async restoreWithheld(trx: Kysely<DB>, id: string, caseId: string) {
+    return trx
+      .updateTable('posts')
+      .set({ deleted_at: null, removed_by_case: null })
+      .where('id', '=', id)
+      .where('removed_by_case', '=', caseId)
+      .where('deleted_at', 'is not', null)
+      .returning(['author_id', 'visibility', 'entities'])
+      .executeTakeFirst();
+  }
+
   /**
    * Of `usernames` (lower-case), those of accounts that `authorId` has blocked or that blocked it.
    * Reads `users` (the users module's) through the friends module's block rule: one query for all

@@ -139,6 +139,51 @@ export class PostsService {
     await this.feed.invalidate(readers);
   }
 
+  /**
+   * Staff remove a post by a report case's decision: gone for everyone as a delete is (audited,
+   * out of every feed), but marked with the case and its media kept, so overturning the decision
+   * on appeal can bring it back. False when it was gone already.
+   */
+  async removeByDecision(actor: AuthContext, postId: string, caseId: string, meta: RequestMeta) {
+    const post = await this.repo.findMeta(postId);
+    if (!post) return false;
+    const readers = await this.db.primary.transaction().execute(async (trx) => {
+      if (!(await this.repo.withhold(trx, postId, caseId))) return undefined;
+      await this.audit.record(
+        {
+          action: 'moderation.post_remove',
+          actorId: actor.userId,
+          target: { type: 'post', id: postId },
+          meta,
+          details: { authorId: post.author_id, caseId },
+        },
+        trx,
+      );
+      return this.feed.removePost(trx, postId);
+    });
+    if (readers) await this.feed.invalidate(readers);
+    return readers !== undefined;
+  }
+
+  /**
+   * Brings back the post a report case removed (the decision was overturned): its tags, its place
+   * in its author's feed, and fan-out to friends again (a feed orders by post id, so it returns to
+   * where it was). False when the case removed nothing (or the author deleted it first).
+   */
+  async restoreRemoved(postId: string, caseId: string): Promise<boolean> {
+    const authorId = await this.db.primary.transaction().execute(async (trx) => {
+      const row = await this.repo.restoreWithheld(trx, postId, caseId);
+      if (!row) return undefined;
+      const entities = row.entities as TextEntity[];
+      await this.repo.replaceTags(trx, postId, hashtagsOf(entities), row.visibility === 'public');
+      await this.feed.addOwn(trx, postId, row.author_id);
+      if (row.visibility !== 'private') await enqueue(trx, 'feed.fan-out', { postId });
+      return row.author_id;
+    });
+    if (authorId) await this.feed.invalidate([authorId]);
+    return authorId !== undefined;
+  }
+
   /** A user's posts the viewer may see, newest first. */
   async listByUser(viewerId: string, username: string, cursor: string | undefined, limit: number) {
     const { owner, visibilities } = await this.friends.audienceOf(viewerId, username);

@@ -13,12 +13,21 @@ import type { ReportMetrics } from './reports.metrics.ts';
 import type { CaseRow, QueueFilter, ReportsRepository } from './reports.repository.ts';
 import type { CaseDetailView, ModerationNoticeView, SnapshotView } from './reports.schema.ts';
 
-/** Removes reported content through the module that owns it (as staff; audited there where it is). */
+/**
+ * Removes reported content through the module that owns it, marked with the report case so an
+ * overturned appeal restores it (and only what that case removed). Each answers whether it changed
+ * anything: false when the content was gone already (its author deleted it) or was not the case's.
+ */
 export interface ContentRemoval {
-  post(actor: AuthContext, postId: string, meta: RequestMeta): Promise<void>;
-  comment(actor: AuthContext, commentId: string): Promise<void>;
-  /** A chat message, removed as its sender's delete would (members are told it is gone). */
-  message(senderId: string, messageId: string): Promise<void>;
+  post(actor: AuthContext, postId: string, caseId: string, meta: RequestMeta): Promise<boolean>;
+  comment(commentId: string, caseId: string): Promise<boolean>;
+  /** A chat message (members are told it is gone; its text and media are kept for an appeal). */
+  message(messageId: string, caseId: string): Promise<boolean>;
+  restore: {
+    post(postId: string, caseId: string): Promise<boolean>;
+    comment(commentId: string, caseId: string): Promise<boolean>;
+    message(messageId: string, caseId: string): Promise<boolean>;
+  };
 }
 
 export interface ModerationDeps {
@@ -182,6 +191,7 @@ export class ModerationService {
         case 'overturn':
           if (target && (row.first_action === 'suspend' || row.first_action === 'ban'))
             await this.deps.users.reinstate(target.id, trx);
+          if (row.first_action === 'remove') await this.restore(trx, actor, row, meta);
           break;
       }
       await repo.resolve(trx, caseId, { by: actor.userId, action: decision.action, note, suspendedUntil });
@@ -337,15 +347,40 @@ export class ModerationService {
   }
 
   private async remove(actor: AuthContext, row: CaseRow, meta: RequestMeta): Promise<void> {
+    // false (removed already, by its author or an earlier attempt): the decision still stands
     const { content } = this.deps;
-    const gone = (err: unknown) => {
-      // removed already (by its author, or an earlier attempt): the decision still stands
-      if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
-    };
-    if (row.target_type === 'post') await content.post(actor, row.target_id, meta).catch(gone);
-    else if (row.target_type === 'comment') await content.comment(actor, row.target_id).catch(gone);
-    else if (row.target_type === 'message' && row.target_user_id)
-      await content.message(row.target_user_id, row.target_id).catch(gone);
+    if (row.target_type === 'post') await content.post(actor, row.target_id, row.id, meta);
+    else if (row.target_type === 'comment') await content.comment(row.target_id, row.id);
+    else if (row.target_type === 'message') await content.message(row.target_id, row.id);
+  }
+
+  /**
+   * The removal was overturned: the content comes back (if this case removed it and it was not
+   * erased since), audited in the decision's transaction. Restoring commits in the owning module
+   * first; if the decision then fails, the case stays open and restoring again changes nothing.
+   */
+  private async restore(trx: Kysely<DB>, actor: AuthContext, row: CaseRow, meta: RequestMeta) {
+    const { restore } = this.deps.content;
+    const type = row.target_type;
+    const restored =
+      type === 'post'
+        ? await restore.post(row.target_id, row.id)
+        : type === 'comment'
+          ? await restore.comment(row.target_id, row.id)
+          : type === 'message'
+            ? await restore.message(row.target_id, row.id)
+            : false;
+    if (!restored) return;
+    await this.deps.audit.record(
+      {
+        action: 'moderation.content_restore',
+        actorId: actor.userId,
+        target: { type, id: row.target_id },
+        meta,
+        details: { caseId: row.id, authorId: row.target_user_id },
+      },
+      trx,
+    );
   }
 
   /** Notifications (and the reported user's mail), enqueued in the decision's transaction. */

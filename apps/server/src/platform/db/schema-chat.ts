@@ -40,6 +40,9 @@ export interface MessagesTable {
   created_at: Timestamp;
   edited_at: NullableTimestamp;
   deleted_at: NullableTimestamp;
+  /** The report case whose decision removed it (0043), and the text kept for an overturned appeal. */
+  removed_by_case: ColumnType<string | null, string | null | undefined, string | null>;
+  withheld_body: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ChatTables {

@@ -3,6 +3,7 @@ import type { ColumnType } from 'kysely';
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T> = ColumnType<T, string | undefined, string>;
+type NullableUuid = ColumnType<string | null, string | null | undefined, string | null>;
 
 export type Visibility = 'public' | 'friends' | 'private';
 export type ReactionKind = 'like' | 'love' | 'laugh' | 'wow' | 'sad';
@@ -45,6 +46,8 @@ export interface PostsTable {
   created_at: Timestamp;
   edited_at: NullableTimestamp;
   deleted_at: NullableTimestamp;
+  /** The report case whose decision removed it (0043): an overturned appeal restores it. */
+  removed_by_case: NullableUuid;
 }
 
 export interface PostTagsTable {
@@ -63,6 +66,8 @@ export interface CommentsTable {
   created_at: Timestamp;
   deleted_at: NullableTimestamp;
   edited_at: NullableTimestamp;
+  /** The report case whose decision removed it (0043): an overturned appeal restores it. */
+  removed_by_case: NullableUuid;
 }
 
 export interface ReactionsTable {
