@@ -1,5 +1,5 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
 
@@ -56,6 +56,20 @@ export function useMentionAutocomplete(
   const [term, setTerm] = useState('');
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState<string | undefined>(undefined);
+  /** Where the caret goes once a chosen completion is in the textarea. */
+  const caretAfterChoice = useRef<number | undefined>(undefined);
+
+  // in the commit that puts the completed text in the textarea, before any further key is handled:
+  // placed later (e.g. in an animation frame), a key typed in between went in before the caret
+  // moved, and the caret then jumped back over it
+  useLayoutEffect(() => {
+    const caret = caretAfterChoice.current;
+    const el = textarea.current;
+    if (caret === undefined || !el) return;
+    caretAfterChoice.current = undefined;
+    if (document.activeElement !== el) el.focus();
+    el.setSelectionRange(caret, caret);
+  });
 
   useEffect(() => {
     const next = token?.prefix ?? '';
@@ -85,12 +99,9 @@ export function useMentionAutocomplete(
   const choose = (username: string) => {
     if (!token) return;
     const done = completeMention(text, token, username);
+    caretAfterChoice.current = done.caret;
     setText(done.text);
     setToken(undefined);
-    requestAnimationFrame(() => {
-      textarea.current?.focus();
-      textarea.current?.setSelectionRange(done.caret, done.caret);
-    });
   };
 
   const onKeyDown = (event: React.KeyboardEvent<HTMLTextAreaElement>) => {
