@@ -311,8 +311,12 @@ export class ReplicaRouter {
     if (!this.hasReplicas || !this.watermarks || userIds.length === 0) return;
     let lsn = ALWAYS_PRIMARY;
     try {
+      // The insert position, not pg_current_wal_lsn() (the write position): with asynchronous
+      // commit (synchronous_commit = off) the write just committed may still sit in WAL buffers,
+      // behind the write position — a replica that replayed up to that position would pass the
+      // watermark without the write. The insert position is past every record inserted so far.
       const { rows } = await this.primary.pool.query<{ lsn: string }>(
-        'SELECT pg_current_wal_lsn()::text AS lsn',
+        'SELECT pg_current_wal_insert_lsn()::text AS lsn',
       );
       lsn = parseLsn(rows[0]?.lsn);
     } catch {
