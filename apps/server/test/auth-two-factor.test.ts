@@ -460,6 +460,71 @@ describe('passkeys', () => {
     expectError(await post('/passkeys/login', { challengeId, response }), 401, 'INVALID_CHALLENGE');
   });
 
+  it('password-less sign-in is refused while wrong second factors lock the account, audited, until the lock ends', async () => {
+    const { user, secret } = await withTotp();
+    const authenticator = new SoftAuthenticator();
+    expect((await enrol(user, authenticator)).statusCode).toBe(201);
+    const challengeToken = await passwordStep(user);
+    const right = codeAt(secret, step());
+    const wrong = String((Number(right) + 1) % 1_000_000).padStart(6, '0');
+    for (let i = 0; i < 10; i++)
+      expectError(
+        await post('/login/second-factor', { challengeToken, code: wrong }),
+        403,
+        'INVALID_SECOND_FACTOR',
+      );
+    const sessions = await sessionCount(user.id);
+    const refused = await passkeyLogin(authenticator);
+    expectError(refused, 429, 'SECOND_FACTOR_LOCKED');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(14 * 60);
+    expect(await sessionCount(user.id)).toBe(sessions);
+    expect((await audits(user.id, 'auth.login_failed')).map((a) => a.details)).toEqual([
+      { method: 'passkey', reason: 'second_factor_locked' },
+    ]);
+    await db
+      .updateTable('two_factor')
+      .set({ locked_until: new Date(Date.now() - 1000) })
+      .where('user_id', '=', user.id)
+      .execute();
+    expect((await passkeyLogin(authenticator)).statusCode).toBe(200);
+  });
+
+  it('password-less sign-in refuses a banned account and lets a suspended one read, exactly as a password does', async () => {
+    const banned = await createUser(t);
+    const bannedKey = new SoftAuthenticator();
+    expect((await enrol(banned, bannedKey)).statusCode).toBe(201);
+    await db.updateTable('users').set({ banned_at: new Date() }).where('id', '=', banned.id).execute();
+    expectError(
+      await post('/login', { login: banned.username, password: banned.password }),
+      403,
+      'ACCOUNT_BANNED',
+    );
+    expectError(await passkeyLogin(bannedKey), 403, 'ACCOUNT_BANNED');
+    expect((await audits(banned.id, 'auth.login_failed')).map((a) => a.details.reason)).toEqual([
+      'banned',
+      'banned',
+    ]);
+
+    const suspended = await createUser(t);
+    const suspendedKey = new SoftAuthenticator();
+    expect((await enrol(suspended, suspendedKey)).statusCode).toBe(201);
+    await t.services.users.suspend(suspended.id, new Date(Date.now() + 3_600_000));
+    expect(
+      (await post('/login', { login: suspended.username, password: suspended.password })).statusCode,
+    ).toBe(200);
+    const signedIn = await passkeyLogin(suspendedKey);
+    expect(signedIn.statusCode).toBe(200);
+    const headers = { authorization: `Bearer ${signedIn.json().accessToken}` };
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/feed', headers })).statusCode).toBe(200);
+    const write = (await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/posts',
+      headers,
+      payload: { text: 'hello', visibility: 'public' },
+    })) as Res;
+    expectError(write, 403, 'ACCOUNT_SUSPENDED');
+  });
+
   it('answer the second-factor step; one for another origin counts as a wrong factor', async () => {
     const { user } = await withTotp();
     const authenticator = new SoftAuthenticator();

@@ -11,7 +11,7 @@ import type { UsersService } from '../users/users.service.ts';
 import { SessionsRepository } from './sessions.repository.ts';
 import type { IssuedTokens, SessionsService } from './sessions.service.ts';
 import type { SignInNotices } from './sign-in-notice.ts';
-import type { SecondFactorChallenge } from './two-factor.service.ts';
+import { locked, type SecondFactorChallenge } from './two-factor.service.ts';
 
 /** Concurrent refreshes with one token within this window all get the same new pair. */
 export const REFRESH_GRACE_SECONDS = 20;
@@ -34,6 +34,7 @@ export interface AuthServiceDeps {
   secondFactor?: {
     required(userId: string): Promise<boolean>;
     challenge(userId: string): Promise<SecondFactorChallenge>;
+    lockedUntil(userId: string): Promise<Date | null>;
   };
   /** Remembers sign-in devices and mails a notice for a new one, in the session's transaction. */
   signIns?: SignInNotices;
@@ -108,6 +109,31 @@ export class AuthService {
     if (await this.deps.secondFactor?.required(account.id))
       return { secondFactor: await this.deps.secondFactor!.challenge(account.id) };
     return this.startSession(account.id, meta, 'password');
+  }
+
+  /**
+   * A password-less sign-in: the passkey proved who it is (both factors), and it is refused exactly
+   * where a password sign-in would be: a banned account (ACCOUNT_BANNED), a deleted one (as if
+   * unknown), and while wrong second factors keep the account locked (429) — each refusal audited
+   * as a failed sign-in. A suspended account signs in, to read, as with a password.
+   */
+  async passkeySignIn(userId: string, meta: RequestMeta): Promise<IssuedTokens & { user: UserRow }> {
+    const user = await this.deps.users.getFresh(userId);
+    const refuse = async (reason: string, error: AppError) => {
+      await this.deps.audit.record({
+        action: 'auth.login_failed',
+        actorId: null,
+        target: { type: 'user', id: userId },
+        meta,
+        details: { method: 'passkey', reason },
+      });
+      return error;
+    };
+    if (user.banned_at) throw await refuse('banned', new AppError('ACCOUNT_BANNED'));
+    if (user.deactivated_at) throw await refuse('deactivated', new AppError('INVALID_CREDENTIALS'));
+    const lockedUntil = await this.deps.secondFactor?.lockedUntil(userId);
+    if (lockedUntil) throw await refuse('second_factor_locked', locked(lockedUntil));
+    return this.startSession(userId, meta, 'passkey');
   }
 
   /**

@@ -134,7 +134,7 @@ export async function twoFactorRoutes(app: FastifyInstance, deps: Registered): P
     },
     async (request, reply) => {
       const userId = await passkeys.login(request.body.challengeId, request.body.response);
-      return deps.signedIn(reply, await auth.startSession(userId, requestMeta(request), 'passkey'));
+      return deps.signedIn(reply, await auth.passkeySignIn(userId, requestMeta(request)));
     },
   );
 

@@ -148,6 +148,12 @@ export class TwoFactorService {
     return Boolean(row?.totp_enabled_at);
   }
 
+  /** Until when wrong second factors keep the account locked (null when they do not). */
+  async lockedUntil(userId: string): Promise<Date | null> {
+    const row = await this.repo.get(userId);
+    return row?.locked && row.locked_until ? row.locked_until : null;
+  }
+
   /** The password was right and 2FA is on: a challenge for the second step (a locked account: 429). */
   async challenge(userId: string): Promise<SecondFactorChallenge> {
     const row = await this.repo.get(userId);
@@ -264,6 +270,7 @@ export class TwoFactorService {
   }
 }
 
-function locked(until: Date): AppError {
+/** The answer to a sign-in while wrong second factors keep the account locked: 429 with Retry-After. */
+export function locked(until: Date): AppError {
   return retryLater('SECOND_FACTOR_LOCKED', until.getTime() - Date.now());
 }
