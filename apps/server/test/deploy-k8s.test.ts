@@ -13,6 +13,16 @@ import { REPO_DIR } from './helpers/process.ts';
 const K8S = join(REPO_DIR, 'deploy/k8s');
 const KUBECTL = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
 if (!KUBECTL) console.warn('deploy-k8s: skipped, no kubectl (with Kustomize v5) on this machine');
+/** The longest fail_timeout of deploy/nginx's upstreams: an instance refused once is left out that long. */
+const NGINX_FAIL_TIMEOUT_S = Math.max(
+  ...['api', 'realtime'].flatMap((f) =>
+    [
+      ...readFileSync(join(REPO_DIR, `deploy/nginx/upstreams/${f}.conf`), 'utf8').matchAll(
+        /fail_timeout=(\d+)s/g,
+      ),
+    ].map((m) => Number(m[1])),
+  ),
+);
 
 type K8sObject = {
   apiVersion: string;
@@ -108,6 +118,9 @@ describe.skipIf(!KUBECTL)('deploy/k8s', () => {
           'kubernetes.io/hostname',
         ]);
         expect(d.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+        // behind a proxy: the next pod stops only after nginx's fail_timeout (+2 s) with the new one Ready
+        if (d.metadata.name !== 'kith-worker')
+          expect(d.spec.minReadySeconds, d.metadata.name).toBeGreaterThanOrEqual(NGINX_FAIL_TIMEOUT_S + 2);
         // graceful stop: the grace period covers the app's shutdown timeout and the preStop pause
         const config = byKind(objects, 'ConfigMap').find((m) => m.metadata.name === 'kith-config')!;
         expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(
