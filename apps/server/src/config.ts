@@ -244,6 +244,27 @@ export const EnvSchema = Type.Object({
     'Secret (≥ 32 characters) signing URLs of private media on disk. Generated under DATA_DIR in development; required in production.',
   ),
   MEDIA_URL_TTL_SECONDS: Int(60, 7 * 24 * 3600, 3600, 'Lifetime of signed URLs to private media.'),
+  WEB_PUSH_VAPID_PUBLIC_KEY: Str(
+    'VAPID public key (base64url, uncompressed P-256 point) for Web Push, with WEB_PUSH_VAPID_PRIVATE_KEY. Unset: outside production a pair is generated once and kept under DATA_DIR (web-push-vapid.json); in production, Web Push is off.',
+  ),
+  WEB_PUSH_VAPID_PRIVATE_KEY: Str(
+    'VAPID private key (base64url, 32 bytes) matching WEB_PUSH_VAPID_PUBLIC_KEY.',
+  ),
+  WEB_PUSH_SUBJECT: Type.Optional(
+    Type.String({
+      pattern: '^(mailto:[^\\s@]+@[^\\s@]+|https://[^\\s]+)$',
+      description:
+        'VAPID subject push services may contact about Kith: a mailto: address or an https: URL. Unset: PUBLIC_URL when it is https, else mailto:no-reply@localhost.',
+    }),
+  ),
+  WEB_PUSH_ALLOW_PRIVATE_ENDPOINTS: Type.Boolean({
+    default: false,
+    description:
+      'Tests only (refused in production): accept push endpoints on loopback and private addresses, which are otherwise refused (SSRF).',
+  }),
+  WEB_PUSH_CA_FILE: Str(
+    'PEM file of extra CA certificates trusted for push service endpoints (beside the system ones): a TLS-inspecting proxy, or a test push service.',
+  ),
   REALTIME_MAX_MESSAGES_PER_10S: Int(
     1,
     100_000,
@@ -353,6 +374,7 @@ const FILE_VARIANTS = [
   'S3_SECRET_ACCESS_KEY',
   'MEDIA_SIGNING_SECRET',
   'SMTP_PASSWORD',
+  'WEB_PUSH_VAPID_PRIVATE_KEY',
 ] as const;
 
 export interface Config {
@@ -479,6 +501,15 @@ export interface Config {
     resumeWaitMs: number;
     presenceTtlSeconds: number;
   };
+  /** Web Push: VAPID keys (generated under dataDir outside production when unset). */
+  push: {
+    vapid: { publicKey: string; privateKey: string } | undefined;
+    subject: string;
+    /** Tests only: endpoints on loopback/private addresses are accepted. */
+    allowPrivateEndpoints: boolean;
+    /** Extra CA certificates (PEM file) for push endpoints. */
+    caFile: string | undefined;
+  };
   social: {
     friendCap: number;
     feedInactiveDays: number;
@@ -573,6 +604,20 @@ export function loadConfig(
       problems.push('METRICS_TOKEN or METRICS_PORT: one is required when NODE_ENV=production');
     if (!env.MEDIA_SIGNING_SECRET) problems.push('MEDIA_SIGNING_SECRET: required when NODE_ENV=production');
   }
+  if ((env.WEB_PUSH_VAPID_PUBLIC_KEY === undefined) !== (env.WEB_PUSH_VAPID_PRIVATE_KEY === undefined))
+    problems.push('WEB_PUSH_VAPID_PUBLIC_KEY and WEB_PUSH_VAPID_PRIVATE_KEY: give both or neither');
+  if (
+    env.WEB_PUSH_VAPID_PUBLIC_KEY !== undefined &&
+    !/^[A-Za-z0-9_-]{87}$/.test(env.WEB_PUSH_VAPID_PUBLIC_KEY)
+  )
+    problems.push('WEB_PUSH_VAPID_PUBLIC_KEY: must be 65 bytes in base64url (87 characters)');
+  if (
+    env.WEB_PUSH_VAPID_PRIVATE_KEY !== undefined &&
+    !/^[A-Za-z0-9_-]{43}$/.test(env.WEB_PUSH_VAPID_PRIVATE_KEY)
+  )
+    problems.push('WEB_PUSH_VAPID_PRIVATE_KEY: must be 32 bytes in base64url (43 characters)');
+  if (isProduction && env.WEB_PUSH_ALLOW_PRIVATE_ENDPOINTS)
+    problems.push('WEB_PUSH_ALLOW_PRIVATE_ENDPOINTS: not allowed when NODE_ENV=production');
   if (env.MEDIA_SIGNING_SECRET !== undefined && env.MEDIA_SIGNING_SECRET.length < 32)
     problems.push('MEDIA_SIGNING_SECRET: must be at least 32 characters');
   if ((env.SMTP_USER === undefined) !== (env.SMTP_PASSWORD === undefined))
@@ -730,6 +775,19 @@ export function loadConfig(
       replayBatch: env.REALTIME_REPLAY_BATCH,
       resumeWaitMs: env.REALTIME_RESUME_WAIT_MS,
       presenceTtlSeconds: env.REALTIME_PRESENCE_TTL_SECONDS,
+    },
+    push: {
+      vapid:
+        env.WEB_PUSH_VAPID_PUBLIC_KEY && env.WEB_PUSH_VAPID_PRIVATE_KEY
+          ? { publicKey: env.WEB_PUSH_VAPID_PUBLIC_KEY, privateKey: env.WEB_PUSH_VAPID_PRIVATE_KEY }
+          : undefined,
+      subject:
+        env.WEB_PUSH_SUBJECT ??
+        (env.PUBLIC_URL.startsWith('https://')
+          ? env.PUBLIC_URL.replace(/\/+$/, '')
+          : 'mailto:no-reply@localhost'),
+      allowPrivateEndpoints: env.WEB_PUSH_ALLOW_PRIVATE_ENDPOINTS,
+      caFile: env.WEB_PUSH_CA_FILE,
     },
     social: {
       friendCap: env.FRIEND_CAP,

@@ -12,7 +12,7 @@ import { buildDomainServices, type JobServices } from './services.ts';
  * services the jobs need for itself.
  */
 export function jobHandlers(from: JobServices | Platform): JobHandlers {
-  const { db, social, account, backups, mail, mutes, reports } =
+  const { db, social, account, backups, mail, mutes, reports, push } =
     'social' in from ? from : buildDomainServices(from);
   return {
     'idempotency.cleanup': async () => {
@@ -81,6 +81,9 @@ export function jobHandlers(from: JobServices | Platform): JobHandlers {
       await backups.verify();
     },
     'mail.send': (job) => mail.send(job),
+    'push.deliver': async (job) => {
+      await push.delivery.deliver(job);
+    },
     'mutes.cleanup': async () => {
       await mutes.deleteExpired();
     },

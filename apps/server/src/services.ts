@@ -19,6 +19,8 @@ import { MutesRepository } from './modules/mutes/mutes.repository.ts';
 import { MutesService } from './modules/mutes/mutes.service.ts';
 import { ProfilesRepository } from './modules/profiles/profiles.repository.ts';
 import { ProfilesService } from './modules/profiles/profiles.service.ts';
+import { PushService } from './modules/push/push.service.ts';
+import { buildPushDelivery } from './modules/push/push.wiring.ts';
 import { appealLinks } from './modules/reports/appeal-links.ts';
 import { ModerationService } from './modules/reports/moderation.service.ts';
 import { buildReportServices } from './modules/reports/reports.wiring.ts';
@@ -66,7 +68,21 @@ export function buildDomainServices(platform: Platform) {
   const mutes = new MutesService(new MutesRepository(db), users, (userId) =>
     social.feed.invalidate([userId]),
   );
-  return { db: platform.db, audit, users, social, chat, profiles, account, backups, mail, reports, mutes };
+  const push = buildPushDelivery(platform);
+  return {
+    db: platform.db,
+    audit,
+    users,
+    social,
+    chat,
+    profiles,
+    account,
+    backups,
+    mail,
+    reports,
+    mutes,
+    push,
+  };
 }
 
 /**
@@ -197,6 +213,16 @@ export async function buildServices(platform: Platform) {
     ),
     tickets: new Tickets(new TicketsRepository(db), config.realtime.ticketTtlSeconds),
   };
+  // Web Push: a new notification goes to the user's subscribed devices while no socket of theirs is live
+  const push = new PushService({
+    repo: domain.push.repo,
+    delivery: domain.push.delivery,
+    vapid: domain.push.vapid,
+    flags,
+    isConnected: (userId) => realtime.presence.isConnected(userId),
+    allowInternal: config.push.allowPrivateEndpoints,
+  });
+  social.notifications.onCreated((userId, notification) => push.notified(userId, notification));
   // moderation bans through AdminService and removes content through its owners' services
   const moderation = new ModerationService({
     db,
@@ -237,6 +263,7 @@ export async function buildServices(platform: Platform) {
     realtime,
     flags,
     rum,
+    push: { ...domain.push, service: push },
   };
 }
 
@@ -244,5 +271,5 @@ export type Services = Awaited<ReturnType<typeof buildServices>>;
 /** What the job handlers use. */
 export type JobServices = Pick<
   Services,
-  'db' | 'social' | 'account' | 'backups' | 'mail' | 'reports' | 'mutes'
+  'db' | 'social' | 'account' | 'backups' | 'mail' | 'reports' | 'mutes' | 'push'
 >;

@@ -46,6 +46,7 @@ const OWNER: Record<string, string> = {
   user_mutes: 'mutes',
   hashtag_mutes: 'mutes',
   conversation_mutes: 'mutes',
+  push_subscriptions: 'push',
 };
 
 const SRC = join(SERVER_DIR, 'src');

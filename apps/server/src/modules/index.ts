@@ -20,6 +20,7 @@ import { Comment } from './posts/comments.schema.ts';
 import { postsRoutes } from './posts/posts.routes.ts';
 import { Post, UserSummary } from './posts/posts.schema.ts';
 import { profilesRoutes } from './profiles/profiles.routes.ts';
+import { pushRoutes } from './push/push.routes.ts';
 import { moderationRoutes } from './reports/moderation.routes.ts';
 import { reportsRoutes } from './reports/reports.routes.ts';
 import { rumRoutes } from './rum/rum.routes.ts';
@@ -79,6 +80,7 @@ export async function registerModules(
     maxItems: config.social.collectionMaxItems,
   });
   await api.register(mutesRoutes, { mutes: services.mutes });
+  await api.register(pushRoutes, { push: services.push.service });
   await api.register(conversationsRoutes, { conversations: chat.conversations });
   await api.register(chatRoutes, { chat: chat.chat });
 }

@@ -34,6 +34,11 @@ export class Presence {
     await this.announce(userId, 'offline');
   }
 
+  /** Whether `userId` has a live socket on some instance now (online or away). */
+  async isConnected(userId: string): Promise<boolean> {
+    return (await this.cache.get<PresenceStatus>(key(userId))) !== undefined;
+  }
+
   /** The friends of `userId` that are online or away now. */
   async friendsOnline(userId: string): Promise<{ userId: string; status: PresenceStatus }[]> {
     const ids = await this.friends.friendIds(userId);

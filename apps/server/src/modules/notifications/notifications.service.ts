@@ -5,7 +5,7 @@ import { AppError } from '../../platform/errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/http/cursor.ts';
 import type { Logger } from '../../platform/observability/logger.ts';
 import type { NotificationsRepository } from './notifications.repository.ts';
-import { presentNotification } from './notifications.schema.ts';
+import { type NotificationView, presentNotification } from './notifications.schema.ts';
 
 /** The channel a user's live events go to; the realtime gateway subscribes per connected user. */
 export const userChannel = (userId: string) => `user.${userId}`;
@@ -26,8 +26,13 @@ export interface BlockCheck {
 /** Kinds folded into one unread notification per subject ("A and 3 others reacted"). */
 const GROUPED: ReadonlySet<NotificationKind> = new Set(['reaction']);
 
+/** Told of each notification created or grouped into (Web Push), after it is committed. */
+export type NotificationListener = (userId: string, notification: NotificationView) => Promise<unknown>;
+
 /** Stored notifications, created by jobs, read through cursor pages, pushed live through the broker. */
 export class NotificationsService {
+  private readonly listeners: NotificationListener[] = [];
+
   constructor(
     private readonly repo: NotificationsRepository,
     private readonly blocks: BlockCheck,
@@ -80,17 +85,27 @@ export class NotificationsService {
     return id!;
   }
 
+  /** Adds a listener told of every notification created (or grouped into) from now on. */
+  onCreated(listener: NotificationListener): void {
+    this.listeners.push(listener);
+  }
+
   private async deliver(id: string, userId: string): Promise<void> {
     const row = await this.repo.find(id);
     if (row) {
+      const notification = presentNotification(row);
       // Live delivery is best effort: the row is committed, and clients catch up from the list.
       await this.broker
         .publish(userChannel(userId), {
           type: 'notification.new',
-          notification: presentNotification(row),
+          notification,
           unreadCount: await this.repo.unreadCount(userId),
         })
         .catch((err) => this.logger.warn({ err }, 'notification publish failed'));
+      for (const listener of this.listeners)
+        await listener(userId, notification).catch((err) =>
+          this.logger.warn({ err }, 'notification listener failed'),
+        );
     }
   }
 

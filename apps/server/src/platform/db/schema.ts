@@ -3,6 +3,7 @@ import type { ChatTables } from './schema-chat.ts';
 import type { FlagTables } from './schema-flags.ts';
 import type { MediaTables } from './schema-media.ts';
 import type { MuteTables } from './schema-mutes.ts';
+import type { PushTables } from './schema-push.ts';
 import type { ReportTables } from './schema-reports.ts';
 import type { SocialTables } from './schema-social.ts';
 import type { TwoFactorTables } from './schema-two-factor.ts';
@@ -95,7 +96,8 @@ export interface DB
     FlagTables,
     ReportTables,
     TwoFactorTables,
-    MuteTables {
+    MuteTables,
+    PushTables {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;

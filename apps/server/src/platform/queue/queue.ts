@@ -1,5 +1,6 @@
 import { SpanKind } from '@opentelemetry/api';
 import { type Kysely, sql } from 'kysely';
+import type { PushJob } from '../../modules/push/push-delivery.ts';
 import type { DB } from '../db/schema.ts';
 import type { MailJob } from '../mail/mail.service.ts';
 import { currentCarrier, inSpan, TRACE_FIELD, tracingActive } from '../observability/trace-context.ts';
@@ -58,6 +59,8 @@ export interface JobPayloads {
   /** Deletes password-reset and verification tokens a day after they expired. */
   'account-tokens.cleanup': Record<string, never>;
   'mutes.cleanup': Record<string, never>;
+  /** Sends one notification's push to one subscribed device (retried as a new job at Retry-After). */
+  'push.deliver': PushJob;
 }
 
 export type TaskName = keyof JobPayloads;

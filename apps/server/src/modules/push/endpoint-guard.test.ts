@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { checkEndpoint, guardedLookup, isInternalAddress } from './endpoint-guard.ts';
+import { retryDelayMs } from './push-delivery.ts';
+
+describe('push endpoint guard', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['10.1.2.3', true],
+    ['172.31.255.255', true],
+    ['192.168.0.1', true],
+    ['169.254.169.254', true],
+    ['100.64.0.1', true],
+    ['0.0.0.0', true],
+    ['::1', true],
+    ['::', true],
+    ['fd00::1', true],
+    ['fe80::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['not an address', true],
+    ['8.8.8.8', false],
+    ['172.32.0.1', false],
+    ['2606:4700::1111', false],
+  ])('%s internal: %s', (address, internal) => {
+    expect(isInternalAddress(address)).toBe(internal);
+  });
+
+  it('refuses names that resolve inward when connecting (DNS rebinding)', async () => {
+    const err = await new Promise<NodeJS.ErrnoException | null>((resolve) =>
+      guardedLookup('localhost', {}, (e) => resolve(e)),
+    );
+    expect(err?.code).toBe('PUSH_ENDPOINT_INTERNAL');
+  });
+
+  it('lets internal endpoints through only when told to (tests)', () => {
+    expect(() => checkEndpoint('https://localhost:9/x', false)).toThrow(/internal/);
+    expect(checkEndpoint('https://localhost:9/x', true).port).toBe('9');
+    expect(() => checkEndpoint('http://localhost:9/x', true)).toThrow(/https/);
+  });
+});
+
+describe('push retry delay', () => {
+  it('honours Retry-After in seconds or as a date, else backs off exponentially', () => {
+    const now = Date.parse('2026-12-01T12:00:00Z');
+    expect(retryDelayMs(1, '120', now)).toBe(120_000);
+    expect(retryDelayMs(1, 'Tue, 01 Dec 2026 12:05:00 GMT', now)).toBe(300_000);
+    expect(retryDelayMs(1, undefined, now)).toBe(30_000);
+    expect(retryDelayMs(3, undefined, now)).toBe(120_000);
+    expect(retryDelayMs(20, undefined, now)).toBe(3_600_000);
+    expect(retryDelayMs(2, 'garbage', now)).toBe(60_000);
+    expect(retryDelayMs(1, String(10 * 24 * 3600), now)).toBe(24 * 3600_000);
+  });
+});
