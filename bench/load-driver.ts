@@ -125,6 +125,8 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
 export interface HttpAnswer {
   status: number;
   body: string;
+  /** The Retry-After header, when the answer has one (a 503/429 refusal). */
+  retryAfter?: string;
 }
 
 /**
@@ -164,8 +166,13 @@ export function httpsClient(origin: string, ca: string | Buffer, maxSockets = 25
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
+          const retryAfter = res.headers['retry-after'];
           res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString(),
+              ...(retryAfter ? { retryAfter } : {}),
+            }),
           );
           res.on('error', reject);
         },

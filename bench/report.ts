@@ -65,6 +65,13 @@ if (drills) {
   lines.push('');
   for (const r of drills.data.results as Json[]) {
     lines.push(`- **${r.name}** — ${r.promise}.${r.why.length ? ` Failed: ${r.why.join('; ')}.` : ''}`);
+    // figures the newer drills record (pg-latency, slow-query-storm, replica-lag): how slow the fault window was
+    if (r.fault.p50Ms !== undefined && r.fault.p50Ms !== null)
+      lines.push(
+        `  During the fault: p50 ${r.fault.p50Ms} ms, p99 ${r.fault.p99Ms} ms, longest ${r.fault.maxMs} ms (baseline p50 ${r.baseline.p50Ms} ms); ${r.fault.sheds} of ${r.fault.errors} failures a 503 + Retry-After or retryable refusal; p50 from 5 s after the heal ${r.afterP50Ms} ms.`,
+      );
+    for (const note of (r.notes ?? []) as string[])
+      lines.push(`  ${note[0]!.toUpperCase()}${note.slice(1)}.`);
     if (r.errors)
       lines.push(
         `  Errors: ${Object.entries(r.errorKinds)

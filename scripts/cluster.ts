@@ -13,8 +13,16 @@
  *   CLUSTER_DIR    where data, certificates and logs go (default ./data/cluster, wiped at start)
  *   CLUSTER_REPLICA_MAX_LAG_MS  the instances' DATABASE_REPLICA_MAX_LAG_MS (default 2000): feed
  *                  reads go to the replica (through PgBouncer) while its replay lag is under it
- *   CLUSTER_KITH_<NAME>  passed to every Kith instance as <NAME> (e.g. CLUSTER_KITH_RATE_LIMIT_SIGNUP_IP;
- *                  `npm run slo` raises the per-IP limits this way: its load all comes from 127.0.0.1)
+ *   CLUSTER_KITH_<NAME>  passed to every Kith instance as <NAME> (e.g. CLUSTER_KITH_RATE_LIMIT_SIGNUP_IP)
+ *
+ *   --load         the load-test rate limits (LOAD_LIMITS below) instead of production's: the
+ *                  benches' users all sign up and log in from 127.0.0.1, which production's per-IP
+ *                  limits answer with 429 (`npm run slo`, `capacity`, `soak`, `drills` attached to a
+ *                  cluster check cluster.json's `rateLimits` and refuse a production-limited one)
+ *   --db-link      PgBouncer reaches the primary through a relay in this process whose
+ *                  primary→PgBouncer direction the control channel can delay (`{"action":"link",
+ *                  "delayMs":"200"}`): the pg-latency drill's "the database is slow to reach".
+ *                  (`tc netem` would do it in the kernel; this machine's kernel has no netem.)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -25,6 +33,7 @@ import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { DelayLink } from './delay-link.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIR = resolve(process.env.CLUSTER_DIR ?? join(ROOT, 'data/cluster'));
@@ -39,6 +48,25 @@ const PG_BIN = (() => {
 })();
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find(existsSync);
 const PGBOUNCER = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find(existsSync);
+const DB_LINK = process.argv.includes('--db-link') || process.env.CLUSTER_DB_LINK === '1';
+
+/** `--load`: what the benches need, all their traffic coming from 127.0.0.1 as fresh unverified sign-ups. */
+const LOAD_LIMITS: Record<string, string> = {
+  CLUSTER_KITH_RATE_LIMIT_SIGNUP_IP: '1000000',
+  CLUSTER_KITH_RATE_LIMIT_LOGIN_IP: '1000000',
+  CLUSTER_KITH_RATE_LIMIT_LOGIN_ACCOUNT: '10000',
+  CLUSTER_KITH_RATE_LIMIT_UNVERIFIED_PER_HOUR: '0',
+  CLUSTER_AUTH_RATE: '5000r/s',
+  CLUSTER_AUTH_BURST: '5000',
+};
+if (process.argv.includes('--load') || process.env.CLUSTER_LOAD === '1')
+  for (const [key, value] of Object.entries(LOAD_LIMITS)) process.env[key] ??= value;
+/** What cluster.json says about the limits: `load` (all of LOAD_LIMITS at least as high), `production` (none set), else `custom`. */
+const RATE_LIMITS = Object.keys(LOAD_LIMITS).every((k) => process.env[k] === LOAD_LIMITS[k])
+  ? 'load'
+  : Object.keys(LOAD_LIMITS).some((k) => process.env[k] !== undefined)
+    ? 'custom'
+    : 'production';
 
 /** PostgreSQL, PgBouncer and nginx refuse to run as root: as root, they run as these users. */
 const asRoot = userInfo().uid === 0;
@@ -57,6 +85,12 @@ interface State {
   pgDataDirs: string[];
   children: Record<string, number>;
   urls: Record<string, string>;
+  /** `load` (`--load`), `production` or `custom`: the benches refuse `production` (signup 429). */
+  rateLimits: 'load' | 'production' | 'custom';
+  /** Whether PgBouncer reaches the primary through the delayable relay (`--db-link`). */
+  dbLink: boolean;
+  /** The instances' METRICS_TOKEN (a local test cluster's), for the benches attached to it. */
+  metricsToken?: string;
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -278,7 +312,15 @@ async function up(): Promise<void> {
   }
   const children = new Children();
   const pgDataDirs: string[] = [];
-  const state: State = { supervisor: process.pid, pgDataDirs, children: {}, urls: {} };
+  const state: State = {
+    supervisor: process.pid,
+    pgDataDirs,
+    children: {},
+    urls: {},
+    rateLimits: RATE_LIMITS,
+    dbLink: DB_LINK,
+  };
+  const link = new DelayLink();
   const saveState = async () => {
     for (const [name, child] of children.all) if (child.pid) state.children[name] = child.pid;
     await writeFile(STATE, JSON.stringify(state, null, 2));
@@ -402,6 +444,11 @@ async function up(): Promise<void> {
     await saveState();
     say(`postgres       replica  ${HOST}:${replicaPort} (streaming from the primary)`);
 
+    // --db-link: PgBouncer → relay → primary (TLS passes through the relay untouched)
+    const primaryForBouncer = DB_LINK ? await link.listen(primaryPort!) : primaryPort;
+    if (DB_LINK)
+      say(`db link        ${HOST}:${primaryForBouncer} → primary (delay 0 ms; the control channel sets it)`);
+
     // PgBouncer: the shipped pooling settings, TLS on both sides
     const bouncerDir = join(DIR, 'pgbouncer');
     await mkdir(bouncerDir);
@@ -410,7 +457,7 @@ async function up(): Promise<void> {
       join(bouncerDir, 'pgbouncer.ini'),
       [
         '[databases]',
-        `kith = host=${HOST} port=${primaryPort} dbname=kith`,
+        `kith = host=${HOST} port=${primaryForBouncer} dbname=kith`,
         `kith_replica = host=${HOST} port=${replicaPort} dbname=kith`,
         '[pgbouncer]',
         `listen_addr = ${HOST}`,
@@ -631,15 +678,22 @@ async function up(): Promise<void> {
       api: `${base}/api/v1`,
       metrics: instances.map((i) => `http://${HOST}:${i.port}/metrics`).join(' '),
       primary: direct.replace(password, '***'),
+      replica: `postgres://${HOST}:${replicaPort}/kith (streaming; unix socket ${sockets})`,
       pgbouncer: pooled.replace(password, '***'),
       redis: common.REDIS_URL!,
       s3: `http://${HOST}:${s3Port}/kith-media`,
       ca: certs.ca,
     };
-    state.urls.control = await controlServer(children, pgDataDirs, saveState);
+    state.urls.control = await controlServer(children, pgDataDirs, saveState, link);
+    state.metricsToken = common.METRICS_TOKEN!;
     await saveState();
     say(`nginx          ${base}  (HTTP/2, TLS; CA: ${certs.ca})`);
-    say(`control        ${state.urls.control} (drills: signal, stop, start a component; pg stop/start)`);
+    say(
+      `control        ${state.urls.control} (drills: signal, stop, start a component; pg stop/start${DB_LINK ? '; db link delay' : ''})`,
+    );
+    say(
+      `rate limits    ${RATE_LIMITS}${RATE_LIMITS === 'production' ? ' (npm run slo/capacity/soak/drills need `npm run cluster -- --load`)' : ''}`,
+    );
     say('');
     say(`Kith cluster is up at ${base}/  — Ctrl-C or \`npm run cluster -- --down\` stops everything.`);
     say(`metrics token: ${common.METRICS_TOKEN}   state: ${STATE}   logs: ${join(DIR, 'logs')}`);
@@ -659,11 +713,13 @@ async function up(): Promise<void> {
  *   { "action": "start", "name": "kith-1" }       as first started, answered once it is ready
  *   { "action": "pg", "which": "primary" | "replica", "op": "stop" | "start" | "restart" }
  *   { "action": "pids" }                          every component's pid (postmasters included)
+ *   { "action": "link", "delayMs": "200" }         (--db-link) primary→PgBouncer delay; "0" heals it
  */
 async function controlServer(
   children: Children,
   pgDataDirs: string[],
   saveState: () => Promise<void>,
+  link: DelayLink,
 ): Promise<string> {
   const { createServer: createHttpServer } = await import('node:http');
   const handle = async (body: Record<string, string>): Promise<unknown> => {
@@ -713,6 +769,14 @@ async function controlServer(
             );
         }
         return pids;
+      }
+      case 'link': {
+        if (!DB_LINK)
+          throw new Error('this cluster has no db link: start it with npm run cluster -- --db-link');
+        const delayMs = Number(body.delayMs);
+        if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > 10_000) throw new Error('delayMs: 0–10000');
+        link.delayMs = delayMs;
+        return { delayMs, connections: link.connections };
       }
       default:
         throw new Error(`unknown action ${body.action}`);

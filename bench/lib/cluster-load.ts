@@ -27,7 +27,9 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export interface ClusterHandle {
   ca: Buffer;
   metricsToken: string | undefined;
-  state: () => { urls: Record<string, string> };
+  /** PgBouncer reaches the primary through the delayable relay (`npm run cluster -- --db-link`). */
+  dbLink: boolean;
+  state: () => ClusterState;
   control: (body: Record<string, string>) => Promise<Record<string, number>>;
   stop: () => Promise<void>;
 }
@@ -45,29 +47,43 @@ async function answers(ca: Buffer): Promise<boolean> {
   }
 }
 
-/** The running cluster (it must have the control channel), or one started here. */
-export async function ensureCluster(): Promise<ClusterHandle> {
+/** What scripts/cluster.ts writes to cluster.json (the parts the benches read). */
+export interface ClusterState {
+  urls: Record<string, string>;
+  /** Absent in a cluster started before the field existed. */
+  rateLimits?: 'load' | 'production' | 'custom';
+  dbLink?: boolean;
+  metricsToken?: string;
+}
+
+/**
+ * The running cluster (it must have the control channel and the load-test rate limits), or one
+ * started here with `--load` (and `--db-link` when `dbLink`), stopped by `stop()`.
+ */
+export async function ensureCluster(options: { dbLink?: boolean } = {}): Promise<ClusterHandle> {
   const caFile = join(DIR, 'certs/ca.crt');
   let child: ChildProcess | undefined;
   let metricsToken = process.env.CLUSTER_METRICS_TOKEN;
+  const state = () => JSON.parse(readFileSync(join(DIR, 'cluster.json'), 'utf8')) as ClusterState;
   if (existsSync(caFile) && (await answers(await readFile(caFile)))) {
     say(`cluster        ${ORIGIN} (already running)`);
+    const limits = existsSync(join(DIR, 'cluster.json')) ? state().rateLimits : undefined;
+    // every bench user signs up and logs in from 127.0.0.1: production's per-IP limits answer 429 at once
+    if (limits === 'production')
+      throw new Error(
+        `the cluster on ${ORIGIN} runs with production rate limits (sign-ups and logins per IP), so this bench would stop at once with "signup: 429". ` +
+          'Restart it with `npm run cluster -- --load` (the load-test limits), or stop it (`npm run cluster -- --down`) and let the bench start its own.',
+      );
+    if (limits !== 'load')
+      say(
+        `cluster        warning: its rate limits are ${limits ?? 'not recorded (started by an older npm run cluster)'}; a 429 on signup or login means \`npm run cluster -- --load\` is needed`,
+      );
   } else {
-    say(`cluster        not answering on ${ORIGIN}: starting one (npm run cluster) …`);
-    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/cluster.ts')], {
+    say(`cluster        not answering on ${ORIGIN}: starting one (npm run cluster -- --load) …`);
+    const args = ['--load', ...(options.dbLink ? ['--db-link'] : [])];
+    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/cluster.ts'), ...args], {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        CLUSTER_DIR: DIR,
-        CLUSTER_PORT: String(PORT),
-        // all of this load comes from 127.0.0.1, as fresh unverified sign-ups
-        CLUSTER_KITH_RATE_LIMIT_SIGNUP_IP: '1000000',
-        CLUSTER_KITH_RATE_LIMIT_LOGIN_IP: '1000000',
-        CLUSTER_KITH_RATE_LIMIT_LOGIN_ACCOUNT: '10000',
-        CLUSTER_KITH_RATE_LIMIT_UNVERIFIED_PER_HOUR: '0',
-        CLUSTER_AUTH_RATE: '5000r/s',
-        CLUSTER_AUTH_BURST: '5000',
-      },
+      env: { ...process.env, CLUSTER_DIR: DIR, CLUSTER_PORT: String(PORT) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const started = child;
@@ -98,12 +114,11 @@ export async function ensureCluster(): Promise<ClusterHandle> {
       });
     });
   }
-  const state = () =>
-    JSON.parse(readFileSync(join(DIR, 'cluster.json'), 'utf8')) as { urls: Record<string, string> };
   if (!state().urls.control) throw new Error('this cluster has no control channel: restart npm run cluster');
   return {
     ca: await readFile(caFile),
-    metricsToken,
+    metricsToken: metricsToken ?? state().metricsToken,
+    dbLink: state().dbLink === true,
     state,
     async control(body) {
       const res = await fetch(state().urls.control!, {
@@ -163,6 +178,16 @@ async function signUp(client: Client, run: string, i: number): Promise<User> {
   );
   const body = JSON.parse(res.body) as { accessToken: string; user: { id: string } };
   return { id: body.user.id, username, password, token: body.accessToken };
+}
+
+/** The server refused a chat send (`error` for its clientMessageId); retryable ones are sent again. */
+export class ChatRefusal extends Error {
+  constructor(
+    readonly code: string,
+    readonly retryable: boolean,
+  ) {
+    super(`chat error ${code}${retryable ? ' (retryable)' : ''}`);
+  }
 }
 
 /**
@@ -279,7 +304,7 @@ export class ChatMember {
       this.waiting.delete(event.clientMessageId);
     } else if (event.type === 'error' && event.clientMessageId) {
       const id = event.clientMessageId;
-      this.waiting.get(id)?.fail(new Error(`chat error ${event.code}`));
+      this.waiting.get(id)?.fail(new ChatRefusal(event.code ?? 'UNKNOWN', event.retryable === true));
       this.waiting.delete(id);
       if (event.retryable) {
         // as the app does: the same frame again after retryAfterMs (stored once: same clientMessageId)
@@ -405,12 +430,15 @@ export interface Outcome {
   kind: string;
   error?: string;
   status?: number;
+  /** The error body's code (HTTP) or the realtime error's code (chat). */
+  code?: string;
+  /** A refusal that says when to come back: HTTP Retry-After, or a retryable realtime error. */
   retryAfter?: boolean;
 }
 
 export class HttpFailure extends Error {
   constructor(
-    readonly answer: HttpAnswer & { retryAfter?: boolean },
+    readonly answer: HttpAnswer,
     what: string,
   ) {
     super(`${what}: ${answer.status} ${answer.body.slice(0, 80)}`);
@@ -504,6 +532,8 @@ export function mix(world: World, timeline: Outcome[], t0: () => number) {
       timeline.push({ at: start, ms: t0() - start, ok: true, kind });
     } catch (err) {
       const failure = err instanceof HttpFailure ? err.answer : undefined;
+      const chat = err instanceof ChatRefusal ? err : undefined;
+      const code = failure ? /"code":"([A-Z_]+)"/.exec(failure.body)?.[1] : chat?.code;
       timeline.push({
         at: start,
         ms: t0() - start,
@@ -511,6 +541,8 @@ export function mix(world: World, timeline: Outcome[], t0: () => number) {
         kind,
         error: (err as Error).message.slice(0, 100),
         ...(failure ? { status: failure.status } : {}),
+        ...(code ? { code } : {}),
+        ...(failure?.retryAfter || chat?.retryable ? { retryAfter: true } : {}),
       });
       throw err;
     }
