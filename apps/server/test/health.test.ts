@@ -47,7 +47,14 @@ describe('health with the database up', () => {
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toEqual({
       status: 'ok',
-      checks: { load: 'ok', database: 'ok', migrations: 'current', shutdown: 'no', redis: 'none' },
+      checks: {
+        load: 'ok',
+        database: 'ok',
+        migrations: 'current',
+        shutdown: 'no',
+        redis: 'none',
+        media_storage: 'ok',
+      },
     });
 
     await platform.db.primaryPool.query(

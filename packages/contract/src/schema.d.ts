@@ -984,7 +984,7 @@ export interface paths {
         put?: never;
         /**
          * Upload an image (multipart/form-data, one file part); processed asynchronously
-         * @description JPEG, PNG, WebP, GIF or AVIF, told from the bytes. Poll GET /media/{id} until `ready` or `failed`.
+         * @description JPEG, PNG, WebP, GIF or AVIF, told from the bytes. Poll GET /media/{id} until `ready` or `failed`. When the media store has no room: 507 MEDIA_STORAGE_FULL; when it does not answer: 503 MEDIA_STORAGE_UNAVAILABLE with Retry-After. Either way nothing was kept.
          */
         post: operations["uploadMedia"];
         delete?: never;
@@ -7862,6 +7862,15 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Insufficient Storage */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -81,6 +81,8 @@ export const ERRORS = {
   OVERLOADED: [503, 'The server is overloaded; retry later.'],
   UNAVAILABLE: [503, 'The service is temporarily unavailable.'],
   DATABASE_UNAVAILABLE: [503, 'The database is not answering; retry shortly.'],
+  MEDIA_STORAGE_UNAVAILABLE: [503, 'Media storage is not answering; retry shortly.'],
+  MEDIA_STORAGE_FULL: [507, 'Media storage is full: the file was not stored. Try again later.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -96,6 +98,7 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'OVERLOADED',
   'UNAVAILABLE',
   'DATABASE_UNAVAILABLE',
+  'MEDIA_STORAGE_UNAVAILABLE',
 ]);
 
 /** A failure the client should see, with a catalogue code. Services throw it; the error handler renders it. */

@@ -13,6 +13,7 @@ import { registerQueueMetrics } from './queue/queue-metrics.ts';
 import { MemoryRateLimitStore } from './rate-limit/memory-rate-limit-store.ts';
 import type { RateLimitStore } from './rate-limit/rate-limit-store.ts';
 import { createRedisAdapters } from './redis/redis-adapters.ts';
+import { StorageHealthState } from './storage/observed-storage.ts';
 
 /** Everything modules are built from: config, database, adapters and observability. */
 export interface Platform {
@@ -31,6 +32,8 @@ export interface Platform {
   /** Calls `listener` each time redisHealth() flips between up and down; returns an unsubscribe function. */
   onRedisHealthChange(listener: (health: 'up' | 'down') => void): () => void;
   pendingMigrations(): Promise<number>;
+  /** The media store's health as this process's last storage call saw it (reported by /readyz). */
+  storageHealth: StorageHealthState;
   state: { shuttingDown: boolean };
   close(): Promise<void>;
 }
@@ -99,6 +102,7 @@ export async function createPlatform(options: PlatformOptions): Promise<Platform
       );
       return migrationFiles.length - (rows[0]?.applied ?? 0);
     },
+    storageHealth: new StorageHealthState(),
     state: { shuttingDown: false },
     async close() {
       await broker.close();

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../platform/errors.ts';
 import { responses } from '../../platform/http/schemas.ts';
+import { StorageError } from '../../platform/storage/storage-errors.ts';
 import { caller, requireAuth } from '../auth/authenticate.ts';
 import {
   Accepted,
@@ -34,7 +35,7 @@ export interface MediaRoutesDeps {
 
 /** Multipart parser errors (from @fastify/multipart and busboy), in the error catalogue. */
 function multipartError(err: unknown): unknown {
-  if (err instanceof AppError) return err;
+  if (err instanceof AppError || err instanceof StorageError) return err;
   const { code, message } = err as { code?: string; message?: string };
   switch (code) {
     case 'FST_FILES_LIMIT':
@@ -94,11 +95,13 @@ export async function mediaRoutes(app: FastifyInstance, deps: MediaRoutesDeps): 
         tags,
         summary: 'Upload an image (multipart/form-data, one file part); processed asynchronously',
         description:
-          'JPEG, PNG, WebP, GIF or AVIF, told from the bytes. Poll GET /media/{id} until `ready` or `failed`.',
+          'JPEG, PNG, WebP, GIF or AVIF, told from the bytes. Poll GET /media/{id} until `ready` or `failed`. ' +
+          'When the media store has no room: 507 MEDIA_STORAGE_FULL; when it does not answer: 503 ' +
+          'MEDIA_STORAGE_UNAVAILABLE with Retry-After. Either way nothing was kept.',
         operationId: 'uploadMedia',
         security,
         consumes: ['multipart/form-data'],
-        response: responses({ 202: Accepted }, 401, 409, 413, 415, 422),
+        response: responses({ 202: Accepted }, 401, 409, 413, 415, 422, 507),
       },
       onRequest: [requireAuth, refuseOversized],
       config: { idempotent: true, rateLimit: uploadLimit },

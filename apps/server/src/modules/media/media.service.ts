@@ -7,6 +7,7 @@ import { AppError } from '../../platform/errors.ts';
 import type { Metrics } from '../../platform/observability/metrics.ts';
 import { enqueue } from '../../platform/queue/queue.ts';
 import type { Storage } from '../../platform/storage/storage.ts';
+import { StorageError } from '../../platform/storage/storage-errors.ts';
 import { sanitizeFileName } from './file-name.ts';
 import type { AttachedMediaRow, AttachmentKind, MediaRepository, MediaRow } from './media.repository.ts';
 import type { MediaAttachmentView, MediaView } from './media.schema.ts';
@@ -114,6 +115,10 @@ export class MediaService {
 
   /** Counts a refused upload by the reason it was refused. */
   countRefusal(err: unknown): void {
+    if (err instanceof StorageError) {
+      this.metrics.mediaUploads.inc({ outcome: `storage_${err.kind}` });
+      return;
+    }
     const code = err instanceof AppError ? err.code : undefined;
     const outcome =
       code === 'MEDIA_TOO_LARGE' || code === 'TOO_MANY_PARTS'

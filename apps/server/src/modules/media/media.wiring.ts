@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Platform } from '../../platform/platform.ts';
 import { createStorage } from '../../platform/storage/create-storage.ts';
+import { observedStorage } from '../../platform/storage/observed-storage.ts';
 import { loadSigningSecret } from '../../platform/storage/signing-secret.ts';
 import type { Storage } from '../../platform/storage/storage.ts';
 import { UrlSigner } from '../../platform/storage/url-signer.ts';
@@ -19,7 +20,11 @@ const BYTES_STORED_CACHE_MS = 60_000;
  */
 export function buildMediaServices(platform: Platform, posts: PostAccess) {
   const { config, metrics } = platform;
-  const storage: Storage = createStorage(config);
+  const storage: Storage = observedStorage(createStorage(config), {
+    operations: metrics.mediaStorageOperations,
+    health: platform.storageHealth,
+    logger: platform.logger,
+  });
   const signer = loadSigningSecret(
     config.media.signingSecret,
     // tests get a secret per process instead of writing under a data directory

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { classifyDbError, sqlState } from '../db/db-errors.ts';
 import { AppError, ERRORS, type ErrorCode } from '../errors.ts';
+import { StorageError, storageAppError } from '../storage/storage-errors.ts';
 import type { EdgeHeaders } from './edge-headers.ts';
 
 export interface ErrorBody {
@@ -82,6 +83,12 @@ export function registerErrorHandling(app: FastifyInstance, report: ErrorReporte
     if (err instanceof AppError) {
       if (err.headers) reply.headers(err.headers);
       return reply.code(err.statusCode).send(errorBody(err.code, request.id, err.message, err.details));
+    }
+    if (err instanceof StorageError) {
+      // the media store's failure (logged where it happened), never the database's
+      const answer = storageAppError(err);
+      if (answer.headers) reply.headers(answer.headers);
+      return reply.code(answer.statusCode).send(errorBody(answer.code, request.id));
     }
     if (isDataException(err)) {
       // logged with its SQLSTATE (not sent: the database's wording is not part of the API)

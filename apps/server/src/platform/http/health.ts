@@ -61,7 +61,10 @@ export function registerHealth(app: FastifyInstance, platform: Platform): void {
       checks.shutdown = platform.state.shuttingDown ? 'shutting down' : 'no';
       const redis = platform.redisHealth();
       checks.redis = redis;
-      const status = !ready ? 'unavailable' : redis === 'down' ? 'degraded' : 'ok';
+      // reported, never a reason to leave rotation: everything but media works without the store
+      checks.media_storage = platform.storageHealth.describe();
+      const degraded = redis === 'down' || platform.storageHealth.health !== 'ok';
+      const status = !ready ? 'unavailable' : degraded ? 'degraded' : 'ok';
       return reply.code(ready ? 200 : 503).send({ status, checks });
     },
   );

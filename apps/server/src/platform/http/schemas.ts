@@ -27,7 +27,7 @@ const ref = Type.Unsafe<{ error: { code: string; message: string; details?: unkn
   Type.Ref('ErrorResponse'),
 );
 
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503 | 507;
 
 /** Route response schemas: the successes given plus the listed error statuses (always 400, 429 and 503). */
 export function responses<T extends Record<number, TSchema>>(ok: T, ...errors: ErrorStatus[]) {

@@ -69,7 +69,7 @@ export function createMetrics() {
   const chatSend = chatSendMetrics(registry);
   const mediaUploads = new Counter({
     name: 'kith_media_uploads_total',
-    help: 'Media uploads by outcome (accepted, too_large, unsupported, quota, invalid)',
+    help: 'Media uploads by outcome (accepted, too_large, unsupported, quota, invalid, storage_full, storage_unavailable, error)',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
@@ -78,6 +78,12 @@ export function createMetrics() {
     help: 'Image processing time by outcome (ready, failed)',
     labelNames: ['outcome'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const mediaStorageOperations = new Counter({
+    name: 'kith_media_storage_operations_total',
+    help: 'Media storage calls (disk or S3) by operation (put, read, head, delete) and outcome (ok, full, unavailable)',
+    labelNames: ['operation', 'outcome'] as const,
     registers: [registry],
   });
   /** Read at scrape time; the media module sets them (a failed read leaves the last value). */
@@ -116,6 +122,7 @@ export function createMetrics() {
     mediaUploads,
     mediaProcessing,
     mediaSources,
+    mediaStorageOperations,
     mail,
   };
 }

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertStorageKey, type ObjectInfo, type PutOptions, type Storage } from './storage.ts';
+import { storageFailure } from './storage-errors.ts';
 
 /**
  * Objects as files under one root directory (`DATA_DIR/media`). The content type is not kept
@@ -14,9 +15,13 @@ export class DiskStorage implements Storage {
   readonly kind = 'disk' as const;
   constructor(private readonly root: string) {}
 
+  /**
+   * Written to a `.partial` file renamed into place once complete: a failure (the disk full, or the
+   * client's bytes refused) removes it, so no reader ever sees half an object. A failure of the
+   * disk is thrown as a StorageError; one of the body (MEDIA_TOO_LARGE…) as it is.
+   */
   async put(key: string, body: Readable | Buffer, _options: PutOptions): Promise<{ size: number }> {
     const path = this.path(key);
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const partial = `${path}.${randomBytes(6).toString('hex')}.partial`;
     let size = 0;
     const count = new Transform({
@@ -25,17 +30,30 @@ export class DiskStorage implements Storage {
         done(null, chunk);
       },
     });
+    // Which side failed first: pipeline() then destroys every stream with that same error.
+    let failed: 'body' | 'disk' | undefined;
+    const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
+    source.once('error', () => {
+      failed ??= 'body';
+    });
     try {
-      await pipeline(
-        Buffer.isBuffer(body) ? Readable.from([body]) : body,
-        count,
-        createWriteStream(partial, { mode: 0o600 }),
-      );
-      await rename(partial, path);
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 }).catch((err) => {
+        failed ??= 'disk';
+        throw err;
+      });
+      const file = createWriteStream(partial, { mode: 0o600 });
+      file.once('error', () => {
+        failed ??= 'disk';
+      });
+      await pipeline(source, count, file);
+      await rename(partial, path).catch((err) => {
+        failed ??= 'disk';
+        throw err;
+      });
     } catch (err) {
-      await rm(partial, { force: true });
+      await rm(partial, { force: true }).catch(() => {});
       await rmdir(dirname(path)).catch(() => {});
-      throw err;
+      throw failed === 'disk' ? storageFailure(err, 'put') : err;
     }
     return { size };
   }
@@ -52,7 +70,7 @@ export class DiskStorage implements Storage {
       return { size: info.size, contentType: contentTypeOf(key) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
+      throw storageFailure(err, 'head');
     }
   }
 
@@ -63,7 +81,9 @@ export class DiskStorage implements Storage {
   async delete(keys: readonly string[]): Promise<void> {
     const dirs = new Set<string>();
     for (const key of keys) {
-      await rm(this.path(key), { force: true });
+      await rm(this.path(key), { force: true }).catch((err) => {
+        throw storageFailure(err, 'delete');
+      });
       if (key.includes('/')) dirs.add(dirname(this.path(key)));
     }
     // a medium's directory goes with its last file

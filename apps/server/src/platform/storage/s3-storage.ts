@@ -21,8 +21,14 @@ import {
   type SignedGetOptions,
   type Storage,
 } from './storage.ts';
+import { storageFailure } from './storage-errors.ts';
 
 type S3Config = NonNullable<Config['s3']>;
+
+/** A store that does not accept a connection by then is unreachable (the SDK's default is none). */
+const CONNECT_TIMEOUT_MS = 3_000;
+/** A socket that carries nothing for this long is given up (a hung store must not hold uploads forever). */
+const IDLE_TIMEOUT_MS = 15_000;
 
 const isMissing = (err: unknown) =>
   err instanceof S3ServiceException &&
@@ -46,6 +52,7 @@ export class S3Storage implements Storage {
       // CRCs) is not understood by every S3-compatible store
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: IDLE_TIMEOUT_MS },
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       ...(config.accessKeyId && config.secretAccessKey
         ? { credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey } }
@@ -53,27 +60,51 @@ export class S3Storage implements Storage {
     });
   }
 
+  /**
+   * A failure of the store (or of the local spool) is thrown as a StorageError, one of the body
+   * (MEDIA_TOO_LARGE…) as it is. S3 keeps no part of a failed PUT, but an S3-compatible store may
+   * (s3rver leaves the bytes it wrote before its disk filled): the key is deleted, best effort.
+   */
   async put(key: string, body: Readable | Buffer, options: PutOptions): Promise<{ size: number }> {
     assertStorageKey(key);
-    const send = (Body: Readable | Buffer, ContentLength: number) =>
-      this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body,
-          ContentLength,
-          ContentType: options.contentType,
-          ...(options.cacheControl ? { CacheControl: options.cacheControl } : {}),
-        }),
-      );
+    const send = async (Body: Readable | Buffer, ContentLength: number) => {
+      try {
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body,
+            ContentLength,
+            ContentType: options.contentType,
+            ...(options.cacheControl ? { CacheControl: options.cacheControl } : {}),
+          }),
+        );
+      } catch (err) {
+        await this.delete([key]).catch(() => {});
+        throw storageFailure(err, 'put');
+      }
+    };
     if (Buffer.isBuffer(body)) {
       await send(body, body.length);
       return { size: body.length };
     }
-    const dir = await mkdtemp(join(tmpdir(), 'kith-s3-'));
+    const dir = await mkdtemp(join(tmpdir(), 'kith-s3-')).catch((err) => {
+      throw storageFailure(err, 'put');
+    });
     try {
       const file = join(dir, 'spool');
-      await pipeline(body, createWriteStream(file, { mode: 0o600 }));
+      // which side failed first: pipeline() then destroys both streams with that same error
+      let failed: 'body' | 'spool' | undefined;
+      body.once('error', () => {
+        failed ??= 'body';
+      });
+      const spool = createWriteStream(file, { mode: 0o600 });
+      spool.once('error', () => {
+        failed ??= 'spool';
+      });
+      await pipeline(body, spool).catch((err) => {
+        throw failed === 'spool' ? storageFailure(err, 'put') : err;
+      });
       const { size } = await stat(file);
       await send(createReadStream(file), size);
       return { size };
@@ -99,7 +130,7 @@ export class S3Storage implements Storage {
       };
     } catch (err) {
       if (isMissing(err) || (err as { name?: string }).name === 'InvalidRange') return undefined;
-      throw err;
+      throw storageFailure(err, 'read');
     }
   }
 
@@ -110,7 +141,7 @@ export class S3Storage implements Storage {
       return { size: res.ContentLength ?? 0, contentType: res.ContentType ?? 'application/octet-stream' };
     } catch (err) {
       if (isMissing(err)) return undefined;
-      throw err;
+      throw storageFailure(err, 'head');
     }
   }
 
@@ -120,7 +151,10 @@ export class S3Storage implements Storage {
     const dir = await mkdtemp(join(tmpdir(), 'kith-s3-'));
     try {
       const file = join(dir, 'object');
-      await pipeline(object.body, createWriteStream(file, { mode: 0o600 }));
+      // the download cut short, or the local disk full: either way a failure of storage
+      await pipeline(object.body, createWriteStream(file, { mode: 0o600 })).catch((err) => {
+        throw storageFailure(err, 'read');
+      });
       return await fn(file);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -131,12 +165,16 @@ export class S3Storage implements Storage {
     for (const key of keys) assertStorageKey(key);
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
-      await this.client.send(
-        new DeleteObjectsCommand({
-          Bucket: this.bucket,
-          Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
-        }),
-      );
+      await this.client
+        .send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        )
+        .catch((err) => {
+          throw storageFailure(err, 'delete');
+        });
     }
   }
 
