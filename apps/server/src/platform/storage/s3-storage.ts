@@ -21,7 +21,7 @@ import {
   type SignedGetOptions,
   type Storage,
 } from './storage.ts';
-import { storageFailure } from './storage-errors.ts';
+import { StorageError, storageFailure } from './storage-errors.ts';
 
 type S3Config = NonNullable<Config['s3']>;
 
@@ -80,8 +80,12 @@ export class S3Storage implements Storage {
           }),
         );
       } catch (err) {
-        await this.delete([key]).catch(() => {});
-        throw storageFailure(err, 'put');
+        const failure = storageFailure(err, 'put');
+        // a store that answered may have kept a part; one that did not answer is not asked again
+        if (!(failure instanceof StorageError && failure.kind === 'unavailable')) {
+          await this.delete([key]).catch(() => {});
+        }
+        throw failure;
       }
     };
     if (Buffer.isBuffer(body)) {
