@@ -168,4 +168,54 @@ describe('POST /api/v1/auth/refresh', () => {
     expect(String(out.headers['set-cookie'])).toMatch(/kith_refresh=;.*Expires=Thu, 01 Jan 1970/);
     expect((await refresh(user.refreshToken)).statusCode).toBe(401);
   });
+
+  it('keeps a session hint cookie (path /, readable by the page, no secret) beside the refresh cookie', async () => {
+    const setCookies = (res: { headers: Record<string, unknown> }) =>
+      ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []);
+    const hintOf = (res: { headers: Record<string, unknown> }) =>
+      setCookies(res).find((c) => c.startsWith('kith_session_hint='));
+    const user = await createUser(app);
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/refresh',
+      cookies: { kith_refresh: user.refreshToken },
+      headers: { 'x-kith-csrf': '1' },
+    });
+    expect(ok.statusCode).toBe(200);
+    const hint = hintOf(ok);
+    expect(hint).toMatch(/^kith_session_hint=1;/);
+    expect(hint).toMatch(/Path=\//);
+    expect(hint).toMatch(/SameSite=Strict/);
+    expect(hint).toMatch(/Max-Age=\d+/);
+    expect(hint).not.toMatch(/HttpOnly/);
+
+    // a dead refresh cookie (rotated away long ago, or revoked) is dropped with its hint
+    await ageToken(user.refreshToken, 3600);
+    const dead = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/refresh',
+      cookies: { kith_refresh: user.refreshToken },
+      headers: { 'x-kith-csrf': '1' },
+    });
+    expect(dead.statusCode).toBe(401);
+    expect(dead.json().error.code).toBe('INVALID_REFRESH_TOKEN');
+    expect(hintOf(dead)).toMatch(/^kith_session_hint=;.*Expires=Thu, 01 Jan 1970/);
+    expect(setCookies(dead).some((c) => /^kith_refresh=;.*Expires=Thu, 01 Jan 1970/.test(c))).toBe(true);
+
+    // a hint left without its refresh cookie is dropped too
+    const none = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/refresh',
+      cookies: { kith_session_hint: '1' },
+      headers: { 'x-kith-csrf': '1' },
+    });
+    expect(none.statusCode).toBe(401);
+    expect(hintOf(none)).toMatch(/^kith_session_hint=;.*Expires=Thu, 01 Jan 1970/);
+
+    // and logging out clears it
+    const other = await createUser(app);
+    const out = await app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: other.headers });
+    expect(out.statusCode).toBe(204);
+    expect(hintOf(out)).toMatch(/^kith_session_hint=;.*Expires=Thu, 01 Jan 1970/);
+  });
 });

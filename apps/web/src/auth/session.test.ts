@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { api, call } from '../api/client.ts';
 import { ApiError } from '../api/errors.ts';
-import { AuthSession, type SessionEnv, session } from './session.ts';
+import { AuthSession, hasSessionHint, type SessionEnv, session } from './session.ts';
 
 const USER = { id: '0191f6a0-0000-7000-8000-000000000001', username: 'ana', displayName: 'Ana' };
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -34,7 +34,11 @@ class FakeKith {
       await new Promise((resolve) => setTimeout(resolve, 10));
       this.inFlight -= 1;
       if (request.headers.get('x-kith-csrf') !== '1') return json(403, err('CSRF_FAILED'));
-      if (this.revoked || !this.cookie) return json(401, err('INVALID_REFRESH_TOKEN'));
+      if (this.revoked || !this.cookie) {
+        setHint(false); // the server drops a dead refresh cookie and its hint
+        return json(401, err('INVALID_REFRESH_TOKEN'));
+      }
+      setHint(true);
       this.generation += 1;
       this.cookie = `rt-${this.generation}`;
       const accessToken = `at-${this.generation}`;
@@ -52,6 +56,13 @@ class FakeKith {
     this.valid.delete(token);
   }
 }
+/** The server's readable session hint cookie, beside the HttpOnly refresh cookie. */
+const setHint = (on: boolean) => {
+  // biome-ignore lint/suspicious/noDocumentCookie: as a Set-Cookie answer would (jsdom has no Cookie Store API)
+  document.cookie = on
+    ? 'kith_session_hint=1; path=/'
+    : 'kith_session_hint=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT';
+};
 const err = (code: string) => ({ error: { code, message: `${code} message`, requestId: `req-${code}` } });
 
 /** The Web Locks API's exclusive mode: one holder at a time, FIFO. */
@@ -73,6 +84,7 @@ function fifoLocks(): NonNullable<SessionEnv['locks']> {
 let kith: FakeKith;
 beforeEach(() => {
   kith = new FakeKith();
+  setHint(true);
   vi.stubGlobal('fetch', kith.fetch);
 });
 afterEach(() => {
@@ -98,6 +110,24 @@ describe('the tab session', () => {
     await s.restore();
     expect(s.getState()).toEqual({ status: 'anonymous', expired: false });
     s.dispose();
+  });
+
+  it('sends no refresh at all (nothing to fail with 401) when the session hint cookie is absent', async () => {
+    kith.cookie = undefined;
+    setHint(false);
+    const s = new AuthSession({ sessionHint: hasSessionHint });
+    await s.restore();
+    expect(s.getState()).toEqual({ status: 'anonymous', expired: false });
+    expect(kith.requests).toEqual([]);
+    s.dispose();
+
+    // with the hint, the refresh cookie is tried
+    kith.cookie = 'rt-0';
+    setHint(true);
+    const t = new AuthSession({ sessionHint: hasSessionHint });
+    await t.restore();
+    expect(t.getState().status).toBe('signedIn');
+    t.dispose();
   });
 
   it('answers a 401 with one refresh and one retry, shared by concurrent requests', async () => {

@@ -16,6 +16,8 @@ type TabMessage =
 
 const CHANNEL = 'kith-auth';
 const REFRESH_LOCK = 'kith-auth-refresh';
+/** The server's non-HttpOnly companion of the refresh cookie (apps/server auth.routes.ts). */
+const SESSION_HINT_COOKIE = 'kith_session_hint';
 /** Refresh this long before the access token expires (it lives 15 min). */
 const REFRESH_LEAD_MS = 60_000;
 const MIN_REFRESH_DELAY_MS = 5_000;
@@ -30,6 +32,12 @@ export interface SessionEnv {
   clearTimer?: (handle: unknown) => void;
   /** Who was signed in here last: with no network at start, the app opens as them on their saved data. */
   offlineUser?: () => Promise<Me | undefined>;
+  /**
+   * Whether the server's session hint cookie is here (set and cleared with the HttpOnly refresh
+   * cookie, no secret in it). Without it there is no session to restore, and no refresh is sent
+   * (it could only fail with 401). Absent: always try.
+   */
+  sessionHint?: () => boolean;
 }
 
 /**
@@ -43,7 +51,8 @@ export class AuthSession {
   private readonly listeners = new Set<() => void>();
   private inflight: Promise<string | undefined> | undefined;
   private timer: unknown;
-  private readonly env: Required<Omit<SessionEnv, 'locks' | 'channel' | 'offlineUser'>> & SessionEnv;
+  private readonly env: Required<Omit<SessionEnv, 'locks' | 'channel' | 'offlineUser' | 'sessionHint'>> &
+    SessionEnv;
   private restoring: Promise<void> | undefined;
 
   constructor(env: SessionEnv = {}) {
@@ -71,7 +80,7 @@ export class AuthSession {
   /** Once per page load: a tab that finds a refresh cookie stays signed in across reloads. */
   restore(): Promise<void> {
     this.restoring ??= (async () => {
-      const token = await this.refresh();
+      const token = (this.env.sessionHint?.() ?? true) ? await this.refresh() : undefined;
       if (!token && this.state.status === 'unknown') this.set({ status: 'anonymous', expired: false });
     })();
     return this.restoring;
@@ -204,10 +213,16 @@ export class AuthSession {
   }
 }
 
+/** The server's session hint cookie is set here: there may be a session to restore. */
+export function hasSessionHint(): boolean {
+  return document.cookie.split('; ').includes(`${SESSION_HINT_COOKIE}=1`);
+}
+
 function browserEnv(): SessionEnv {
   const env: SessionEnv = {};
   if (typeof navigator !== 'undefined' && 'locks' in navigator) env.locks = navigator.locks;
   if (typeof BroadcastChannel !== 'undefined') env.channel = new BroadcastChannel(CHANNEL);
+  if (typeof document !== 'undefined') env.sessionHint = hasSessionHint;
   if (typeof indexedDB !== 'undefined') {
     env.offlineUser = () => import('../pwa/last-user.ts').then((m) => m.lastUser.get());
   }

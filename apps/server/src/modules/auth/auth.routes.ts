@@ -7,7 +7,7 @@ import { AppError } from '../../platform/errors.ts';
 import { responses } from '../../platform/http/schemas.ts';
 import { requestMeta } from '../audit/request-meta.ts';
 import type { UserRow } from '../users/users.repository.ts';
-import { presentMe } from '../users/users.schema.ts';
+import { bareSuspension, presentMe, type SuspensionView } from '../users/users.schema.ts';
 import {
   AuthResult,
   ChangePasswordBody,
@@ -26,6 +26,12 @@ import { type TwoFactorRoutesDeps, twoFactorRoutes } from './two-factor.routes.t
 import { SecondFactorRequired } from './two-factor.schema.ts';
 
 export const REFRESH_COOKIE = 'kith_refresh';
+/**
+ * Set and cleared with the refresh cookie, readable by the page (path /, not HttpOnly) and holding
+ * no secret: a visitor without it has no session to refresh, so the web app sends no refresh that
+ * would fail with 401.
+ */
+export const SESSION_HINT_COOKIE = 'kith_session_hint';
 const COOKIE_PATH = '/api/v1/auth';
 const CSRF_HEADER = 'x-kith-csrf';
 const FIFTEEN_MINUTES = 15 * 60_000;
@@ -41,6 +47,8 @@ export interface AuthRoutesDeps {
   recovery?: AccountRecoveryDeps;
   /** 2FA, passkeys and the second step of a login (two-factor.routes.ts). */
   twoFactor?: Omit<TwoFactorRoutesDeps, 'auth'>;
+  /** Why a signed-in account is suspended, for its `user` (the moderation service); the row's alone without. */
+  standing?: (user: UserRow) => Promise<SuspensionView | null>;
 }
 
 const presentTokens = (t: IssuedTokens) => ({
@@ -60,6 +68,11 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
   await app.register(cookie);
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { auth, sessions, limits } = deps;
+  const standing = deps.standing ?? (async (user: UserRow) => bareSuspension(user));
+  const signedIn = async (result: IssuedTokens & { user: UserRow }) => ({
+    user: presentMe(result.user, await standing(result.user)),
+    ...presentTokens(result),
+  });
   if (deps.recovery) await app.register(accountRecoveryRoutes, deps.recovery);
   if (deps.twoFactor)
     await app.register(twoFactorRoutes, {
@@ -67,25 +80,35 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
       auth,
       signedIn: (reply: FastifyReply, result: IssuedTokens & { user: UserRow }) => {
         setRefreshCookie(reply, result.refreshToken);
-        return { user: presentMe(result.user), ...presentTokens(result) };
+        return signedIn(result);
       },
     });
 
-  const setRefreshCookie = (reply: FastifyReply, token: string) =>
+  const setRefreshCookie = (reply: FastifyReply, token: string) => {
+    const maxAge = deps.refreshTtlDays * 86_400;
     reply.setCookie(REFRESH_COOKIE, token, {
       httpOnly: true,
       secure: deps.cookieSecure,
       sameSite: 'strict',
       path: COOKIE_PATH,
-      maxAge: deps.refreshTtlDays * 86_400,
+      maxAge,
     });
-  const clearRefreshCookie = (reply: FastifyReply) =>
+    reply.setCookie(SESSION_HINT_COOKIE, '1', {
+      secure: deps.cookieSecure,
+      sameSite: 'strict',
+      path: '/',
+      maxAge,
+    });
+  };
+  const clearRefreshCookie = (reply: FastifyReply) => {
     reply.clearCookie(REFRESH_COOKIE, {
       path: COOKIE_PATH,
       httpOnly: true,
       secure: deps.cookieSecure,
       sameSite: 'strict',
     });
+    reply.clearCookie(SESSION_HINT_COOKIE, { path: '/', secure: deps.cookieSecure, sameSite: 'strict' });
+  };
 
   r.post(
     '/signup',
@@ -138,7 +161,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
         });
       }
       setRefreshCookie(reply, result.refreshToken);
-      return { user: presentMe(result.user), ...presentTokens(result) };
+      return signedIn(result);
     },
   );
 
@@ -161,13 +184,22 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Pr
       let token = request.body.refreshToken;
       if (token === undefined) {
         token = request.cookies[REFRESH_COOKIE];
-        if (token === undefined) throw new AppError('INVALID_REFRESH_TOKEN');
+        if (token === undefined) {
+          clearRefreshCookie(reply); // a hint left without its cookie
+          throw new AppError('INVALID_REFRESH_TOKEN');
+        }
         // a cross-site form cannot set a custom header; SameSite=Strict is the second line
         if (request.headers[CSRF_HEADER] !== '1') throw new AppError('CSRF_FAILED');
       }
-      const pair = await auth.refresh(token, requestMeta(request));
-      setRefreshCookie(reply, pair.refreshToken);
-      return presentTokens(pair);
+      try {
+        const pair = await auth.refresh(token, requestMeta(request));
+        setRefreshCookie(reply, pair.refreshToken);
+        return presentTokens(pair);
+      } catch (error) {
+        // a dead refresh cookie is dropped (with its hint): the next visit does not try it again
+        if (error instanceof AppError && error.code === 'INVALID_REFRESH_TOKEN') clearRefreshCookie(reply);
+        throw error;
+      }
     },
   );
 
