@@ -5,6 +5,7 @@ import { EmailSection } from './email-section.tsx';
 import { ExportSection } from './export-section.tsx';
 import { MutesSection } from './mutes-section.tsx';
 import { PasswordSection } from './password-section.tsx';
+import { PushSection } from './push-section.tsx';
 import { SecuritySection } from './security-section.tsx';
 import { SessionsSection } from './sessions-section.tsx';
 import '../profile/profile.css';
@@ -25,6 +26,7 @@ function SettingsScreen() {
       <div id="sessions">
         <SessionsSection session={session} />
       </div>
+      <PushSection />
       <MutesSection />
       <ExportSection />
       <DeleteAccountSection session={session} />
