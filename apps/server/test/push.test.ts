@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { decodeJwt, importJWK, jwtVerify } from 'jose';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type ConfigError, loadConfig } from '../src/config.ts';
 import { buildTestApp, type TestApp } from './helpers/app.ts';
 import { bearer, createUser, GENEROUS_AUTH_LIMITS, login, type TestUser } from './helpers/factories.ts';
 import { runJobs } from './helpers/jobs.ts';
@@ -415,5 +416,38 @@ describe('Web Push subscriptions', () => {
       endpoint: 'https://fcm.googleapis.com/fcm/send/abc',
     });
     expect(res.statusCode, res.body).toBe(204);
+  });
+});
+
+describe('Web Push configuration', () => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig({ NODE_ENV: 'test', ...env });
+      return [];
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+  };
+
+  it('refuses the private-endpoint switch in production, half a key pair, and malformed keys or subject', () => {
+    expect(problems({ NODE_ENV: 'production', WEB_PUSH_ALLOW_PRIVATE_ENDPOINTS: 'true' })).toContain(
+      'WEB_PUSH_ALLOW_PRIVATE_ENDPOINTS: not allowed when NODE_ENV=production',
+    );
+    expect(problems({ WEB_PUSH_VAPID_PUBLIC_KEY: `B${'A'.repeat(86)}` })).toContain(
+      'WEB_PUSH_VAPID_PUBLIC_KEY and WEB_PUSH_VAPID_PRIVATE_KEY: give both or neither',
+    );
+    const bad = problems({ WEB_PUSH_VAPID_PUBLIC_KEY: 'short', WEB_PUSH_VAPID_PRIVATE_KEY: 'x'.repeat(44) });
+    expect(bad.some((p) => p.startsWith('WEB_PUSH_VAPID_PUBLIC_KEY: must be'))).toBe(true);
+    expect(bad.some((p) => p.startsWith('WEB_PUSH_VAPID_PRIVATE_KEY: must be'))).toBe(true);
+    expect(
+      problems({ WEB_PUSH_SUBJECT: 'http://kith.example' }).some((p) => p.startsWith('WEB_PUSH_SUBJECT')),
+    ).toBe(true);
+  });
+
+  it('takes the subject from an https PUBLIC_URL', () => {
+    expect(loadConfig({ NODE_ENV: 'test', PUBLIC_URL: 'https://kith.example/' }).push.subject).toBe(
+      'https://kith.example',
+    );
+    expect(loadConfig({ NODE_ENV: 'test' }).push.subject).toBe('mailto:no-reply@localhost');
   });
 });

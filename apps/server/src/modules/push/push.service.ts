@@ -69,7 +69,8 @@ export class PushService {
    */
   async notified(userId: string, notification: NotificationView): Promise<number> {
     if (!(await this.enabled({ userId }))) return 0;
-    if (await this.deps.isConnected(userId)) return 0;
+    // presence unknown (the cache is down): better a push too many than a notice missed
+    if (await this.deps.isConnected(userId).catch(() => false)) return 0;
     return this.deps.delivery.enqueueFor(userId, pushPayloadOf(notification));
   }
 
