@@ -39,6 +39,7 @@ describe('POST /api/v1/auth/signup', () => {
       role: 'user',
       createdAt: expect.any(String),
       emailVerified: false,
+      suspension: null,
     });
     expect(body.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(new Date(body.accessTokenExpiresAt).getTime()).toBeGreaterThan(Date.now());

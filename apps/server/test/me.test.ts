@@ -24,6 +24,7 @@ describe('/api/v1/me', () => {
       'emailVerified',
       'id',
       'role',
+      'suspension',
       'username',
     ]);
     expect(res.json()).toMatchObject({
@@ -31,6 +32,7 @@ describe('/api/v1/me', () => {
       displayName: 'Ada L.',
       role: 'user',
       emailVerified: false,
+      suspension: null,
     });
   });
 

@@ -31,7 +31,7 @@ const caseOf = async (targetId: string) =>
       .where('target_id', '=', targetId)
       .executeTakeFirstOrThrow()
   ).id;
-const ok = async (res: Promise<{ statusCode: number; body: string }>, status = 200) => {
+const ok = async <R extends { statusCode: number; body: string }>(res: Promise<R>, status = 200) => {
   const r = await res;
   expect(r.statusCode, r.body).toBe(status);
   return r;

@@ -2962,6 +2962,17 @@ export interface operations {
                             createdAt: string;
                             /** @description The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md) */
                             emailVerified: boolean;
+                            /** @description Set while a moderator’s suspension is in force: the account may read but every write answers 403 ACCOUNT_SUSPENDED */
+                            suspension: {
+                                /** Format: date-time */
+                                until: string;
+                                /** @description The decision (null when none is on record) */
+                                caseId: string | null;
+                                /** @description The moderator’s note, told to the user */
+                                reason: string | null;
+                                /** @description available: the user may still appeal (once); pending: appealed, not yet decided */
+                                appeal: "available" | "pending" | "decided" | null;
+                            } | null;
                         };
                         accessToken: string;
                         /** Format: date-time */
@@ -3091,6 +3102,17 @@ export interface operations {
                             createdAt: string;
                             /** @description The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md) */
                             emailVerified: boolean;
+                            /** @description Set while a moderator’s suspension is in force: the account may read but every write answers 403 ACCOUNT_SUSPENDED */
+                            suspension: {
+                                /** Format: date-time */
+                                until: string;
+                                /** @description The decision (null when none is on record) */
+                                caseId: string | null;
+                                /** @description The moderator’s note, told to the user */
+                                reason: string | null;
+                                /** @description available: the user may still appeal (once); pending: appealed, not yet decided */
+                                appeal: "available" | "pending" | "decided" | null;
+                            } | null;
                         };
                         accessToken: string;
                         /** Format: date-time */
@@ -3563,6 +3585,17 @@ export interface operations {
                             createdAt: string;
                             /** @description The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md) */
                             emailVerified: boolean;
+                            /** @description Set while a moderator’s suspension is in force: the account may read but every write answers 403 ACCOUNT_SUSPENDED */
+                            suspension: {
+                                /** Format: date-time */
+                                until: string;
+                                /** @description The decision (null when none is on record) */
+                                caseId: string | null;
+                                /** @description The moderator’s note, told to the user */
+                                reason: string | null;
+                                /** @description available: the user may still appeal (once); pending: appealed, not yet decided */
+                                appeal: "available" | "pending" | "decided" | null;
+                            } | null;
                         };
                         accessToken: string;
                         /** Format: date-time */
@@ -4396,6 +4429,17 @@ export interface operations {
                             createdAt: string;
                             /** @description The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md) */
                             emailVerified: boolean;
+                            /** @description Set while a moderator’s suspension is in force: the account may read but every write answers 403 ACCOUNT_SUSPENDED */
+                            suspension: {
+                                /** Format: date-time */
+                                until: string;
+                                /** @description The decision (null when none is on record) */
+                                caseId: string | null;
+                                /** @description The moderator’s note, told to the user */
+                                reason: string | null;
+                                /** @description available: the user may still appeal (once); pending: appealed, not yet decided */
+                                appeal: "available" | "pending" | "decided" | null;
+                            } | null;
                         };
                         accessToken: string;
                         /** Format: date-time */
@@ -7245,6 +7289,17 @@ export interface operations {
                         createdAt: string;
                         /** @description The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md) */
                         emailVerified: boolean;
+                        /** @description Set while a moderator’s suspension is in force: the account may read but every write answers 403 ACCOUNT_SUSPENDED */
+                        suspension: {
+                            /** Format: date-time */
+                            until: string;
+                            /** @description The decision (null when none is on record) */
+                            caseId: string | null;
+                            /** @description The moderator’s note, told to the user */
+                            reason: string | null;
+                            /** @description available: the user may still appeal (once); pending: appealed, not yet decided */
+                            appeal: "available" | "pending" | "decided" | null;
+                        } | null;
                     };
                 };
             };
@@ -7409,6 +7464,17 @@ export interface operations {
                         createdAt: string;
                         /** @description The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md) */
                         emailVerified: boolean;
+                        /** @description Set while a moderator’s suspension is in force: the account may read but every write answers 403 ACCOUNT_SUSPENDED */
+                        suspension: {
+                            /** Format: date-time */
+                            until: string;
+                            /** @description The decision (null when none is on record) */
+                            caseId: string | null;
+                            /** @description The moderator’s note, told to the user */
+                            reason: string | null;
+                            /** @description available: the user may still appeal (once); pending: appealed, not yet decided */
+                            appeal: "available" | "pending" | "decided" | null;
+                        } | null;
                     };
                 };
             };

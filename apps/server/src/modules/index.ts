@@ -46,9 +46,13 @@ export async function registerModules(
     limits: config.rateLimit,
     recovery: { passwordReset: services.passwordReset, emailVerification: services.emailVerification },
     twoFactor: { twoFactor: services.twoFactor, passkeys: services.passkeys },
+    standing: (user) => services.reports.moderation.standing(user),
   });
   await api.register(emailChangeRoutes, { prefix: '/auth', emailChange: services.emailChange });
-  await api.register(usersRoutes, { users: services.users });
+  await api.register(usersRoutes, {
+    users: services.users,
+    standing: (user) => services.reports.moderation.standing(user),
+  });
   await api.register(adminRoutes, { prefix: '/admin', admin: services.admin, audit: services.audit });
   await api.register(flagsRoutes, { flags: services.flags });
   // the web app's Core Web Vitals: metrics only, nothing stored

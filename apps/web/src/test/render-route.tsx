@@ -96,6 +96,7 @@ export function me(over: Partial<Me> = {}): Me {
     emailVerified: true,
     role: 'user',
     createdAt: '2026-01-01T00:00:00.000Z',
+    suspension: null,
     ...over,
   };
 }

@@ -44,7 +44,7 @@ export interface TwoFactorRoutesDeps {
 
 interface Registered extends TwoFactorRoutesDeps {
   /** Sets the refresh cookie and gives the sign-in answer (auth.routes.ts owns the cookie). */
-  signedIn(reply: FastifyReply, result: IssuedTokens & { user: UserRow }): Static<typeof AuthResult>;
+  signedIn(reply: FastifyReply, result: IssuedTokens & { user: UserRow }): Promise<Static<typeof AuthResult>>;
 }
 
 /** One login's second-factor step: the key its attempts are counted under. */

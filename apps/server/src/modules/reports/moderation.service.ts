@@ -8,6 +8,7 @@ import type { MailService } from '../../platform/mail/mail.service.ts';
 import { enqueue } from '../../platform/queue/queue.ts';
 import type { AuditService, RequestMeta } from '../audit/audit.service.ts';
 import type { UserRow } from '../users/users.repository.ts';
+import type { SuspensionView } from '../users/users.schema.ts';
 import type { AppealLinks } from './appeal-links.ts';
 import type { ReportMetrics } from './reports.metrics.ts';
 import type { CaseRow, QueueFilter, ReportsRepository } from './reports.repository.ts';
@@ -244,6 +245,28 @@ export class ModerationService {
         state: row.stage === 'report' ? 'available' : appealOpen ? 'pending' : 'decided',
         text: row.appeal_text,
       },
+    };
+  }
+
+  /**
+   * Why the user is suspended, for their own account view: until when, the decision's case and the
+   * moderator's reason, and whether they may still appeal it. Null when they are not suspended.
+   */
+  async standing(user: Pick<UserRow, 'id' | 'suspended_until'>): Promise<SuspensionView | null> {
+    const until = user.suspended_until;
+    if (!until || until.getTime() <= this.now()) return null;
+    const row = await this.deps.repo.latestSuspension(user.id);
+    return {
+      until: until.toISOString(),
+      caseId: row?.id ?? null,
+      reason: row?.resolution_note ?? null,
+      appeal: !row
+        ? null
+        : row.stage === 'report'
+          ? 'available'
+          : row.status === 'open'
+            ? 'pending'
+            : 'decided',
     };
   }
 

@@ -206,6 +206,16 @@ export class ReportsRepository {
       .execute();
   }
 
+  /** The newest case whose decision (or the decision under appeal) suspended the user. */
+  async latestSuspension(userId: string): Promise<CaseRow | undefined> {
+    return (await this.cases()
+      .where('target_user_id', '=', userId)
+      .where((eb) => eb.or([eb('action', '=', 'suspend'), eb('first_action', '=', 'suspend')]))
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst()) as CaseRow | undefined;
+  }
+
   /** Re-opens a resolved case as an appeal (the decision it is about is kept in first_*). */
   async reopenAsAppeal(trx: Kysely<DB>, id: string, text: string): Promise<void> {
     await trx

@@ -2,14 +2,25 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { responses } from '../../platform/http/schemas.ts';
 import { caller, requireAuth } from '../auth/authenticate.ts';
-import { Me, presentMe, UpdateMeBody } from './users.schema.ts';
+import type { UserRow } from './users.repository.ts';
+import { bareSuspension, Me, presentMe, type SuspensionView, UpdateMeBody } from './users.schema.ts';
 import type { UsersService } from './users.service.ts';
 
 const authenticated = [{ bearerAuth: [] }];
 
 /** /api/v1/me: the caller's own account. */
-export async function usersRoutes(app: FastifyInstance, { users }: { users: UsersService }): Promise<void> {
+export async function usersRoutes(
+  app: FastifyInstance,
+  deps: {
+    users: UsersService;
+    /** Why the account is suspended (the moderation service); the row's end alone without. */
+    standing?: (user: UserRow) => Promise<SuspensionView | null>;
+  },
+): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { users } = deps;
+  const me = async (user: UserRow) =>
+    presentMe(user, await (deps.standing ? deps.standing(user) : bareSuspension(user)));
 
   r.get(
     '/me',
@@ -23,7 +34,7 @@ export async function usersRoutes(app: FastifyInstance, { users }: { users: User
       },
       onRequest: requireAuth,
     },
-    async (request) => presentMe(await users.get(caller(request).userId)),
+    async (request) => me(await users.get(caller(request).userId)),
   );
 
   r.patch(
@@ -39,6 +50,6 @@ export async function usersRoutes(app: FastifyInstance, { users }: { users: User
       },
       onRequest: requireAuth,
     },
-    async (request) => presentMe(await users.updateProfile(caller(request).userId, request.body)),
+    async (request) => me(await users.updateProfile(caller(request).userId, request.body)),
   );
 }

@@ -13,6 +13,23 @@ export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254
 export const DisplayName = Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' });
 export const Bio = Type.String({ maxLength: 500 });
 
+/** Why the account is suspended, as its owner sees it (GET /moderation/notices/{caseId} has the rest). */
+export const Suspension = Type.Object(
+  {
+    until: Timestamp,
+    caseId: Type.Union([Uuid, Type.Null()], { description: 'The decision (null when none is on record)' }),
+    reason: Type.Union([Type.String({ maxLength: 1000 }), Type.Null()], {
+      description: 'The moderator’s note, told to the user',
+    }),
+    appeal: Type.Union(
+      [Type.Literal('available'), Type.Literal('pending'), Type.Literal('decided'), Type.Null()],
+      { description: 'available: the user may still appeal (once); pending: appealed, not yet decided' },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SuspensionView = Static<typeof Suspension>;
+
 /** The signed-in user's own account. */
 export const Me = Type.Object(
   {
@@ -26,6 +43,10 @@ export const Me = Type.Object(
     emailVerified: Type.Boolean({
       description:
         'The address is verified; until it is, posts, comments, friend requests and chats are limited (docs/mail.md)',
+    }),
+    suspension: Type.Union([Suspension, Type.Null()], {
+      description:
+        'Set while a moderator’s suspension is in force: the account may read but every write answers 403 ACCOUNT_SUSPENDED',
     }),
   },
   { additionalProperties: false },
@@ -50,7 +71,14 @@ export const UpdateMeBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function presentMe(user: UserRow): MeView {
+/** Only the suspension's end, from the account row (no decision looked up). */
+export const bareSuspension = (user: Pick<UserRow, 'suspended_until'>): SuspensionView | null =>
+  user.suspended_until && user.suspended_until.getTime() > Date.now()
+    ? { until: user.suspended_until.toISOString(), caseId: null, reason: null, appeal: null }
+    : null;
+
+/** My account; `suspension` as `ModerationService.standing` tells it (the bare row's when not given). */
+export function presentMe(user: UserRow, suspension: SuspensionView | null = bareSuspension(user)): MeView {
   return {
     id: user.id,
     username: user.username,
@@ -60,6 +88,7 @@ export function presentMe(user: UserRow): MeView {
     role: user.role,
     createdAt: user.created_at.toISOString(),
     emailVerified: user.email_verified_at !== null,
+    suspension,
   };
 }
 
