@@ -1,17 +1,16 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { createLazyRoute, Link, useNavigate } from '@tanstack/react-router';
-import { type FormEvent, useEffect, useId, useState, useSyncExternalStore } from 'react';
+import { useEffect, useId, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
 import { ConfirmDialog, Dialog } from '../post/dialog.tsx';
-import { VisibilityField } from './collection-form.tsx';
+import { type CollectionFields, CollectionForm } from './collection-form.tsx';
 import { ItemList } from './collection-items.tsx';
 import {
   type CollectionDetail,
   collectionQuery,
   collections,
   refreshCollections,
-  type Visibility,
 } from './collections-query.ts';
 import './collections.css';
 
@@ -122,57 +121,29 @@ function OwnerTools({ collection: c }: { collection: CollectionDetail }) {
 
 function EditCollection({ collection: c, onClose }: { collection: CollectionDetail; onClose: () => void }) {
   const { t } = useTranslation();
-  const id = useId();
   const queryClient = useQueryClient();
-  const [title, setTitle] = useState(c.title);
-  const [description, setDescription] = useState(c.description);
-  const [visibility, setVisibility] = useState<Visibility>(c.visibility);
   const save = useMutation({
-    mutationFn: () =>
-      collections.update(c.id, { title: title.trim(), description: description.trim(), visibility }),
+    mutationFn: (fields: CollectionFields) => collections.update(c.id, fields),
     onSuccess: async () => {
       await refreshCollections(queryClient);
       onClose();
     },
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (title.trim() && !save.isPending) save.mutate();
-  };
   return (
     <Dialog title={t('social.collections.editTitle')} onClose={onClose}>
-      <form className="stack" onSubmit={submit}>
-        <div className="field">
-          <label htmlFor={`${id}-title`}>{t('social.collections.titleLabel')}</label>
-          <input
-            id={`${id}-title`}
-            required
-            maxLength={120}
-            value={title}
-            onChange={(e) => setTitle(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-description`}>{t('social.collections.descriptionLabel')}</label>
-          <textarea
-            id={`${id}-description`}
-            rows={3}
-            maxLength={2000}
-            value={description}
-            onChange={(e) => setDescription(e.target.value)}
-          />
-        </div>
-        <VisibilityField value={visibility} onChange={setVisibility} />
-        {save.error && <ErrorMessage error={save.error} />}
-        <div className="row">
-          <button type="submit" className="button primary" disabled={save.isPending}>
-            {save.isPending ? t('social.dialog.saving') : t('social.dialog.save')}
-          </button>
-          <button type="button" className="button" onClick={onClose}>
-            {t('social.dialog.cancel')}
-          </button>
-        </div>
-      </form>
+      <CollectionForm
+        initial={c}
+        descriptionRows={3}
+        busy={save.isPending}
+        submitLabel={t('social.dialog.save')}
+        busyLabel={t('social.dialog.saving')}
+        error={save.error && <ErrorMessage error={save.error} />}
+        onSubmit={(fields) => save.mutate(fields)}
+      >
+        <button type="button" className="button" onClick={onClose}>
+          {t('social.dialog.cancel')}
+        </button>
+      </CollectionForm>
     </Dialog>
   );
 }

@@ -126,4 +126,36 @@ describe('collections', () => {
       `/api/v1/collections/${ID}`,
     ]);
   });
+
+  it('lets its owner rename it in a dialog with the same fields as creating one (trimmed)', async () => {
+    let current = collection({ description: 'Summer' });
+    const server = fakeServer(
+      on('GET', `/api/v1/collections/${ID}`, () => json(200, detail(current, []))),
+      on('GET', '/api/v1/users/me/collections', () => json(200, { items: [current] })),
+    );
+    server.use(
+      on('PATCH', `/api/v1/collections/${ID}`, async (request) => {
+        current = { ...current, ...((await request.clone().json()) as Partial<Collection>) };
+        return json(200, current);
+      }),
+    );
+    renderRoute(routes, `/collections/${ID}`, await signedInAs(server, mine));
+    await userEvent.click(await screen.findByRole('button', { name: 'Rename or change' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Edit collection' });
+    const title = within(dialog).getByLabelText('Title') as HTMLInputElement;
+    expect(title.value).toBe('Trips');
+    expect((within(dialog).getByLabelText('Description (optional)') as HTMLTextAreaElement).value).toBe(
+      'Summer',
+    );
+    await userEvent.clear(title);
+    await userEvent.type(title, ' Road trips  ');
+    await userEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Road trips' })).toBeTruthy();
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(server.requests.find((r) => r.method === 'PATCH')?.body).toEqual({
+      title: 'Road trips',
+      description: 'Summer',
+      visibility: 'friends',
+    });
+  });
 });
