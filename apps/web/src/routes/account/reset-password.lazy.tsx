@@ -1,10 +1,10 @@
 import { useMutation } from '@tanstack/react-query';
 import { createLazyRoute, Link } from '@tanstack/react-router';
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { api, call } from '../../api/client.ts';
 import { useTranslation } from '../../i18n/index.ts';
 import { ErrorMessage } from '../../ui/error-message.tsx';
-import { checkPassword, PASSWORD_MAX, PASSWORD_MIN } from '../signup/password-rules.ts';
+import { NewPasswordFields, useNewPassword } from '../../ui/password/new-password-fields.tsx';
 import { isBadToken, useLinkToken } from './account-query.ts';
 
 export const Route = createLazyRoute('/reset-password')({ component: ResetPasswordScreen });
@@ -17,12 +17,10 @@ function ResetPasswordScreen() {
   const { t } = useTranslation();
   const token = useLinkToken();
   const { session } = Route.useRouteContext();
-  const ids = { password: useId(), confirm: useId(), rules: useId() };
   const [password, setPassword] = useState('');
   const [confirm, setConfirm] = useState('');
   const [touched, setTouched] = useState(false);
-  const rules = checkPassword(password, '');
-  const same = password !== '' && password === confirm;
+  const newPassword = useNewPassword(password, { confirm });
   const reset = useMutation({
     mutationFn: (newPassword: string) =>
       call(api.POST('/api/v1/auth/password-reset/confirm', { body: { token: token ?? '', newPassword } })),
@@ -54,55 +52,21 @@ function ResetPasswordScreen() {
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     setTouched(true);
-    if (rules.longEnough && rules.notTooLong && same) reset.mutate(password);
+    if (newPassword.acceptable) reset.mutate(password);
   };
-  const rule = (met: boolean, text: string) => (
-    <li className={met ? 'rule met' : 'rule'}>
-      <span aria-hidden="true">{met ? '✓' : '•'}</span> {text}{' '}
-      <span className="visually-hidden">{met ? t('signup.ruleMet') : t('signup.ruleNotMet')}</span>
-    </li>
-  );
   return (
     <section className="page narrow">
       <h1>{t('account.reset.title')}</h1>
       <form onSubmit={submit} className="stack" noValidate>
-        <div className="field">
-          <label htmlFor={ids.password}>{t('account.reset.password')}</label>
-          <input
-            id={ids.password}
-            name="password"
-            type="password"
-            autoComplete="new-password"
-            required
-            maxLength={PASSWORD_MAX}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            aria-invalid={touched && !(rules.longEnough && rules.notTooLong)}
-            aria-describedby={ids.rules}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={ids.confirm}>{t('account.reset.confirm')}</label>
-          <input
-            id={ids.confirm}
-            name="confirm"
-            type="password"
-            autoComplete="new-password"
-            required
-            maxLength={PASSWORD_MAX}
-            value={confirm}
-            onChange={(e) => setConfirm(e.target.value)}
-            aria-invalid={touched && !same}
-            aria-describedby={ids.rules}
-          />
-        </div>
-        <ul id={ids.rules} className="rules">
-          {rule(rules.longEnough, t('signup.ruleLength', { min: PASSWORD_MIN }))}
-          {rule(same, t('account.reset.ruleMatch'))}
-          <li className="rule">
-            <span aria-hidden="true">•</span> {t('signup.ruleCommon')}
-          </li>
-        </ul>
+        <NewPasswordFields
+          label={t('account.reset.password')}
+          password={password}
+          onPassword={setPassword}
+          confirmLabel={t('account.reset.confirm')}
+          confirm={confirm}
+          onConfirm={setConfirm}
+          touched={touched}
+        />
         {reset.error && (
           <>
             <ErrorMessage error={reset.error} />

@@ -5,7 +5,8 @@ import { useTranslation } from 'react-i18next';
 import { api, type BodyOf, call } from '../../api/client.ts';
 import { session } from '../../auth/session.ts';
 import { ErrorMessage } from '../../ui/error-message.tsx';
-import { checkPassword, PASSWORD_MAX, PASSWORD_MIN, USERNAME_PATTERN } from './password-rules.ts';
+import { NewPasswordFields, useNewPassword } from '../../ui/password/new-password-fields.tsx';
+import { USERNAME_PATTERN } from '../../ui/password/password-rules.ts';
 
 export const Route = createLazyRoute('/signup')({ component: SignupScreen });
 
@@ -14,11 +15,11 @@ type SignupBody = BodyOf<'/api/v1/auth/signup', 'post'>;
 function SignupScreen() {
   const { t } = useTranslation();
   const navigate = useNavigate();
-  const ids = { username: useId(), email: useId(), password: useId(), displayName: useId(), rules: useId() };
+  const ids = { username: useId(), email: useId(), displayName: useId() };
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [touched, setTouched] = useState(false);
-  const rules = checkPassword(password, username);
+  const newPassword = useNewPassword(password, { username });
   const usernameValid = USERNAME_PATTERN.test(username);
   const signup = useMutation({
     mutationFn: (body: SignupBody) => call(api.POST('/api/v1/auth/signup', { body })),
@@ -30,7 +31,7 @@ function SignupScreen() {
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     setTouched(true);
-    if (!usernameValid || !rules.longEnough || !rules.notTooLong || !rules.notUsername) return;
+    if (!usernameValid || !newPassword.acceptable) return;
     const form = new FormData(event.currentTarget);
     const displayName = String(form.get('displayName') ?? '').trim();
     signup.mutate({
@@ -40,12 +41,6 @@ function SignupScreen() {
       ...(displayName ? { displayName } : {}),
     });
   };
-  const rule = (met: boolean, text: string) => (
-    <li className={met ? 'rule met' : 'rule'}>
-      <span aria-hidden="true">{met ? '✓' : '•'}</span> {text}{' '}
-      <span className="visually-hidden">{met ? t('signup.ruleMet') : t('signup.ruleNotMet')}</span>
-    </li>
-  );
   return (
     <section className="page narrow">
       <h1>{t('signup.title')}</h1>
@@ -75,28 +70,13 @@ function SignupScreen() {
           <label htmlFor={ids.displayName}>{t('signup.displayName')}</label>
           <input id={ids.displayName} name="displayName" autoComplete="name" maxLength={64} />
         </div>
-        <div className="field">
-          <label htmlFor={ids.password}>{t('signup.password')}</label>
-          <input
-            id={ids.password}
-            name="password"
-            type="password"
-            autoComplete="new-password"
-            required
-            maxLength={PASSWORD_MAX}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            aria-invalid={touched && !(rules.longEnough && rules.notUsername)}
-            aria-describedby={ids.rules}
-          />
-          <ul id={ids.rules} className="rules">
-            {rule(rules.longEnough, t('signup.ruleLength', { min: PASSWORD_MIN }))}
-            {rule(rules.notUsername, t('signup.ruleNotUsername'))}
-            <li className="rule">
-              <span aria-hidden="true">•</span> {t('signup.ruleCommon')}
-            </li>
-          </ul>
-        </div>
+        <NewPasswordFields
+          label={t('signup.password')}
+          password={password}
+          onPassword={setPassword}
+          username={username}
+          touched={touched}
+        />
         {touched && !usernameValid && (
           <p className="error" role="alert">
             {t('signup.usernameInvalid')}
