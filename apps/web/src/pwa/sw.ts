@@ -24,6 +24,7 @@ import {
 import { NavigationRoute, registerRoute, setCatchHandler } from 'workbox-routing';
 import { CacheFirst, NetworkOnly } from 'workbox-strategies';
 import { MEDIA_CACHE, MEDIA_MAX_AGE_SECONDS, MEDIA_MAX_ENTRIES, SKIP_WAITING } from './sw-protocol.ts';
+import { installPushHandlers } from './sw-push.ts';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: (string | PrecacheEntry)[] };
 
@@ -84,52 +85,5 @@ self.addEventListener('activate', (event) => {
   event.waitUntil(self.clients.claim());
 });
 
-// ── Web Push (issue 10 item 7) ─────────────────────────────────────────────────────────────────
-// The server pushes a notification while no socket of the user is live (apps/server/src/modules/push):
-// `{ type, id, text, url }`, text already worded, url a path of this app. Shown as a system
-// notification (one per notification id: a newer push replaces it); a click focuses an open tab
-// of the app on that path, or opens one.
-
-/** A path of this origin, or the notifications screen: a push never sends the user elsewhere. */
-function pushTarget(url: unknown): string {
-  const fallback = new URL('/notifications', self.location.origin);
-  if (typeof url !== 'string' || !url.startsWith('/') || url.startsWith('//')) return fallback.href;
-  const target = new URL(url, self.location.origin);
-  return target.origin === self.location.origin ? target.href : fallback.href;
-}
-
-self.addEventListener('push', (event) => {
-  let data: { id?: unknown; text?: unknown; url?: unknown } = {};
-  try {
-    data = (event.data?.json() as typeof data | null) ?? {};
-  } catch {
-    // not JSON: still tell the user something happened
-  }
-  const body = typeof data.text === 'string' ? data.text.slice(0, 300) : '';
-  event.waitUntil(
-    self.registration.showNotification('Kith', {
-      body,
-      icon: '/icons/icon-192.png',
-      badge: '/icons/icon-192.png',
-      ...(typeof data.id === 'string' ? { tag: data.id } : {}),
-      data: { url: pushTarget(data.url) },
-    }),
-  );
-});
-
-self.addEventListener('notificationclick', (event) => {
-  event.notification.close();
-  const url = pushTarget((event.notification.data as { url?: unknown } | null)?.url);
-  event.waitUntil(
-    (async () => {
-      const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-      const open = windows.find((w) => new URL(w.url).origin === self.location.origin);
-      if (open) {
-        const focused = await open.focus();
-        if (focused.url !== url) await focused.navigate(url).catch(() => self.clients.openWindow(url));
-        return;
-      }
-      await self.clients.openWindow(url);
-    })(),
-  );
-});
+// ── Web Push (issue 10 item 7): the push and notificationclick handlers, in sw-push.ts ──────────
+installPushHandlers(self);
