@@ -17,7 +17,7 @@ function pushBrowser(permission: NotificationPermission = 'default') {
   const state = {
     permission,
     subscription: null as null | { endpoint: string; unsubscribed: boolean },
-    subscribedWith: undefined as BufferSource | undefined,
+    subscribedWith: undefined as BufferSource | string | undefined,
   };
   const subscriptionOf = (endpoint: string) => {
     const sub = {
