@@ -7,7 +7,7 @@ import { ConnectionStatus, RealtimeMount } from '../realtime/lazy.tsx';
 import type { RouterContext } from '../router-context.ts';
 import { ErrorMessage } from '../ui/error-message.tsx';
 import { ThemeToggle } from '../ui/theme-toggle.tsx';
-import { VerifyBanner } from './account/verify-banner-lazy.tsx';
+import { SuspendedBanner, VerifyBanner } from './account/verify-banner-lazy.tsx';
 import { NotificationsNavLink } from './notifications/nav-link.tsx';
 
 export const rootRoute = createRootRouteWithContext<RouterContext>()({
@@ -100,6 +100,7 @@ function AppShell() {
       </header>
       <main id="main" tabIndex={-1}>
         <OfflineChrome />
+        {signedIn && <SuspendedBanner user={state.user} />}
         {signedIn && <VerifyBanner user={state.user} />}
         <Outlet />
       </main>

@@ -1,9 +1,11 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { configure, render, screen, within } from '@testing-library/react';
+import { createRoute } from '@tanstack/react-router';
+import { cleanup, configure, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthSession, type Me } from '../../auth/session.ts';
 import { apiError, fakeServer, json, me, on, renderRoute, signedInAs } from '../../test/render-route.tsx';
+import { rootRoute } from '../root.tsx';
 import { settingsRoute } from '../settings/index.ts';
 import {
   confirmEmailChangeRoute,
@@ -13,6 +15,7 @@ import {
   verifyEmailRoute,
 } from './index.ts';
 import { VerifyBanner } from './verify-banner.tsx';
+import { SuspendedBanner } from './verify-banner-lazy.tsx';
 
 beforeAll(() =>
   Promise.all([
@@ -338,5 +341,58 @@ describe('settings: e-mail address', () => {
     await userEvent.type(within(section).getByLabelText('Current password'), 'nope nope nope');
     await userEvent.click(within(section).getByRole('button', { name: 'Change the address' }));
     expect((await within(section).findByRole('alert')).textContent).toContain('The password is not right.');
+  });
+});
+
+describe('the suspended banner', () => {
+  const suspension = {
+    until: '2026-12-24T18:00:00.000Z',
+    caseId: '0191f6a0-0000-7000-8000-0000000000cc',
+    reason: 'Insults <b>in</b> the comments.',
+    appeal: 'available' as const,
+  };
+  /** The shell's banner (root.tsx shows it above every screen) for `user`, inside a router. */
+  function renderBanner(user: Me) {
+    fakeServer();
+    const screenRoute = createRoute({
+      getParentRoute: () => rootRoute,
+      path: '/x',
+      component: () => <SuspendedBanner user={user} />,
+    });
+    return renderRoute([screenRoute], '/x');
+  }
+  const banner = () => screen.findByRole('status', { name: 'Your account is suspended' });
+
+  it('says until when, the reason as text, and links the decision to appeal it (role=status)', async () => {
+    renderBanner(me({ suspension }));
+    const shown = await banner();
+    expect(shown.textContent).toContain('2026');
+    expect(shown.textContent).toContain('but not post, comment, react, send messages');
+    expect(within(shown).getByText('The moderator’s reason: Insults <b>in</b> the comments.')).toBeTruthy();
+    expect(shown.querySelector('b')).toBeNull();
+    const link = within(shown).getByRole('link', { name: 'Read the decision and appeal it' });
+    expect(link.getAttribute('href')).toBe(`/moderation/notices/${suspension.caseId}`);
+  });
+
+  it('says an appeal is pending', async () => {
+    renderBanner(me({ suspension: { ...suspension, appeal: 'pending' } }));
+    expect(within(await banner()).getByRole('link').textContent).toContain(
+      'Your appeal is waiting for a moderator',
+    );
+  });
+
+  it('shows no link without a decision on record', async () => {
+    renderBanner(me({ suspension: { ...suspension, caseId: null, reason: null, appeal: null } }));
+    expect(within(await banner()).queryByRole('link')).toBeNull();
+  });
+
+  it('is not shown once the suspension ended, nor to an account in good standing', async () => {
+    renderBanner(me({ suspension: { ...suspension, until: '2020-01-01T00:00:00.000Z' } }));
+    await screen.findAllByRole('link', { name: 'Kith' });
+    expect(screen.queryByRole('status', { name: 'Your account is suspended' })).toBeNull();
+    cleanup();
+    renderBanner(me());
+    await screen.findAllByRole('link', { name: 'Kith' });
+    expect(screen.queryByRole('status', { name: 'Your account is suspended' })).toBeNull();
   });
 });

@@ -6,6 +6,8 @@
 export { Route as Confirm } from './confirm-email-change.lazy.tsx';
 export { Route as Forgot } from './forgot-password.lazy.tsx';
 export { Route as Reset } from './reset-password.lazy.tsx';
+// the suspension banner: shown to suspended accounts only
+export { SuspendedBanner as Suspended } from './suspended-banner.tsx';
 export { Route as Undo } from './undo-email-change.lazy.tsx';
 // the banner too: it is shown to unverified accounts only, and one chunk is one file name less
 export { VerifyBanner as Banner } from './verify-banner.tsx';
