@@ -1,4 +1,5 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import webpush from 'web-push';
 import type { Config } from '../../config.ts';
@@ -28,13 +29,18 @@ export async function loadVapidKeys(config: Pick<Config, 'push' | 'isProduction'
   }
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const keys = webpush.generateVAPIDKeys();
+  // written aside, then linked into place: a process starting at the same moment reads either no
+  // file or a whole one, and the first link wins
+  const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(aside, JSON.stringify(keys), { mode: 0o600, flag: 'wx' });
   try {
-    await writeFile(file, JSON.stringify(keys), { mode: 0o600, flag: 'wx' });
-    await chmod(file, 0o600);
+    await chmod(aside, 0o600);
+    await link(aside, file);
     return keys;
   } catch (err) {
-    // another process started at the same moment and wrote it first: use theirs
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     return read();
+  } finally {
+    await unlink(aside);
   }
 }

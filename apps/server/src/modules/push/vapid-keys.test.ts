@@ -1,0 +1,43 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadVapidKeys } from './vapid-keys.ts';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+const config = async (over: {
+  isProduction?: boolean;
+  vapid?: { publicKey: string; privateKey: string };
+}) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'kith-vapid-'));
+  dirs.push(dataDir);
+  return {
+    dataDir,
+    isProduction: over.isProduction ?? false,
+    push: { vapid: over.vapid, subject: 'mailto:a@b.c', allowPrivateEndpoints: false, caFile: undefined },
+  };
+};
+
+describe('VAPID keys', () => {
+  it('are generated once under DATA_DIR (0600) outside production, and the same pair is read back', async () => {
+    const c = await config({});
+    const first = await loadVapidKeys(c);
+    expect(first?.publicKey).toMatch(/^[A-Za-z0-9_-]{87}$/);
+    expect(first?.privateKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await stat(join(c.dataDir, 'web-push-vapid.json'))).mode & 0o777).toBe(0o600);
+    expect(await loadVapidKeys(c)).toEqual(first);
+    // two processes starting at once get one pair
+    const c2 = await config({});
+    const [a, b] = await Promise.all([loadVapidKeys(c2), loadVapidKeys(c2)]);
+    expect(a).toEqual(b);
+  });
+
+  it('are the configured pair when given, and none in production without one (Web Push off)', async () => {
+    const given = { publicKey: `B${'A'.repeat(86)}`, privateKey: 'A'.repeat(43) };
+    expect(await loadVapidKeys(await config({ vapid: given }))).toBe(given);
+    expect(await loadVapidKeys(await config({ isProduction: true }))).toBeUndefined();
+  });
+});
