@@ -12,6 +12,8 @@ import { type ConfigError, loadConfig } from '../src/config.ts';
 import { buildTestApp, type TestApp } from './helpers/app.ts';
 import { bearer, createUser, GENEROUS_AUTH_LIMITS, login, type TestUser } from './helpers/factories.ts';
 import { runJobs } from './helpers/jobs.ts';
+import { until } from './helpers/wait.ts';
+import { connect } from './helpers/ws-client.ts';
 
 // Web Push end to end at the protocol boundary: a local HTTPS push service (a self-signed
 // certificate the app trusts through WEB_PUSH_CA_FILE) receives what web-push sends; the test plays
@@ -54,6 +56,7 @@ const t = await buildTestApp({
   WEB_PUSH_CA_FILE: join(dir, 'cert.pem'),
   WEB_PUSH_SUBJECT: 'mailto:ops@kith.example',
 });
+const base = await t.app.listen({ host: '127.0.0.1', port: 0 });
 // the production rules: loopback and private endpoints refused
 const strict = await buildTestApp(GENEROUS_AUTH_LIMITS);
 
@@ -180,13 +183,23 @@ describe('Web Push delivery', () => {
     const [ana, ben] = [await createUser(t), await createUser(t)];
     const device = browser();
     expect((await subscribe(t, ben, device.json)).statusCode).toBe(204);
-    // what the gateway records for a user's first socket
-    await t.services.realtime.presence.set(ben.id, 'online', false);
+    const socket = await connect(base, ben.accessToken, { resume: {} });
+    const presence = t.services.realtime.presence;
+    await until(() => presence.isConnected(ben.id), { what: 'presence of the socket' });
     await friendRequest(ana, ben);
     await runJobs(t);
     expect(received.filter((r) => r.path === device.path)).toEqual([]);
     expect(await pushJobs()).toEqual([]);
-    await t.services.realtime.presence.offline(ben.id);
+    // the socket heard it instead
+    expect(await socket.waitFor('notification.new')).toMatchObject({
+      notification: { kind: 'friend_request' },
+    });
+    await socket.close();
+    await until(async () => !(await presence.isConnected(ben.id)), { what: 'presence gone' });
+    // offline again: the next one is pushed
+    await friendRequest(await createUser(t), ben);
+    await runJobs(t);
+    expect(received.filter((r) => r.path === device.path)).toHaveLength(1);
   });
 
   it('removes a subscription whose push service answers 410 Gone', async () => {
