@@ -1,11 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../server/src/platform/db/embedded.ts';
-import { createTestDatabase } from '../../server/test/helpers/database.ts';
-import { type ServerProcess, spawnServer, stopServer } from '../../server/test/helpers/process.ts';
+import { type Account, clickText, logIn, setRole, signUp } from './support/accounts.ts';
 import { axeViolations } from './support/axe.ts';
 import {
   type E2EBrowser,
@@ -15,111 +9,33 @@ import {
   launchChromium,
   launchFirefox,
 } from './support/browsers.ts';
+import { type RunningKith, startKith } from './support/kith.ts';
 
 // Reports and moderation in real browsers: a user reports a post through the report dialog
 // (Esc closes it, focus comes back), a moderator (promoted in SQL) finds it in the queue, reads
 // the note as text and removes the post; the reporter and the author get their notifications
 // (made by the server's own worker). axe on the dialog, the queue and the case screens.
 
-const PASSWORD = 'correct horse battery staple';
 const NOTE = '<b>bold</b> & <img src=x onerror=alert(1)>';
 
-let url: string;
-let databaseUrl: string;
-let server: ServerProcess | undefined;
-let cleanup: (() => Promise<void>) | undefined;
-
+let kith: RunningKith;
 beforeAll(async () => {
   if (!hasChromium && !hasFirefox) return;
-  const database = await createTestDatabase();
-  databaseUrl = database.url;
-  const dataDir = await mkdtemp(join(tmpdir(), 'kith-e2e-moderation-'));
-  const port = await freePort();
-  url = `http://localhost:${port}`;
-  server = await spawnServer({
-    env: {
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      PUBLIC_URL: url,
-      RATE_LIMIT_SIGNUP_IP: '1000',
-      RATE_LIMIT_LOGIN_IP: '1000',
-    },
-  });
-  cleanup = async () => {
-    if (server) await stopServer(server);
-    await database.drop();
-    await rm(dataDir, { recursive: true, force: true });
-  };
+  // PUBLIC_URL: the links of notices and mail point at the server the browser uses
+  kith = await startKith({}, { publicUrl: true });
 }, 120_000);
 afterAll(async () => {
-  await cleanup?.();
+  await kith?.stop();
 });
 
-interface Account {
-  username: string;
-  token: string;
-}
-
-async function signUp(prefix: string): Promise<Account> {
-  const username = `${prefix}_${Math.random().toString(36).slice(2, 10)}`;
-  const res = await fetch(`${url}/api/v1/auth/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, email: `${username}@example.com`, password: PASSWORD }),
-  });
-  expect(res.status).toBe(201);
-  return { username, token: (await res.json()).accessToken };
-}
-
-/** A moderator, made the way an operator would without the UI: one SQL statement. */
-async function promote(username: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`UPDATE users SET role = 'moderator' WHERE username = $1`, [username]);
-  } finally {
-    await client.end();
-  }
-}
-
 async function publicPost(author: Account, text: string): Promise<string> {
-  const res = await fetch(`${url}/api/v1/posts`, {
+  const res = await fetch(`${kith.url}/api/v1/posts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${author.token}` },
     body: JSON.stringify({ text, visibility: 'public' }),
   });
   expect(res.status).toBe(201);
   return (await res.json()).id;
-}
-
-async function logIn(page: E2EPage, username: string): Promise<void> {
-  await page.goto(`${url}/login`);
-  await page.waitFor('h1', 'Log in').catch(async (err) => {
-    const text = await page.evaluate(() => document.body.innerText, undefined);
-    throw new Error(`no login screen: ${text.slice(0, 500)} ${page.problems.join(' | ')}`, { cause: err });
-  });
-  await page.fill('input[name="login"]', username);
-  await page.fill('input[name="password"]', PASSWORD);
-  await page.click('button[type="submit"]');
-  await page.waitFor('h1', 'Home').catch(async (err) => {
-    const text = await page.evaluate(() => document.body.innerText, undefined);
-    throw new Error(`not signed in: ${text.slice(0, 500)} ${page.problems.join(' | ')}`, { cause: err });
-  });
-}
-
-/** Clicks the first element matching the selector whose text contains `text` (both engines). */
-async function clickText(page: E2EPage, selector: string, text: string): Promise<void> {
-  await page.waitFor(selector, text);
-  const clicked = await page.evaluate(
-    ([s, t]) => {
-      const el = [...document.querySelectorAll<HTMLElement>(s)].find((e) => e.textContent?.includes(t));
-      el?.click();
-      return Boolean(el);
-    },
-    [selector, text] as [string, string],
-  );
-  expect(clicked, `${selector} "${text}"`).toBe(true);
 }
 
 /** Waits until no modal dialog is open (the page's own state, polled; no fixed delay). */
@@ -136,8 +52,13 @@ async function expectAxeClean(page: E2EPage, screen: string) {
 }
 
 async function journey(browser: E2EBrowser): Promise<void> {
-  const [author, reporter, moderator] = [await signUp('author'), await signUp('rep'), await signUp('mod')];
-  await promote(moderator.username);
+  const url = kith.url;
+  const [author, reporter, moderator] = [
+    await signUp(url, 'author'),
+    await signUp(url, 'rep'),
+    await signUp(url, 'mod'),
+  ];
+  await setRole(kith.databaseUrl, moderator.username, 'moderator');
   const postId = await publicPost(author, `Buy followers cheap at spam.example ${browser.name}`);
   const pages: E2EPage[] = [];
   const open = async () => {
@@ -148,7 +69,7 @@ async function journey(browser: E2EBrowser): Promise<void> {
   try {
     // the reporter: the dialog opens from the post, Esc closes it and focus returns, then a report
     const rp = await open();
-    await logIn(rp, reporter.username);
+    await logIn(rp, url, reporter.username);
     await rp.goto(`${url}/posts/${postId}`);
     await clickText(rp, 'button[aria-haspopup="dialog"]', 'Report');
     await rp.waitFor('dialog[open] h2', 'Report this post');
@@ -169,7 +90,7 @@ async function journey(browser: E2EBrowser): Promise<void> {
 
     // the moderator: staff screen → queue → case; the note is text; remove the post
     const mp = await open();
-    await logIn(mp, moderator.username);
+    await logIn(mp, url, moderator.username);
     await mp.goto(`${url}/staff`);
     await clickText(mp, 'a', 'Moderation queue');
     await mp.waitFor('h1', 'Moderation queue');
@@ -198,7 +119,7 @@ async function journey(browser: E2EBrowser): Promise<void> {
     await rp.goto(`${url}/notifications`);
     await rp.waitFor('.notification-text', 'you reported was reviewed and action was taken', 30_000);
     const ap = await open();
-    await logIn(ap, author.username);
+    await logIn(ap, url, author.username);
     await ap.goto(`${url}/notifications`);
     await ap.waitFor('.notification-text a', 'A moderator removed your post', 30_000);
     await clickText(ap, '.notification-text a', 'A moderator removed your post');
@@ -226,7 +147,7 @@ describe.skipIf(!hasChromium)('chromium', () => {
 // opening the case from the queue (no "Report case" heading within 15 s after the click), and the
 // server then does not exit within 30 s of SIGTERM. Chromium runs the same journey.
 describe.skipIf(!hasFirefox)('firefox', () => {
-  it.skip('report a post → the moderator removes it → reporter and author are told', async () => {
+  it('report a post → the moderator removes it → reporter and author are told', async () => {
     const browser = await launchFirefox();
     try {
       await journey(browser);
