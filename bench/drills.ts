@@ -448,11 +448,16 @@ const drills: Drill[] = [
         // lazily: s3rver may still hold a file open there; the mount never outlives the drill
         execFileSync('umount', ['-l', bucket]);
       }
+      // s3rver (not S3) dies on ENOSPC: its file store leaves a write stream's error unhandled. The
+      // store coming back is the heal (as an S3 outage ends); Kith must then work by itself.
+      const { s3rver } = await c.control({ action: 'pids' });
+      mediaAnswers.s3rverDied = s3rver === undefined;
+      if (mediaAnswers.s3rverDied) await c.control({ action: 'start', name: 's3rver' });
       mediaAnswers.after = [await upload(c, mediaToken)];
     },
     check: async () => {
       const clear = mediaAnswers.full.every((a) => /^(507|503) [A-Z_]+$/.test(a));
-      const summary = `uploads before ${mediaAnswers.before.join(', ')}; disk full ${mediaAnswers.full.join(', ')}; after ${mediaAnswers.after.join(', ')}`;
+      const summary = `uploads before ${mediaAnswers.before.join(', ')}; disk full ${mediaAnswers.full.join(', ')}; after ${mediaAnswers.after.join(', ')}${mediaAnswers.s3rverDied ? ' (s3rver died on ENOSPC and was started again)' : ''}`;
       say(`     media: ${summary}`);
       if (!clear || !mediaAnswers.before[0]?.startsWith('202') || !mediaAnswers.after[0]?.startsWith('202'))
         return `not a clear 507/503 while full, or uploads not working around it: ${summary}`;
@@ -512,7 +517,7 @@ async function upload(c: ClusterHandle, token: string): Promise<string> {
 }
 
 /** What the media-full drill saw (set by its run, read by its check). */
-const mediaAnswers: { before: string[]; full: string[]; after: string[] } = {
+const mediaAnswers: { before: string[]; full: string[]; after: string[]; s3rverDied?: boolean } = {
   before: [],
   full: [],
   after: [],
