@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../server/test/helpers/wait.ts';
+import { clickText, submitLogin } from './support/accounts.ts';
 import { axeViolations } from './support/axe.ts';
 import {
   type E2EBrowser,
@@ -72,30 +73,11 @@ async function mailedLink(to: string, path: string): Promise<string> {
   return found as string;
 }
 
-/** Clicks the first element matching the selector whose text contains `text` (both engines). */
-async function clickText(page: E2EPage, selector: string, text: string): Promise<void> {
-  await page.waitFor(selector, text);
-  const clicked = await page.evaluate(
-    ([s, t]) => {
-      const el = [...document.querySelectorAll<HTMLElement>(s)].find((e) => e.textContent?.includes(t));
-      el?.click();
-      return Boolean(el);
-    },
-    [selector, text] as [string, string],
-  );
-  expect(clicked, `${selector} "${text}"`).toBe(true);
-}
-
 const present = (page: E2EPage, selector: string) =>
   page.evaluate((s) => document.querySelector(s) !== null, selector);
 
-async function logIn(page: E2EPage, login: string, password: string) {
-  await page.goto(`${kith.url}/login`);
-  await page.waitFor('h1', 'Log in');
-  await page.fill('input[name="login"]', login);
-  await page.fill('input[name="password"]', password);
-  await page.click('button[type="submit"]');
-}
+const logIn = (page: E2EPage, login: string, password: string) =>
+  submitLogin(page, kith.url, login, password);
 
 describe.each(engines)('$name', ({ name, present: installed, launch }) => {
   let browser: E2EBrowser;

@@ -1,93 +1,38 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../server/src/platform/db/embedded.ts';
-import { createTestDatabase } from '../../server/test/helpers/database.ts';
-import { type ServerProcess, spawnServer, stopServer } from '../../server/test/helpers/process.ts';
+import { clickText, PASSWORD, signUp, submitLogin } from './support/accounts.ts';
 import { axeViolations } from './support/axe.ts';
 import { CHROMIUM, type E2EPage, hasChromium, hasFirefox, launchFirefox } from './support/browsers.ts';
+import { type RunningKith, startKith } from './support/kith.ts';
 
 // Two-factor sign-in in real browsers: TOTP enrolment from the QR screen's key (codes computed here
 // with otpauth), sign-in with password + code, a passkey enrolled on Chromium's virtual
 // authenticator (CDP WebAuthn domain) and a password-less sign-in with it. axe on every new screen.
 
-const PASSWORD = 'correct horse battery staple';
 const PERIOD_MS = 30_000;
 
+let kith: RunningKith;
 let url: string;
-let server: ServerProcess | undefined;
-let cleanup: (() => Promise<void>) | undefined;
-
 beforeAll(async () => {
   if (!hasChromium && !hasFirefox) return;
-  const database = await createTestDatabase();
-  const dataDir = await mkdtemp(join(tmpdir(), 'kith-e2e-2fa-'));
   // WebAuthn needs a domain (not an IP) as RP id, and PUBLIC_URL must be the origin the browser sees
-  const port = await freePort();
-  url = `http://localhost:${port}`;
-  server = await spawnServer({
-    env: {
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      PUBLIC_URL: url,
-      RATE_LIMIT_SIGNUP_IP: '1000',
-      RATE_LIMIT_LOGIN_IP: '1000',
-    },
-  });
-  cleanup = async () => {
-    if (server) await stopServer(server);
-    await database.drop();
-    await rm(dataDir, { recursive: true, force: true });
-  };
+  kith = await startKith({}, { publicUrl: true });
+  url = kith.url;
 }, 120_000);
 afterAll(async () => {
-  await cleanup?.();
+  await kith?.stop();
 });
-
-async function signUp(prefix: string): Promise<string> {
-  const username = `${prefix}_${Date.now().toString(36)}`;
-  const res = await fetch(`${url}/api/v1/auth/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, email: `${username}@example.com`, password: PASSWORD }),
-  });
-  expect(res.status).toBe(201);
-  return username;
-}
 
 /** The code of the 30 s step `offset` steps from now. */
 const code = (secret: string, offset = 0) =>
   TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: Date.now() + offset * PERIOD_MS });
 
-/** Clicks the first element matching the selector whose text contains `text` (both engines). */
-async function clickText(page: E2EPage, selector: string, text: string): Promise<void> {
-  await page.waitFor(selector, text);
-  const clicked = await page.evaluate(
-    ([s, t]) => {
-      const el = [...document.querySelectorAll<HTMLElement>(s)].find((e) => e.textContent?.includes(t));
-      el?.click();
-      return Boolean(el);
-    },
-    [selector, text] as [string, string],
-  );
-  expect(clicked, `${selector} "${text}"`).toBe(true);
-}
-
 async function expectAxeClean(page: E2EPage, screen: string) {
   expect(await axeViolations(page), screen).toEqual([]);
 }
 
-async function passwordLogin(page: E2EPage, username: string) {
-  await page.goto(`${url}/login`);
-  await page.waitFor('h1', 'Log in');
-  await page.fill('input[name="login"]', username);
-  await page.fill('input[name="password"]', PASSWORD);
-  await page.click('button[type="submit"]');
-}
+const passwordLogin = (page: E2EPage, username: string) => submitLogin(page, url, username);
 
 async function logOut(page: E2EPage) {
   await clickText(page, 'button', 'Log out');
@@ -183,7 +128,7 @@ describe.skipIf(!hasChromium)('chromium', () => {
   });
 
   it('TOTP: enrol, log out, log in with password + code; passkey: enrol, answer the second step, log in with it alone', async () => {
-    const username = await signUp('c2fa');
+    const { username } = await signUp(url, 'c2fa');
     const { page, cdp } = await chromiumPage(browser);
     try {
       await passwordLogin(page, username);
@@ -246,7 +191,7 @@ describe.skipIf(!hasFirefox)('firefox', () => {
     const browser = await launchFirefox();
     const page = await browser.newPage();
     try {
-      const username = await signUp('f2fa');
+      const { username } = await signUp(url, 'f2fa');
       await passwordLogin(page, username);
       await page.waitFor('button', 'Log out');
       const { secret } = await enrolTotp(page);
