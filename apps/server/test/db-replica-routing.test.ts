@@ -146,6 +146,14 @@ describe.skipIf(!haveReplicationBinaries)(
       await pgs!.caughtUp();
       await inSync(strict);
       await inSync(b);
+      // in sync by the primary's write position; alice's watermark is its insert position, which an
+      // asynchronous commit may have left ahead of it until the WAL writer flushed: wait for b's
+      // probe to see the replica past her write (else her read rightly stays on the primary)
+      const watermark = await b.platform.cache.getShared<string>(`db:ryw:${alice.id}`);
+      await until(() => watermark === undefined || replicaOf(b).replayLsn >= BigInt(`0x${watermark}`), {
+        what: "the replica to replay alice's write",
+        timeoutMs: 30_000,
+      });
       const back = await reads(strict, 'replica', 'replica');
       expect(await feed(strict, bob)).toEqual([]);
       expect(await reads(strict, 'replica', 'replica')).toBe(back + 1);

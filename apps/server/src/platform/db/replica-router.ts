@@ -76,6 +76,22 @@ export function parseLsn(text: string | null | undefined): bigint {
   return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
 }
 
+/** WAL page header sizes (short; long, at the start of a segment) on 64-bit builds. */
+const SHORT_PAGE_HEADER = 24n;
+const LONG_PAGE_HEADER = 40n;
+
+/**
+ * The insert position as an end-of-record position. At a page boundary the primary reports the
+ * insert position past the next page's header, while a replica's replay position is the end of the
+ * last record (the boundary itself): taken as is, a watermark there would not be reached until more
+ * WAL came. No record starts inside a page header, so such an offset can only mean the boundary.
+ */
+export function insertToEnd(lsn: bigint, blockSize: bigint, segmentSize: bigint): bigint {
+  if (lsn % segmentSize === LONG_PAGE_HEADER) return lsn - LONG_PAGE_HEADER;
+  if (lsn % blockSize === SHORT_PAGE_HEADER) return lsn - SHORT_PAGE_HEADER;
+  return lsn;
+}
+
 /** `postgres://user:secret@host:5432/kith?x` → `host:5432/kith`. */
 export function replicaName(url: string): string {
   try {
@@ -315,10 +331,12 @@ export class ReplicaRouter {
       // commit (synchronous_commit = off) the write just committed may still sit in WAL buffers,
       // behind the write position — a replica that replayed up to that position would pass the
       // watermark without the write. The insert position is past every record inserted so far.
-      const { rows } = await this.primary.pool.query<{ lsn: string }>(
-        'SELECT pg_current_wal_insert_lsn()::text AS lsn',
+      const { rows } = await this.primary.pool.query<{ lsn: string; block: string; segment: string }>(
+        `SELECT pg_current_wal_insert_lsn()::text AS lsn, current_setting('wal_block_size') AS block,
+                pg_size_bytes(current_setting('wal_segment_size'))::text AS segment`,
       );
-      lsn = parseLsn(rows[0]?.lsn);
+      const row = rows[0];
+      lsn = row ? insertToEnd(parseLsn(row.lsn), BigInt(row.block), BigInt(row.segment)) : ALWAYS_PRIMARY;
     } catch {
       // unknown position: the primary serves these users until the record expires
     }
