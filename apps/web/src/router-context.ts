@@ -1,6 +1,7 @@
 import type { QueryClient } from '@tanstack/react-query';
 import { redirect } from '@tanstack/react-router';
 import type { AuthSession } from './auth/session.ts';
+import { loadBanners } from './routes/account/verify-banner-lazy.tsx';
 
 export interface RouterContext {
   queryClient: QueryClient;
@@ -17,6 +18,8 @@ export async function requireSignedIn({
 }): Promise<void> {
   const state = await context.session.ready();
   if (state.status !== 'signedIn') throw redirect({ to: '/login', search: { next: location.href } });
+  // a banner above the screen is here before the screen is, so it never pushes the screen down
+  await loadBanners(state.user);
 }
 
 /** `beforeLoad` of the login and signup screens: a signed-in user goes to the feed. */

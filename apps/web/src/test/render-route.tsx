@@ -124,7 +124,7 @@ export async function signedInAs(server: ReturnType<typeof fakeServer>, user: Me
 
 /** A session that is signed in as far as the route guards are concerned. */
 const signedInSession = {
-  ready: async () => ({ status: 'signedIn' }),
+  ready: async () => ({ status: 'signedIn', user: me() }),
 } as unknown as AuthSession;
 
 /** Renders the app shell with the given screens at `path`, over a fresh query cache. */
