@@ -7,7 +7,9 @@
  *
  * Then Lighthouse 12.2.3 (mobile) on the login page and on a seeded user's feed, against goals of
  * performance ≥ 95, accessibility 100, best practices ≥ 95, and INP of opening a post and reacting
- * in a scripted session beside a bare page's button (BENCH_WEB_LIGHTHOUSE=0 skips this part).
+ * in a scripted session beside a bare page's button (BENCH_WEB_LIGHTHOUSE=0 skips this part). The
+ * biggest layout shifts are listed with the element that moved; BENCH_WEB_LHR_DIR=<dir> keeps the
+ * full Lighthouse reports there.
  *
  *   npm run bench:web
  */
@@ -61,15 +63,19 @@ function closure(manifest: Manifest, key: string, seen = new Set<string>()): Set
   return seen;
 }
 
-function build(webDir: string) {
-  execFileSync(
+/** The checkout's apps/web/dist is shared (the server serves it): built under the team's lock. */
+const SHARED_BUILD_LOCK = '/tmp/kith-webbuild.lock';
+
+function build(webDir: string, lock?: string) {
+  const vite = [
     process.execPath,
-    [join(REPO_DIR, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error'],
-    {
-      cwd: webDir,
-      stdio: 'inherit',
-    },
-  );
+    join(REPO_DIR, 'node_modules/vite/bin/vite.js'),
+    'build',
+    '--logLevel',
+    'error',
+  ];
+  const [command, ...args] = lock ? ['flock', lock, ...vite] : vite;
+  execFileSync(command!, args, { cwd: webDir, stdio: 'inherit' });
 }
 
 async function measure(webDir: string) {
@@ -119,7 +125,7 @@ async function measureRevision(rev: string) {
 }
 
 const webDir = join(REPO_DIR, 'apps/web');
-build(webDir);
+build(webDir, SHARED_BUILD_LOCK);
 const now = await measure(webDir);
 const compareRev = process.env.BENCH_COMPARE ?? 'HEAD~1';
 const before = await measureRevision(compareRev);
@@ -202,6 +208,7 @@ if (process.env.BENCH_WEB_LIGHTHOUSE !== '0') {
     console.log(
       `${name}: ${missed.length === 0 ? 'all goals met' : `MISSED ${missed.map(([k]) => k).join(', ')}`}${f.flagged.length ? `; flagged: ${f.flagged.join(', ')}` : ''}`,
     );
+    for (const shift of f.shifts) console.log(`  layout shift ${shift}`);
   }
   console.log(
     `\nINP in a scripted session (CPU slowed 4x, ms; entries under 16 ms are not reported, shown as 0):`,

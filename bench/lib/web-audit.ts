@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import lighthouse from 'lighthouse';
@@ -24,6 +24,8 @@ export interface LighthouseFigures {
   metrics: { fcpMs: number; lcpMs: number; tbtMs: number; cls: number };
   /** Audits that did not pass, e.g. `color-contrast (0)` — what to fix. */
   flagged: string[];
+  /** The biggest layout shifts: their score and the element that moved most (what to fix for CLS). */
+  shifts: string[];
 }
 
 export interface AuditResult {
@@ -43,6 +45,12 @@ async function runLighthouse(url: string, port: number): Promise<LighthouseFigur
   });
   if (!result) throw new Error(`Lighthouse returned nothing for ${url}`);
   const { lhr } = result;
+  // BENCH_WEB_LHR_DIR=<dir>: the full reports too, to see what a score is made of
+  if (process.env.BENCH_WEB_LHR_DIR) {
+    const name = new URL(url).pathname.replace(/\W+/g, '') || 'feed';
+    await mkdir(process.env.BENCH_WEB_LHR_DIR, { recursive: true });
+    await writeFile(join(process.env.BENCH_WEB_LHR_DIR, `lighthouse-${name}.json`), JSON.stringify(lhr));
+  }
   if (lhr.runtimeError) throw new Error(`Lighthouse: ${lhr.runtimeError.message}`);
   const score = (id: string) => Math.round((lhr.categories[id]?.score ?? 0) * 100);
   const numeric = (id: string) => Math.round(lhr.audits[id]?.numericValue ?? Number.NaN);
@@ -67,7 +75,23 @@ async function runLighthouse(url: string, port: number): Promise<LighthouseFigur
       cls: Math.round((lhr.audits['cumulative-layout-shift']?.numericValue ?? Number.NaN) * 1000) / 1000,
     },
     flagged: [...flagged],
+    shifts: layoutShifts(lhr.audits['layout-shifts']?.details),
   };
+}
+
+interface ShiftItem {
+  score?: number;
+  node?: { selector?: string; nodeLabel?: string; snippet?: string };
+  subItems?: { items?: { cause?: string }[] };
+}
+
+function layoutShifts(details: unknown): string[] {
+  const items = (details as { items?: ShiftItem[] } | undefined)?.items ?? [];
+  return items.map((item) => {
+    const node = item.node ? `${item.node.selector ?? ''} ${item.node.snippet ?? ''}`.trim() : 'unknown';
+    const causes = (item.subItems?.items ?? []).map((c) => c.cause).filter(Boolean);
+    return `${(item.score ?? 0).toFixed(3)} ${node}${causes.length ? ` (${causes.join(', ')})` : ''}`;
+  });
 }
 
 async function seedUser(base: string) {
