@@ -69,11 +69,17 @@ interface Drill {
 
 /** What a check may look at besides the world: the metrics samples and the fault's times. */
 interface RunFacts {
+  /** The scrapes every instance answered (one that did not would undercount). */
   samples: Sample[];
+  /** Scrapes during the fault that some instance did not answer within 2 s. */
+  incomplete: number;
   faultAt: number;
   backAt: number;
   notes: string[];
 }
+
+/** When the drill under way healed its fault (performance.now()), if before its run() resolved. */
+let healedAt: number | undefined;
 
 /** Undo steps of the fault under way, run in the drill's finally and on Ctrl-C: nothing is left injected. */
 const undo = new Map<string, () => unknown>();
@@ -110,6 +116,11 @@ interface Sample {
   boundMs: number;
   /** Requests waiting for a connection of a primary pool, summed over the instances. */
   waiting: number;
+  /** Connections of the primary pools checked out, summed over the instances. */
+  inUse: number;
+  /** Instances whose /metrics answered within 2 s (of `of`). */
+  answered: number;
+  of: number;
 }
 
 async function scrape(c: ClusterHandle, at: number): Promise<Sample> {
@@ -120,11 +131,20 @@ async function scrape(c: ClusterHandle, at: number): Promise<Sample> {
         headers: c.metricsToken ? { authorization: `Bearer ${c.metricsToken}` } : {},
         signal: AbortSignal.timeout(2_000),
       })
-        .then((r) => r.text())
+        .then((r) => (r.ok ? r.text() : ''))
         .catch(() => ''),
     ),
   );
-  const sample: Sample = { at, reads: {}, lagMs: 0, boundMs: 0, waiting: 0 };
+  const sample: Sample = {
+    at,
+    reads: {},
+    lagMs: 0,
+    boundMs: 0,
+    waiting: 0,
+    inUse: 0,
+    answered: texts.filter(Boolean).length,
+    of: urls.length,
+  };
   for (const line of texts.join('\n').split('\n')) {
     const m = /^(kith_db_[a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
     if (!m) continue;
@@ -139,6 +159,8 @@ async function scrape(c: ClusterHandle, at: number): Promise<Sample> {
     else if (m[1] === 'kith_db_replica_max_lag_seconds') sample.boundMs = value * 1000;
     else if (m[1] === 'kith_db_pool_connections' && labels.pool === 'primary' && labels.state === 'waiting')
       sample.waiting += value;
+    else if (m[1] === 'kith_db_pool_connections' && labels.pool === 'primary' && labels.state === 'in_use')
+      sample.inUse += value;
   }
   return sample;
 }
@@ -149,6 +171,13 @@ const readsBetween = (a: Sample | undefined, b: Sample | undefined, key: string)
 
 /** The sample nearest before `at` (or the first). */
 const sampleAt = (samples: Sample[], at: number) => samples.filter((s) => s.at <= at).at(-1) ?? samples[0];
+
+/** Kith's primary pools over the fault, from the samples (all instances summed). */
+function poolUse(run: RunFacts): string {
+  const during = run.samples.filter((s) => s.at >= run.faultAt && s.at <= run.backAt);
+  const max = (pick: (s: Sample) => number) => Math.max(0, ...during.map(pick));
+  return `at most ${max((s) => s.inUse)} primary-pool connections in use and ${max((s) => s.waiting)} requests waiting for one (all instances; ${during.length} of ${during.length + run.incomplete} scrapes of the fault answered by every instance within 2 s)`;
+}
 
 /**
  * Read-your-writes under lag: a user posts, then at once reads their feed (a lag-tolerant read)
@@ -313,13 +342,7 @@ const drills: Drill[] = [
       undo.delete('db link delay');
     },
     check: async (_c, _w, run) => {
-      const waiting = Math.max(
-        0,
-        ...run.samples.filter((s) => s.at >= run.faultAt && s.at <= run.backAt).map((s) => s.waiting),
-      );
-      run.notes.push(
-        `at most ${waiting} requests waiting for a primary connection (all instances) while delayed`,
-      );
+      run.notes.push(`while delayed: ${poolUse(run)}`);
       return undefined;
     },
   },
@@ -365,12 +388,11 @@ const drills: Drill[] = [
       undo.delete('storm');
     },
     check: async (_c, _w, run) => {
-      const during = run.samples.filter((s) => s.at >= run.faultAt && s.at <= run.backAt);
       const first = sampleAt(run.samples, run.faultAt);
       const last = sampleAt(run.samples, run.backAt);
       const replicaReads = readsBetween(first, last, 'replica/replica');
       run.notes.push(
-        `during the storm: ${replicaReads} lag-tolerant reads served by the replica; at most ${Math.max(0, ...during.map((s) => s.waiting))} requests waiting for a primary connection (all instances)`,
+        `during the storm: ${replicaReads} lag-tolerant reads served by the replica; ${poolUse(run)}`,
       );
       return undefined;
     },
@@ -393,6 +415,7 @@ const drills: Drill[] = [
         await sleep(1_000);
       }
       psql(c, 'SELECT pg_wal_replay_resume()', 'replica');
+      healedAt = performance.now();
       undo.delete('replay');
       // and right after the resume, while the replica catches up
       for (let i = 100; i < 105; i++) await rywProbe(w, i);
@@ -614,6 +637,7 @@ async function runDrill(c: ClusterHandle, drill: Drill): Promise<DrillResult> {
     })();
     await sleep(FAULT_AT_MS);
     const faultAt = now();
+    healedAt = undefined;
     let extra: string | undefined;
     try {
       await drill.run(c, world);
@@ -622,7 +646,7 @@ async function runDrill(c: ClusterHandle, drill: Drill): Promise<DrillResult> {
     } finally {
       await undoAll();
     }
-    const backAt = now();
+    const backAt = healedAt === undefined ? now() : healedAt - t0;
     const result = await loadRun;
     sampling = false;
     await sampler;
@@ -630,9 +654,21 @@ async function runDrill(c: ClusterHandle, drill: Drill): Promise<DrillResult> {
     const notes: string[] = [];
     if (drill.check)
       extra =
-        (await drill.check(c, world, { samples, faultAt, backAt, notes }).catch((e: Error) => e.message)) ??
-        extra;
+        (await drill
+          .check(c, world, {
+            samples: samples.filter((x) => x.answered === x.of),
+            incomplete: samples.filter((x) => x.answered < x.of && x.at >= faultAt && x.at <= backAt).length,
+            faultAt,
+            backAt,
+            notes,
+          })
+          .catch((e: Error) => e.message)) ?? extra;
 
+    const stalled = samples.filter((x) => x.answered < x.of && x.at >= faultAt && x.at <= backAt).length;
+    if (stalled)
+      notes.push(
+        `${stalled} of the fault's scrapes of /metrics not answered within 2 s by every instance (its collectors read the job and media queues from the primary at scrape time)`,
+      );
     const failures = timeline.filter((o) => !o.ok);
     const inFault = timeline.filter((o) => o.at >= faultAt && o.at <= backAt + 5_000);
     const lastFailureEnd = Math.max(
