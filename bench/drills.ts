@@ -75,6 +75,8 @@ interface RunFacts {
   incomplete: number;
   faultAt: number;
   backAt: number;
+  /** Every arrival of the run (ms since its start). */
+  timeline: Outcome[];
   notes: string[];
 }
 
@@ -388,11 +390,13 @@ const drills: Drill[] = [
       undo.delete('storm');
     },
     check: async (_c, _w, run) => {
-      const first = sampleAt(run.samples, run.faultAt);
-      const last = sampleAt(run.samples, run.backAt);
-      const replicaReads = readsBetween(first, last, 'replica/replica');
+      // feed pages are the lag-tolerant reads (the replica's): do they go on while the primary is stormed?
+      const feeds = run.timeline.filter(
+        (o) => o.kind === 'feed' && o.at >= run.faultAt && o.at <= run.backAt,
+      );
+      const served = feeds.filter((o) => o.ok).map((o) => o.ms);
       run.notes.push(
-        `during the storm: ${replicaReads} lag-tolerant reads served by the replica; ${poolUse(run)}`,
+        `during the storm: ${served.length} of ${feeds.length} feed reads answered (p50 ${pct(served, 50)} ms, slowest ${Math.round(Math.max(0, ...served))} ms); ${poolUse(run)}`,
       );
       return undefined;
     },
@@ -660,6 +664,7 @@ async function runDrill(c: ClusterHandle, drill: Drill): Promise<DrillResult> {
             incomplete: samples.filter((x) => x.answered < x.of && x.at >= faultAt && x.at <= backAt).length,
             faultAt,
             backAt,
+            timeline,
             notes,
           })
           .catch((e: Error) => e.message)) ?? extra;
