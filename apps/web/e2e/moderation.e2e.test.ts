@@ -14,7 +14,9 @@ import { type RunningKith, startKith } from './support/kith.ts';
 // Reports and moderation in real browsers: a user reports a post through the report dialog
 // (Esc closes it, focus comes back), a moderator (promoted in SQL) finds it in the queue, reads
 // the note as text and removes the post; the reporter and the author get their notifications
-// (made by the server's own worker). axe on the dialog, the queue and the case screens.
+// (made by the server's own worker). The author appeals, another moderator overturns, the post is
+// back; then a suspension, which the author sees explained in a banner on every screen. axe on the
+// dialog, the queue, the case screens and the banner.
 
 const NOTE = '<b>bold</b> & <img src=x onerror=alert(1)>';
 
@@ -38,6 +40,11 @@ async function publicPost(author: Account, text: string): Promise<string> {
   return (await res.json()).id;
 }
 
+async function userId(account: Account): Promise<string> {
+  const res = await fetch(`${kith.url}/api/v1/me`, { headers: { authorization: `Bearer ${account.token}` } });
+  return (await res.json()).id;
+}
+
 /** Waits until no modal dialog is open (the page's own state, polled; no fixed delay). */
 async function waitDialogClosed(page: E2EPage): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -53,12 +60,14 @@ async function expectAxeClean(page: E2EPage, screen: string) {
 
 async function journey(browser: E2EBrowser): Promise<void> {
   const url = kith.url;
-  const [author, reporter, moderator] = [
+  const [author, reporter, moderator, moderator2] = [
     await signUp(url, 'author'),
     await signUp(url, 'rep'),
     await signUp(url, 'mod'),
+    await signUp(url, 'mod2'),
   ];
   await setRole(kith.databaseUrl, moderator.username, 'moderator');
+  await setRole(kith.databaseUrl, moderator2.username, 'moderator');
   const postId = await publicPost(author, `Buy followers cheap at spam.example ${browser.name}`);
   const pages: E2EPage[] = [];
   const open = async () => {
@@ -126,6 +135,48 @@ async function journey(browser: E2EBrowser): Promise<void> {
     await ap.waitFor('h1', 'A moderation decision');
     await ap.waitFor('.moderation-text', 'Spam is not allowed on Kith.');
     await ap.waitFor('button[type="submit"]', 'Send appeal');
+
+    // the author appeals; another moderator overturns the removal: the post is back
+    await ap.bringToFront();
+    await ap.fill('form textarea', 'It was a joke between friends.');
+    await clickText(ap, 'button[type="submit"]', 'Send appeal');
+    await ap.waitFor('[role="status"]', 'Your appeal is waiting for another moderator');
+    const mp2 = await open();
+    await logIn(mp2, url, moderator2.username);
+    await mp2.goto(`${url}/moderation`);
+    await clickText(mp2, '.moderation-item a', `Post by @${author.username}`);
+    await mp2.waitFor('h1', 'Report case');
+    await mp2.click('input[name="action"][value="overturn"]');
+    await mp2.fill('form textarea', 'A joke, not spam.');
+    await clickText(mp2, 'button[type="submit"]', 'Decide');
+    await mp2.waitFor('p', 'Overturn the decision');
+    await ap.goto(`${url}/posts/${postId}`);
+    await ap.waitFor('main', `Buy followers cheap at spam.example ${browser.name}`);
+
+    // a suspension: the author sees why on every screen (role=status), with the decision's link
+    const reported = await fetch(`${url}/api/v1/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${reporter.token}` },
+      body: JSON.stringify({ targetType: 'user', targetId: await userId(author), reason: 'harassment' }),
+    });
+    expect(reported.status).toBe(201);
+    // Firefox throttles a background tab's animation frames, which locator actions wait on
+    await mp.bringToFront();
+    await mp.goto(`${url}/moderation`);
+    await clickText(mp, '.moderation-item a', `Account @${author.username}`);
+    await mp.waitFor('h1', 'Report case');
+    await mp.click('input[name="action"][value="suspend"]');
+    await mp.fill('form textarea', 'Cooling off after the argument.');
+    await clickText(mp, 'button[type="submit"]', 'Decide');
+    await mp.waitFor('p', 'Suspend');
+    await ap.bringToFront();
+    await ap.goto(`${url}/`);
+    await ap.waitFor('.suspended-banner[role="status"]', 'Your account is suspended');
+    await ap.waitFor('.suspended-banner', 'Cooling off after the argument.');
+    await expectAxeClean(ap, 'suspended banner');
+    await clickText(ap, '.suspended-banner a', 'Read the decision and appeal it');
+    await ap.waitFor('h1', 'A moderation decision');
+    await ap.waitFor('p', 'A moderator suspended your account');
     for (const page of pages) expect(page.problems.filter((p) => p.startsWith('pageerror'))).toEqual([]);
   } finally {
     for (const page of pages) await page.close();
@@ -133,7 +184,7 @@ async function journey(browser: E2EBrowser): Promise<void> {
 }
 
 describe.skipIf(!hasChromium)('chromium', () => {
-  it('report a post → the moderator removes it → reporter and author are told', async () => {
+  it('report a post → removed, both told → appeal overturned, the post is back → a suspension explained in the banner', async () => {
     const browser = await launchChromium();
     try {
       await journey(browser);
@@ -147,7 +198,7 @@ describe.skipIf(!hasChromium)('chromium', () => {
 // opening the case from the queue (no "Report case" heading within 15 s after the click), and the
 // server then does not exit within 30 s of SIGTERM. Chromium runs the same journey.
 describe.skipIf(!hasFirefox)('firefox', () => {
-  it('report a post → the moderator removes it → reporter and author are told', async () => {
+  it('report a post → removed, both told → appeal overturned, the post is back → a suspension explained in the banner', async () => {
     const browser = await launchFirefox();
     try {
       await journey(browser);
