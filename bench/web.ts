@@ -8,8 +8,8 @@
  * Then Lighthouse 12.2.3 (mobile) on the login page and on a seeded user's feed, against goals of
  * performance ≥ 95, accessibility 100, best practices ≥ 95, and INP of opening a post and reacting
  * in a scripted session beside a bare page's button (BENCH_WEB_LIGHTHOUSE=0 skips this part). The
- * biggest layout shifts are listed with the element that moved; BENCH_WEB_LHR_DIR=<dir> keeps the
- * full Lighthouse reports there.
+ * feed's layout shifts in that session are listed with what moved; BENCH_WEB_LHR_DIR=<dir> keeps
+ * the full Lighthouse reports there.
  *
  *   npm run bench:web
  */
@@ -208,7 +208,6 @@ if (process.env.BENCH_WEB_LIGHTHOUSE !== '0') {
     console.log(
       `${name}: ${missed.length === 0 ? 'all goals met' : `MISSED ${missed.map(([k]) => k).join(', ')}`}${f.flagged.length ? `; flagged: ${f.flagged.join(', ')}` : ''}`,
     );
-    for (const shift of f.shifts) console.log(`  layout shift ${shift}`);
   }
   console.log(
     `\nINP in a scripted session (CPU slowed 4x, ms; entries under 16 ms are not reported, shown as 0):`,
@@ -221,6 +220,8 @@ if (process.env.BENCH_WEB_LIGHTHOUSE !== '0') {
       ['baseline: a bare page button', audit.inp.bareButtonMs],
     ]),
   );
+  console.log(`\nLayout shifts of the feed in the scripted session (${audit.feedShifts.length}):`);
+  for (const shift of audit.feedShifts) console.log(`  ${shift}`);
   console.log(
     `load average after: ${loadavg()
       .map((l) => l.toFixed(2))
@@ -235,6 +236,8 @@ const file = await writeResult('web', {
   lazy: now.lazy,
   catalogue: now.catalogue ?? null,
   compare: before ? { rev: compareRev, feedRoute: before.feed } : null,
-  ...(audit ? { lighthouse: { login: audit.login, feed: audit.feed }, inp: audit.inp } : {}),
+  ...(audit
+    ? { lighthouse: { login: audit.login, feed: audit.feed }, inp: audit.inp, feedShifts: audit.feedShifts }
+    : {}),
 });
 console.log(`\nwritten to ${file}`);
