@@ -154,6 +154,23 @@ describe('an overturned removal restores the content', () => {
     }
   });
 
+  it('erasing the sender erases a withheld message’s text too', async () => {
+    const [author, other] = [await createUser(t), await createUser(t)];
+    await befriend(t, author, other);
+    const conversation = await openConversation(t, author, [other]);
+    const message = await sendMessage(t, author, conversation.id, 'words to be erased');
+    await removeAndAppeal(other, author, 'message', message.id);
+    const row = () =>
+      db
+        .selectFrom('messages')
+        .select(['body', 'withheld_body', 'deleted_at'])
+        .where('id', '=', message.id)
+        .executeTakeFirstOrThrow();
+    expect(await row()).toMatchObject({ body: '', withheld_body: 'words to be erased' });
+    await db.deleteFrom('users').where('id', '=', author.id).execute();
+    expect(await row()).toMatchObject({ body: '', withheld_body: null, deleted_at: expect.any(Date) });
+  });
+
   it('an upheld removal stays; a post its author deleted before the decision is not brought back', async () => {
     const [author, reporter] = [await createUser(t), await createUser(t)];
     const upheld = await createPost(t, author, 'stays removed', 'public');
