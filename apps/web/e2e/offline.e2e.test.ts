@@ -286,16 +286,7 @@ const outboxListed = (page: E2EPage, n: number, state = '', timeout?: number) =>
     timeout,
   );
 
-describe.each(engines)('$name', ({ name, present, launch }) => {
-  /**
-   * Firefox only: a document loaded while BiDi's offline emulation is on never hears `online`
-   * when it is lifted (navigator.onLine turns true, no event; a page loaded online does hear it),
-   * so TanStack Query's onlineManager stays offline and the page's queries never fetch again: the
-   * post page keeps its saved answer without the comment the server has, and so does the next
-   * test. The outbox (timer + navigator.onLine) still sends: the exactly-once counts pass in
-   * Firefox. The strict checks stay, skipped there.
-   */
-  const queriesResume = present && name !== 'firefox';
+describe.each(engines)('$name', ({ present, launch }) => {
   let browser: E2EBrowser;
   let page: E2EPage;
   let alice: User;
@@ -421,12 +412,12 @@ describe.each(engines)('$name', ({ name, present, launch }) => {
     },
   );
 
-  it.skipIf(!queriesResume)('back online, the post page shows what the server has', async () => {
+  it.skipIf(!present)('back online, the post page shows what the server has', async () => {
     await navigate(page, `/posts/${postId}`);
     await hasText(page, 'main .comment', 'A comment with no signal');
   });
 
-  it.skipIf(!queriesResume)(
+  it.skipIf(!present)(
     'a comment whose answer was lost after the server committed it is sent again with the same key, stored once',
     async () => {
       await navigate(page, `/posts/${postId}`);

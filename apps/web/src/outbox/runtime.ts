@@ -1,5 +1,6 @@
-import type { QueryClient } from '@tanstack/react-query';
+import { onlineManager, type QueryClient } from '@tanstack/react-query';
 import { type AuthSession, session } from '../auth/session.ts';
+import { markReachable } from '../pwa/network.ts';
 import { Outbox } from './outbox.ts';
 import { sendItem } from './send.ts';
 import { idbOutboxStore } from './store.ts';
@@ -15,8 +16,9 @@ export function getOutbox(): Outbox {
     send: sendItem,
     locks: 'locks' in navigator ? navigator.locks : undefined,
     channel: typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel('kith-outbox'),
-    // opened offline, the session knows the user before it has a token: nothing can go yet
-    online: () => navigator.onLine && Boolean(session.accessToken()),
+    // opened offline, the session knows the user before it has a token: nothing can go yet.
+    // The network state is the onlineManager's (pwa/network.ts: events, re-checks, answers)
+    online: () => onlineManager.isOnline() && Boolean(session.accessToken()),
   });
   return outbox;
 }
@@ -60,9 +62,13 @@ export function startOutbox({ queryClient }: { session: AuthSession; queryClient
   session.subscribe(onSession);
   onSession();
   box.onResult((item, outcome) => {
+    // the server answered (a refusal is an answer too): the network is there
+    if (outcome.type === 'sent' || outcome.type === 'refused') markReachable();
     if (outcome.type === 'sent') invalidate(queryClient, item);
   });
-  window.addEventListener('online', () => box.online());
+  onlineManager.subscribe((online) => {
+    if (online) box.online();
+  });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') void box.drain();
   });

@@ -1,5 +1,6 @@
 import { onlineManager, type QueryClient } from '@tanstack/react-query';
 import type { AuthSession } from '../auth/session.ts';
+import { watchNetwork } from './network.ts';
 import { setRestoring } from './restore-state.ts';
 
 /**
@@ -18,8 +19,9 @@ export function startOffline({
   queryClient: QueryClient;
 }): void {
   // TanStack Query assumes online until an `offline` event: a page loaded offline would fail its
-  // queries (and show errors over the saved data) instead of pausing them until the network returns
-  if (typeof navigator !== 'undefined') onlineManager.setOnline(navigator.onLine);
+  // queries (and show errors over the saved data) instead of pausing them until the network
+  // returns; and it would wait for an `online` event that some browsers never send
+  watchNetwork();
   // ...but writes must not pause offline: posts, comments, reactions and messages go to the outbox,
   // which waits for the network itself; any other write fails at once with the network error
   // instead of a button that stays busy with no word
@@ -78,8 +80,8 @@ export function startOffline({
   session.subscribe(onSession);
   onSession();
   // opened offline, the session has a user but no token yet: get one as soon as the network is back
-  window.addEventListener('online', () => {
-    if (session.getState().status === 'signedIn' && !session.accessToken()) void session.refresh();
+  onlineManager.subscribe((online) => {
+    if (online && session.getState().status === 'signedIn' && !session.accessToken()) void session.refresh();
   });
 
   if ('serviceWorker' in navigator && import.meta.env.PROD) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from './backoff.ts';
+import { attemptsToCap, backoffDelay } from './backoff.ts';
 
 describe('backoffDelay', () => {
   const at = (random: number) => ({ baseMs: 500, capMs: 30_000, random: () => random });
@@ -23,5 +23,12 @@ describe('backoffDelay', () => {
     const buckets = new Set(delays.map((d) => Math.floor(d / 800)));
     expect(buckets.size).toBe(10); // every tenth of the 8 s window is used
     expect(Math.max(...delays)).toBeLessThan(8000);
+  });
+
+  it('knows the first attempt whose window is the whole cap', () => {
+    expect(attemptsToCap({ baseMs: 500, capMs: 30_000, random: Math.random })).toBe(6);
+    expect(backoffDelay(6, at(0.999999))).toBe(29999);
+    expect(backoffDelay(5, at(0.999999))).toBeLessThan(29999);
+    expect(attemptsToCap({ baseMs: 1000, capMs: 500, random: Math.random })).toBe(0);
   });
 });

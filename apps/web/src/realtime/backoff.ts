@@ -19,3 +19,8 @@ export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_
   const ceiling = Math.min(options.capMs, options.baseMs * 2 ** Math.min(attempt, 30));
   return Math.floor(options.random() * ceiling);
 }
+
+/** The first attempt whose ceiling is the cap: from there on, delays are uniform in [0, cap). */
+export function attemptsToCap(options: BackoffOptions = DEFAULT_BACKOFF): number {
+  return Math.max(0, Math.ceil(Math.log2(options.capMs / options.baseMs)));
+}

@@ -1,5 +1,5 @@
 import type { REALTIME_PROTOCOL, ServerMessage } from '@kith/contract';
-import type { InfiniteData, QueryClient } from '@tanstack/react-query';
+import { type InfiniteData, onlineManager, type QueryClient } from '@tanstack/react-query';
 import { api, call, type ResponseOf } from '../api/client.ts';
 import type { AuthSession } from '../auth/session.ts';
 import { ChatStore } from './chat-store.ts';
@@ -83,9 +83,14 @@ function createHub(userId: string): RealtimeHub {
           return new WebSocket(url, PROTOCOL) as unknown as SocketLike;
         },
         positions: () => chatStore.resumePositions(),
-        online: () => navigator.onLine,
+        // the app's one view of the network (pwa/network.ts: events, re-checks, answers)
+        online: () => onlineManager.isOnline(),
         onEvent: handlers.onEvent,
-        onState: handlers.onState,
+        onState: (state) => {
+          // the server answered over the socket: the network is there, whatever events said
+          if (state === 'live') onlineManager.setOnline(true);
+          handlers.onState(state);
+        },
       }),
   });
 }
@@ -192,19 +197,20 @@ export function startRealtime(queryClient: QueryClient, session: AuthSession): (
     for (const l of hubListeners) l();
   };
   const retry = () => hub?.retryNow();
-  const offline = () => hub?.wentOffline();
   const visible = () => {
     if (document.visibilityState === 'visible') retry();
   };
-  window.addEventListener('online', retry);
-  window.addEventListener('offline', offline);
+  // not the window's online/offline events alone: a browser may never send `online` (pwa/network.ts)
+  const stopNetwork = onlineManager.subscribe((online) => {
+    if (online) retry();
+    else hub?.wentOffline();
+  });
   document.addEventListener('visibilitychange', visible);
   const stopSession = session.subscribe(sync);
   sync();
   return () => {
     stopSession();
-    window.removeEventListener('online', retry);
-    window.removeEventListener('offline', offline);
+    stopNetwork();
     document.removeEventListener('visibilitychange', visible);
     unsubscribe?.();
     hub?.stop();

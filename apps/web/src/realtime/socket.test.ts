@@ -77,10 +77,12 @@ function setup(options: { online?: boolean | (() => boolean); ticketFails?: numb
   const states: ConnectionState[] = [];
   const events: string[] = [];
   let tickets = 0;
+  let attempts = 0;
   let failures = options.ticketFails ?? 0;
   const positions: Record<string, number> = { 'c-1': 4 };
   const conn = new SocketConnection({
     ticket: async () => {
+      attempts++;
       if (failures-- > 0) throw new Error('network');
       return `t${++tickets}`;
     },
@@ -100,7 +102,9 @@ function setup(options: { online?: boolean | (() => boolean); ticketFails?: numb
     setTimer: clock.set,
     clearTimer: clock.clear,
   });
-  return { clock, sockets, states, events, positions, conn };
+  /** Tickets asked for (answered or not). */
+  const ticketsAsked = () => attempts;
+  return { clock, sockets, states, events, positions, conn, tickets: ticketsAsked };
 }
 
 describe('SocketConnection', () => {
@@ -125,11 +129,11 @@ describe('SocketConnection', () => {
     expect(sockets[1]!.sent[0]).toEqual({ type: 'resume', conversations: { 'c-1': 9 } });
   });
 
-  it('backs off exponentially while the server cannot be reached, and says offline when the browser is', async () => {
-    const { conn, clock, sockets, states } = setup({ online: false, ticketFails: 3 });
+  it('backs off exponentially while the server cannot be reached (the browser online)', async () => {
+    const { conn, clock, sockets, states } = setup({ ticketFails: 3 });
     conn.start();
     await flush();
-    expect(states).toEqual(['offline']);
+    expect(conn.state).toBe('reconnecting');
     expect(clock.pending()).toEqual([250]);
     clock.advance(250);
     await flush();
@@ -137,7 +141,7 @@ describe('SocketConnection', () => {
     clock.advance(500);
     await flush();
     expect(clock.pending()).toEqual([1000]);
-    conn.retryNow(); // `online` fired: no waiting
+    conn.retryNow(); // the tab became visible: no waiting
     await flush();
     expect(sockets).toHaveLength(1);
     sockets[0]!.open();
@@ -145,6 +149,32 @@ describe('SocketConnection', () => {
     expect(states.at(-1)).toBe('live');
     sockets[0]!.drop();
     expect(clock.pending()).toEqual([250]); // a successful connection starts the backoff over
+  });
+
+  it('offline, fetches no ticket at a short pace: it waits for the network, at the cap’s pace at most', async () => {
+    let online = false;
+    const { conn, clock, sockets, states, tickets } = setup({ online: () => online, ticketFails: 1000 });
+    conn.start();
+    await flush();
+    expect(states).toEqual(['offline']);
+    expect(clock.pending()).toEqual([15_000]); // 0.5 × the 30 s cap, not 0.5 × 500 ms
+    for (let i = 0; i < 20; i++) {
+      clock.advance(15_000);
+      await flush();
+    }
+    // 5 minutes offline: one ticket at the start and one per wait (a browser wrong about being
+    // offline still gets through), never one a second
+    expect(tickets()).toBe(21);
+    expect(clock.pending()).toEqual([15_000]);
+
+    online = true;
+    conn.retryNow(); // the network is back (`online`, or pwa/network.ts's re-check)
+    await flush();
+    expect(tickets()).toBe(22);
+    // the server does not answer yet: short waits again, not the offline pace
+    expect(clock.pending()).toEqual([250]);
+    expect(states.at(-1)).toBe('reconnecting');
+    expect(sockets).toHaveLength(0);
   });
 
   it('pings every heartbeat, and reconnects when nothing arrives for two', async () => {

@@ -1,5 +1,5 @@
 import type { ClientMessage, ServerMessage } from '@kith/contract';
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
+import { attemptsToCap, type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 
 /** What a person sees: the socket is up, being re-established, or the network is gone. */
 export type ConnectionState = 'live' | 'reconnecting' | 'offline';
@@ -41,8 +41,9 @@ export const WATCHDOG_CLOSE = 4000;
  * One WebSocket to the realtime gateway, kept up: a ticket fetched per connection, `resume` with
  * the positions held as the first frame (the server holds live messages until it reads it), an
  * application ping every heartbeat and a watchdog that reconnects when nothing at all arrived for
- * two heartbeats, and reconnects spaced by exponential backoff with full jitter. `retryNow()` skips
- * the wait (the browser came online, the tab became visible).
+ * two heartbeats, and reconnects spaced by exponential backoff with full jitter (at the cap's pace
+ * while the browser is offline). `retryNow()` skips the wait (the network came back, the tab
+ * became visible).
  */
 export class SocketConnection {
   private socket: SocketLike | undefined;
@@ -94,6 +95,8 @@ export class SocketConnection {
   /** Reconnects at once if waiting to (the network came back, the tab is visible again). */
   retryNow(): void {
     if (this.stopped || this.socket || this.connecting) return;
+    // back from offline: should the server not answer yet, the backoff starts over from short waits
+    if (this.current === 'offline' && this.deps.online()) this.attempt = 0;
     this.clearTimer(this.retryTimer);
     this.retryTimer = undefined;
     void this.connect();
@@ -168,8 +171,14 @@ export class SocketConnection {
   }
 
   private retryLater(unreachable: boolean) {
-    this.setState(unreachable && !this.deps.online() ? 'offline' : 'reconnecting');
-    const delay = backoffDelay(this.attempt++, this.deps.backoff ?? DEFAULT_BACKOFF);
+    const offline = !this.deps.online();
+    this.setState(unreachable && offline ? 'offline' : 'reconnecting');
+    const backoff = this.deps.backoff ?? DEFAULT_BACKOFF;
+    // offline, a ticket cannot come: the network's return (retryNow) is what to wait for, and the
+    // timer only covers a browser wrong about being offline — at the cap's pace, not a short one
+    const attempt = offline ? Math.max(this.attempt, attemptsToCap(backoff)) : this.attempt;
+    this.attempt = attempt + 1;
+    const delay = backoffDelay(attempt, backoff);
     this.clearTimer(this.retryTimer);
     this.retryTimer = this.setTimer(() => {
       this.retryTimer = undefined;
