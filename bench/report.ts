@@ -53,7 +53,7 @@ if (drills) {
   lines.push(
     `${drills.data.at}, the day-in-the-life mix at ${drills.data.rate}/s open-loop, the fault 8 s in (\`${drills.file}\`). ` +
       '"During the fault": arrivals from the injection until 5 s after the component was back. "Full recovery": from the injection to the end of the last failed request (0: no request failed). ' +
-      "Baseline: the same mix at the same rate for 8 s just before, no fault. Chat: every acknowledged message stored exactly once, every member's socket copy holding every seq exactly once (checked by seq after reconnects and resumes). Posts: every post answered 201 readable afterwards.",
+      "Baseline: the same mix at the same rate for 8 s just before, no fault. Chat: every acknowledged message stored exactly once, every member's socket copy holding every seq exactly once (checked by seq after reconnects and resumes). Posts: every post answered 201 readable afterwards. What each drill must keep besides is in docs/slo.md (`Fault drills`).",
     '',
     '| drill | verdict | errors during the fault | whole run | component back | full recovery | p50 / p99 (baseline) | chat acked / lost / dup / gaps | posts acked / lost | load average |',
     '|---|---|---|---|---|---|---|---|---|---|',
