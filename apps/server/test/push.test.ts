@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createDecipheriv, createECDH, hkdfSync, randomBytes } from 'node:crypto';
+import { createDecipheriv, createECDH, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +9,7 @@ import { decodeJwt, importJWK, jwtVerify } from 'jose';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ConfigError, loadConfig } from '../src/config.ts';
+import { PUSH_MAX_ATTEMPTS } from '../src/modules/push/push-delivery.ts';
 import { buildTestApp, type TestApp } from './helpers/app.ts';
 import { bearer, createUser, GENEROUS_AUTH_LIMITS, login, type TestUser } from './helpers/factories.ts';
 import { runJobs } from './helpers/jobs.ts';
@@ -123,11 +124,13 @@ async function friendRequest(from: TestUser, to: TestUser) {
   expect(res.statusCode).toBe(201);
 }
 
+/**
+ * push.deliver jobs waiting to run. A job that ran may still be listed for a moment after runJobs
+ * returns (graphile-worker records completions without waiting for them): it is locked, so left out.
+ */
 const pushJobs = () =>
-  sql<{
-    id: string;
-    run_at: Date;
-  }>`SELECT id, run_at FROM graphile_worker.jobs WHERE task_identifier = 'push.deliver'`
+  sql<{ id: string; run_at: Date }>`SELECT id, run_at FROM graphile_worker.jobs
+     WHERE task_identifier = 'push.deliver' AND locked_at IS NULL`
     .execute(db)
     .then((r) => r.rows);
 const subscriptionsOf = (userId: string) =>
@@ -246,6 +249,32 @@ describe('Web Push delivery', () => {
     expect(decrypt(device, pushes[1]!.body)).toMatchObject({ type: 'friend_request' });
     expect(await subscriptionsOf(ben.id)).toMatchObject([{ failure_count: 0, next_attempt_at: null }]);
     expect(await pushJobs()).toEqual([]);
+  });
+
+  it('retries a 5xx with backoff, and gives up after the last attempt', async () => {
+    const [ana, ben] = [await createUser(t), await createUser(t)];
+    const device = browser();
+    answers.set(device.path, [{ status: 503 }, { status: 502 }]);
+    expect((await subscribe(t, ben, device.json)).statusCode).toBe(204);
+    await friendRequest(ana, ben);
+    const before = Date.now();
+    await runJobs(t);
+    const after = Date.now();
+    const [retry] = await pushJobs();
+    // no Retry-After: the first backoff step (30 s), and other pushes to the device are not held
+    expect(retry!.run_at.getTime()).toBeGreaterThanOrEqual(before + 30_000);
+    expect(retry!.run_at.getTime()).toBeLessThanOrEqual(after + 30_000);
+    const [sub] = await subscriptionsOf(ben.id);
+    expect(sub).toMatchObject({ failure_count: 1, next_attempt_at: null });
+    await sql`DELETE FROM graphile_worker._private_jobs WHERE id = ${retry!.id}`.execute(db);
+
+    const payload = { type: 'friend_request' as const, id: randomUUID(), text: 'x', url: '/friends' };
+    const delivery = t.services.push.delivery;
+    expect(await delivery.deliver({ subscriptionId: sub!.id, payload, attempt: PUSH_MAX_ATTEMPTS })).toBe(
+      'gave_up',
+    );
+    expect(await pushJobs()).toEqual([]);
+    expect(await subscriptionsOf(ben.id)).toMatchObject([{ failure_count: 2 }]);
   });
 
   it('counts deliveries by outcome', async () => {
