@@ -1,23 +1,20 @@
-import { QueryClientProvider } from '@tanstack/react-query';
+import { type QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { RouterProvider } from '@tanstack/react-router';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ApiError } from './api/errors.ts';
 import { session } from './auth/session.ts';
 import { initI18n } from './i18n/index.ts';
 import { CacheGate } from './pwa/cache-gate.tsx';
 import { startOffline } from './pwa/start.ts';
 import { createQueryClient } from './query-client.ts';
 import { createAppRouter } from './router.tsx';
-import { refreshMe } from './routes/account/account-query.ts';
+import { refreshOnSuspension } from './routes/account/account-query.ts';
 import { applyTheme } from './theme/theme.ts';
 import './styles.css';
 
 applyTheme();
 // a write refused for a suspension: read /me again, so the banner says why (and until when)
-const queryClient = createQueryClient((error) => {
-  if (error instanceof ApiError && error.code === 'ACCOUNT_SUSPENDED') void refreshMe(queryClient, session);
-});
+const queryClient: QueryClient = createQueryClient(refreshOnSuspension(() => queryClient, session));
 const router = createAppRouter({ queryClient, session });
 // before the session is known: the user's saved cache must be restoring by the time screens query
 startOffline({ session, queryClient });

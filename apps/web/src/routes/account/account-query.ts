@@ -22,6 +22,17 @@ export async function refreshMe(queryClient: QueryClient, session: AuthSession):
 }
 
 /**
+ * Hears every failed mutation: a write refused with ACCOUNT_SUSPENDED means my account was
+ * suspended since the session read /me, so /me is read again and the suspended banner appears.
+ */
+export function refreshOnSuspension(queryClient: () => QueryClient, session: AuthSession) {
+  return (error: unknown) => {
+    if (error instanceof ApiError && error.code === 'ACCOUNT_SUSPENDED')
+      void refreshMe(queryClient(), session).catch(() => undefined);
+  };
+}
+
+/**
  * The `?token=` of a link from an e-mail, read here rather than by the routes' `validateSearch` (that
  * would ship with the first route's JavaScript). The server judges it: a mangled one gets its message.
  */

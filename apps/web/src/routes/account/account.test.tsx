@@ -3,10 +3,12 @@ import { createRoute } from '@tanstack/react-router';
 import { cleanup, configure, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../../api/errors.ts';
 import { AuthSession, type Me } from '../../auth/session.ts';
 import { apiError, fakeServer, json, me, on, renderRoute, signedInAs } from '../../test/render-route.tsx';
 import { rootRoute } from '../root.tsx';
 import { settingsRoute } from '../settings/index.ts';
+import { refreshOnSuspension } from './account-query.ts';
 import {
   confirmEmailChangeRoute,
   forgotPasswordRoute,
@@ -394,5 +396,28 @@ describe('the suspended banner', () => {
     renderBanner(me());
     await screen.findAllByRole('link', { name: 'Kith' });
     expect(screen.queryByRole('status', { name: 'Your account is suspended' })).toBeNull();
+  });
+});
+
+describe('a write refused for a suspension', () => {
+  it('reads /me again, so the session (and the banner) learns of it', async () => {
+    const server = fakeServer();
+    const session = await signedInAs(server, me());
+    const suspension = {
+      until: '2026-12-24T18:00:00.000Z',
+      caseId: null,
+      reason: null,
+      appeal: null,
+    };
+    server.use(on('GET', '/api/v1/me', () => json(200, me({ suspension }))));
+    const queryClient = new QueryClient({ defaultOptions: { mutations: { retry: false } } });
+    const onError = refreshOnSuspension(() => queryClient, session);
+    onError(new ApiError({ code: 'RATE_LIMITED', message: 'Too many requests.', status: 429 }));
+    onError(new ApiError({ code: 'ACCOUNT_SUSPENDED', message: 'Suspended.', status: 403 }));
+    await vi.waitFor(() => {
+      const state = session.getState();
+      expect(state.status === 'signedIn' && state.user.suspension).toEqual(suspension);
+    });
+    expect(server.requests.filter((r) => r.path === '/api/v1/me')).toHaveLength(2);
   });
 });
