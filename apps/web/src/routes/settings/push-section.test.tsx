@@ -41,6 +41,9 @@ function pushBrowser(permission: NotificationPermission = 'default') {
       return state.subscription;
     },
   };
+  const existing = () => {
+    state.subscription = subscriptionOf(ENDPOINT);
+  };
   Object.defineProperty(navigator, 'serviceWorker', {
     configurable: true,
     value: { getRegistration: async () => ({ pushManager }) },
@@ -58,11 +61,12 @@ function pushBrowser(permission: NotificationPermission = 'default') {
       },
     }),
   );
-  return state;
+  return Object.assign(state, { existing });
 }
 
 afterEach(() => {
   vi.unstubAllGlobals();
+  localStorage.clear();
   Reflect.deleteProperty(navigator, 'serviceWorker');
 });
 
@@ -94,6 +98,7 @@ describe('notifications on this device, in settings', () => {
     expect(new Uint8Array(browser.subscribedWith as Uint8Array)).toHaveLength(65);
     const put = server.requests.find((r) => r.method === 'PUT' && r.path === '/api/v1/push/subscription');
     expect(put?.body).toEqual({ endpoint: ENDPOINT, keys: { p256dh: 'p'.repeat(87), auth: 'a'.repeat(22) } });
+    expect(localStorage.getItem('kith.push.owner')).toBe(me().id);
 
     await userEvent.click(toggle);
     expect(await within(region).findByText('Notifications are off for this device.')).toBeTruthy();
@@ -101,6 +106,45 @@ describe('notifications on this device, in settings', () => {
       true,
     );
     expect(browser.subscription).toBeNull();
+    expect(localStorage.getItem('kith.push.owner')).toBeNull();
+  });
+
+  it('takes up this browser’s subscription again for the same account (a new session), never for another', async () => {
+    const mine = pushBrowser('granted');
+    mine.existing();
+    localStorage.setItem('kith.push.owner', me().id);
+    const server = fakeServer(
+      ...base,
+      on('GET', '/api/v1/push/key', () => json(200, { publicKey: PUBLIC_KEY })),
+      on('PUT', '/api/v1/push/subscription', () => json(204)),
+    );
+    const view = renderRoute([settingsRoute], '/settings', await signedInAs(server, me()));
+    let region = await screen.findByRole('region', { name: 'Notifications on this device' });
+    expect(await within(region).findByText('Notifications are on for this device.')).toBeTruthy();
+    expect(
+      server.requests.filter((r) => r.method === 'PUT' && r.path === '/api/v1/push/subscription'),
+    ).toHaveLength(1);
+    view.unmount();
+
+    // another account signs in on this browser: the subscription is dropped, not sent
+    vi.unstubAllGlobals();
+    const theirs = pushBrowser('granted');
+    theirs.existing();
+    const other = fakeServer(
+      ...base,
+      on('GET', '/api/v1/push/key', () => json(200, { publicKey: PUBLIC_KEY })),
+      on('PUT', '/api/v1/push/subscription', () => json(204)),
+    );
+    renderRoute(
+      [settingsRoute],
+      '/settings',
+      await signedInAs(other, me({ id: '0191f6a0-0000-7000-8000-0000000000bb', username: 'other' })),
+    );
+    region = await screen.findByRole('region', { name: 'Notifications on this device' });
+    expect(await within(region).findByText('Notifications are off for this device.')).toBeTruthy();
+    expect(theirs.subscription).toBeNull();
+    expect(other.requests.some((r) => r.method === 'PUT')).toBe(false);
+    expect(localStorage.getItem('kith.push.owner')).toBeNull();
   });
 
   it('says so when the server has Web Push off', async () => {

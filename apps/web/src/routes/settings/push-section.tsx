@@ -1,8 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId } from 'react';
+import { useId, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../api/client.ts';
 import { ApiError } from '../../api/errors.ts';
+import type { AuthSession } from '../../auth/session.ts';
 import { ErrorMessage, Loading } from '../../ui/error-message.tsx';
 
 /** This device's Web Push state: whether the server offers it, and whether this browser is subscribed. */
@@ -48,7 +49,18 @@ async function registration(): Promise<ServiceWorkerRegistration> {
   return found;
 }
 
-async function loadDevice(): Promise<PushDevice> {
+/**
+ * Which account turned pushes on in this browser. A subscription outlives a sign-out in the browser
+ * (the server drops it with the session): it is taken up again only by the same account.
+ */
+const OWNER_KEY = 'kith.push.owner';
+const owner = {
+  get: () => globalThis.localStorage?.getItem(OWNER_KEY) ?? undefined,
+  set: (userId: string) => globalThis.localStorage?.setItem(OWNER_KEY, userId),
+  clear: () => globalThis.localStorage?.removeItem(OWNER_KEY),
+};
+
+async function loadDevice(userId: string | undefined): Promise<PushDevice> {
   const key = await call(api.GET('/api/v1/push/key')).catch((err: unknown) => {
     if (err instanceof ApiError && err.code === 'PUSH_UNAVAILABLE') return undefined;
     throw err;
@@ -58,9 +70,11 @@ async function loadDevice(): Promise<PushDevice> {
   if (!found) return { available: false, subscribed: false };
   let subscription = await found.pushManager.getSubscription();
   const madeWith = subscription?.options.applicationServerKey;
-  if (subscription && madeWith && toBase64Url(madeWith) !== key.publicKey) {
-    // made with a key the server no longer has: useless, so dropped
+  const stale = madeWith && toBase64Url(madeWith) !== key.publicKey;
+  if (subscription && (stale || !userId || owner.get() !== userId)) {
+    // made with a key the server no longer has, or by another account: dropped, never taken over
     await subscription.unsubscribe();
+    owner.clear();
     subscription = null;
   }
   const subscribed = subscription !== null && Notification.permission === 'granted';
@@ -71,12 +85,18 @@ async function loadDevice(): Promise<PushDevice> {
 }
 
 /** Settings: "Notifications on this device" — Web Push for this browser and session. */
-export function PushSection() {
+export function PushSection({ session }: { session: AuthSession }) {
   const { t } = useTranslation();
+  const state = useSyncExternalStore(session.subscribe, session.getState);
+  const userId = state.status === 'signedIn' ? state.user.id : undefined;
   const id = useId();
   const supported = pushSupported();
   const queryClient = useQueryClient();
-  const device = useQuery({ queryKey: PUSH_QUERY_KEY, queryFn: loadDevice, enabled: supported });
+  const device = useQuery({
+    queryKey: [...PUSH_QUERY_KEY, userId],
+    queryFn: () => loadDevice(userId),
+    enabled: supported,
+  });
   const toggle = useMutation({
     mutationFn: async (on: boolean): Promise<PushDevice> => {
       const current = device.data!;
@@ -88,13 +108,15 @@ export function PushSection() {
           applicationServerKey: fromBase64Url(current.publicKey ?? ''),
         });
         await call(api.PUT('/api/v1/push/subscription', { body: subscriptionBody(subscription) }));
+        if (userId) owner.set(userId);
         return { ...current, subscribed: true };
       }
       await call(api.DELETE('/api/v1/push/subscription'));
       await (await reg.pushManager.getSubscription())?.unsubscribe();
+      owner.clear();
       return { ...current, subscribed: false };
     },
-    onSuccess: (next) => queryClient.setQueryData(PUSH_QUERY_KEY, next),
+    onSuccess: (next) => queryClient.setQueryData([...PUSH_QUERY_KEY, userId], next),
   });
   const denied = supported && Notification.permission === 'denied';
   return (

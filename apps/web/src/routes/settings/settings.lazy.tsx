@@ -26,7 +26,7 @@ function SettingsScreen() {
       <div id="sessions">
         <SessionsSection session={session} />
       </div>
-      <PushSection />
+      <PushSection session={session} />
       <MutesSection />
       <ExportSection />
       <DeleteAccountSection session={session} />
