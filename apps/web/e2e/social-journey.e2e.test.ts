@@ -102,9 +102,12 @@ describe.each(engines)('$name', ({ name, present, launch }) => {
     await browser?.close();
   });
 
-  // SKIPPED in Firefox, a known failure to fix (issue 9): in CI the Firefox run times out clicking a
-  // collection in the "Add to collection" dialog, locally later in the journey; Chromium runs it.
-  it.skipIf(!present || name === 'firefox')(
+  // Runs in Firefox again (it was skipped after timeouts in CI at the "Add to collection" dialog and
+  // locally later in the journey). Neither reproduced: 5 Firefox runs pass at load 12-15, and so does
+  // the code of the commit that skipped it. A local cause seen since: another engineer rebuilding the
+  // shared apps/web/dist mid-run (the served chunks vanish; run e2e under /tmp/kith-webbuild.lock).
+  // If it times out again, the catch below says where A and B were and what the console said.
+  it.skipIf(!present)(
     'two people: befriend, comment, react; edit, delete, collections reordered by keyboard and mouse, block list, export, log out everywhere',
     async () => {
       const stamp = Date.now().toString(36);
