@@ -30,11 +30,18 @@ export interface E2EPage {
   /** Reloads the page and waits for its load event. */
   reload(): Promise<void>;
   /** Waits until `fn(arg)` is truthy (or resolves truthy) in the page. */
-  waitUntil<A>(fn: (arg: A) => unknown, arg: A, timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until `fn`, run in the page, returns something truthy. `fn` must be synchronous: Chromium
+   * (Playwright's waitForFunction) takes a returned promise as truthy at once, so the type refuses one.
+   */
+  waitUntil<A>(fn: (arg: A) => Synchronous, arg: A, timeoutMs?: number): Promise<void>;
   /** Console errors and warnings, and CSP violation events, in order. */
   problems: string[];
   close(): Promise<void>;
 }
+
+/** What a waitUntil predicate may return: never a promise. */
+type Synchronous = boolean | string | number | null | undefined | Element;
 
 export interface E2EBrowser {
   name: 'chromium' | 'firefox';
