@@ -190,4 +190,6 @@ export const TABLE_COVERAGE: Record<string, ArchiveSection | `not exported: ${st
   passkeys: "not exported: public keys of the user's passkeys; their names are listed at GET /auth/passkeys",
   auth_challenges: 'not exported: single-use sign-in challenges, valid 5 min',
   known_devices: 'not exported: hashes of device family and network, used only to notice new sign-ins',
+  push_subscriptions:
+    "not exported: a session's Web Push channel (the push service's capability URL and the browser's encryption keys: credentials), removed with the session",
 };
