@@ -216,6 +216,25 @@ describe('Web Push delivery', () => {
     expect(await subscriptionsOf(ben.id)).toEqual([]);
   });
 
+  it('removes a subscription whose stored endpoint the rules now refuse, without failing the job', async () => {
+    const ben = await createUser(t);
+    const device = browser();
+    expect((await subscribe(t, ben, device.json)).statusCode).toBe(204);
+    const [sub] = await subscriptionsOf(ben.id);
+    // accepted once, refused now (checkEndpoint throws synchronously for a non-https URL)
+    await db
+      .updateTable('push_subscriptions')
+      .set({ endpoint: device.json.endpoint.replace('https:', 'http:') })
+      .where('id', '=', sub!.id)
+      .execute();
+    const payload = { type: 'friend_request' as const, id: randomUUID(), text: 'x', url: '/friends' };
+    await expect(t.services.push.delivery.deliver({ subscriptionId: sub!.id, payload })).resolves.toBe(
+      'refused',
+    );
+    expect(await subscriptionsOf(ben.id)).toEqual([]);
+    expect(received.filter((r) => r.path === device.path)).toEqual([]);
+  });
+
   it('retries after 429 no sooner than Retry-After, then delivers', async () => {
     const [ana, ben] = [await createUser(t), await createUser(t)];
     const device = browser();

@@ -88,11 +88,10 @@ export class PushDelivery {
       await repo.remove(sub.id);
       return this.count('gone');
     }
-    if ((outcome as { code?: string }).code === 'PUSH_ENDPOINT_INTERNAL') {
-      logger.warn(
-        { subscriptionId: sub.id },
-        'push endpoint resolves to an internal address: subscription removed',
-      );
+    const code = (outcome as { code?: string }).code;
+    if (code === 'PUSH_ENDPOINT_INTERNAL' || code === 'INVALID_PUSH_ENDPOINT') {
+      // a stored endpoint the rules now refuse never becomes acceptable: retrying is pointless
+      logger.warn({ subscriptionId: sub.id, code }, 'push endpoint refused: subscription removed');
       await repo.remove(sub.id);
       return this.count('refused');
     }
@@ -113,7 +112,8 @@ export class PushDelivery {
     return this.count('retry');
   }
 
-  private send(
+  // async: checkEndpoint's throw must become a rejection, handled above like the push service's answers
+  private async send(
     sub: { endpoint: string; p256dh: string; auth: string },
     payload: PushPayload,
     vapid: VapidKeys & { subject: string },
