@@ -192,7 +192,9 @@ const s3Env = (s3: S3rverProcess, dataDir: string) => ({
 });
 
 describe.skipIf(!isRoot)('media on S3 whose disk is full (s3rver on a full tmpfs)', () => {
-  it('answers 507 MEDIA_STORAGE_FULL, leaves no object behind, and works again once there is room', async () => {
+  // s3rver on a full disk answers a bare 500 InternalError, as S3 does for a transient fault: no
+  // evidence of a full store, so the answer is "retry later" (503), never a false 507
+  it('answers 503 MEDIA_STORAGE_UNAVAILABLE with Retry-After, leaves no object behind, and works again once there is room', async () => {
     const s3 = new S3rverProcess(await mountTmpfs('256k'));
     await s3.start();
     onTestFinished(() => s3.stop());
@@ -204,8 +206,9 @@ describe.skipIf(!isRoot)('media on S3 whose disk is full (s3rver on a full tmpfs
     await fill(filler);
 
     const res = await upload(t, alice, await png());
-    expect(res.statusCode, res.body).toBe(507);
-    expect(res.json().error.code).toBe('MEDIA_STORAGE_FULL');
+    expect(res.statusCode, res.body).toBe(503);
+    expect(res.json().error.code).toBe('MEDIA_STORAGE_UNAVAILABLE');
+    expect(res.headers['retry-after']).toBe('5');
     expect(await mediaRows(t, alice)).toBe(0);
     expect(await s3.keys()).toEqual([]);
     // s3rver wrote what fitted before its disk filled: the adapter deleted it
@@ -213,11 +216,11 @@ describe.skipIf(!isRoot)('media on S3 whose disk is full (s3rver on a full tmpfs
       [],
     );
     expect(
-      await counter(t, 'kith_media_storage_operations_total', { operation: 'put', outcome: 'full' }),
+      await counter(t, 'kith_media_storage_operations_total', { operation: 'put', outcome: 'unavailable' }),
     ).toBe(1);
     expect((await readyz(t)).json()).toMatchObject({
       status: 'degraded',
-      checks: { media_storage: expect.stringMatching(/^full since /) },
+      checks: { media_storage: expect.stringMatching(/^unavailable since /) },
     });
     await restOfKithWorks(t, alice);
 

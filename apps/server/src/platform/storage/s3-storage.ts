@@ -80,12 +80,11 @@ export class S3Storage implements Storage {
           }),
         );
       } catch (err) {
-        const failure = storageFailure(err, 'put');
-        // a store that answered may have kept a part; one that did not answer is not asked again
-        if (!(failure instanceof StorageError && failure.kind === 'unavailable')) {
-          await this.delete([key]).catch(() => {});
-        }
-        throw failure;
+        // a store that answered (any HTTP status) may have kept a part; one that did not answer is
+        // not asked again
+        const answered = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (answered !== undefined) await this.delete([key]).catch(() => {});
+        throw storageFailure(err, 'put');
       }
     };
     if (Buffer.isBuffer(body)) {

@@ -14,16 +14,16 @@ const s3 = (name: string, status: number) =>
 
 describe('storage failures', () => {
   it('tells a full store from an unreachable one, on disk and on S3', () => {
-    expect(classifyStorageError(errno('ENOSPC'), true)).toBe('full');
-    expect(classifyStorageError(errno('EDQUOT'), true)).toBe('full');
-    expect(classifyStorageError(errno('ECONNREFUSED'), true)).toBe('unavailable');
-    expect(classifyStorageError(errno('ECONNRESET'), false)).toBe('unavailable');
-    expect(classifyStorageError(s3('XMinioStorageFull', 507), true)).toBe('full');
-    expect(classifyStorageError(s3('SlowDown', 503), true)).toBe('unavailable');
-    // a write the store failed after the SDK's retries: it could not keep the bytes (s3rver on a full disk)
-    expect(classifyStorageError(s3('InternalError', 500), true)).toBe('full');
-    expect(classifyStorageError(s3('InternalError', 500), false)).toBe('unavailable');
-    expect(classifyStorageError(s3('AccessDenied', 403), true)).toBe('other');
+    expect(classifyStorageError(errno('ENOSPC'))).toBe('full');
+    expect(classifyStorageError(errno('EDQUOT'))).toBe('full');
+    expect(classifyStorageError(errno('ECONNREFUSED'))).toBe('unavailable');
+    expect(classifyStorageError(errno('ECONNRESET'))).toBe('unavailable');
+    expect(classifyStorageError(s3('XMinioStorageFull', 507))).toBe('full');
+    expect(classifyStorageError(s3('SlowDown', 503))).toBe('unavailable');
+    // a server error after the SDK's retries is no evidence of a full store (S3's transient
+    // InternalError): retry later, never "full"
+    expect(classifyStorageError(s3('InternalError', 500))).toBe('unavailable');
+    expect(classifyStorageError(s3('AccessDenied', 403))).toBe('other');
   });
 
   it('leaves the body’s own refusals and configuration errors as they are', () => {

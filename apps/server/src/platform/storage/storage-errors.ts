@@ -3,13 +3,14 @@ import { AppError, retryLater } from '../errors.ts';
 /**
  * What a failed storage call says about the store (never about the database):
  *
- * - `full`: the store refused to keep the bytes — no space (ENOSPC), a quota (EDQUOT), S3's 507
- *   (MinIO's `XMinioStorageFull`, `InsufficientStorage`), or a write S3 answered with a server
- *   error after the SDK's retries (s3rver on a full disk answers `InternalError`). RFC 4918's 507:
- *   the server cannot store what the request needs. Nothing is kept (see the adapters).
+ * - `full`: the store said it has no room — no space (ENOSPC), a quota (EDQUOT), S3's 507
+ *   (MinIO's `XMinioStorageFull`, `InsufficientStorage`). RFC 4918's 507: the server cannot store
+ *   what the request needs. Only with that evidence: nothing else is reported as full. Nothing is
+ *   kept (see the adapters).
  * - `unavailable`: the store could not be reached or did not answer — connection refused or reset,
- *   timeouts, S3's 503 `SlowDown`/`ServiceUnavailable`, a server error on a read. Retrying later
- *   may work.
+ *   timeouts, S3's 503 `SlowDown`/`ServiceUnavailable`, any other server error after the SDK's
+ *   retries (S3's transient `InternalError`; s3rver on a full disk answers that too, with no way to
+ *   tell). Retrying later may work, so 503 + Retry-After.
  * - `other`: anything else (access denied, a missing bucket: a configuration error, not the
  *   client's): left as is, a 500.
  */
@@ -65,8 +66,8 @@ const S3_UNAVAILABLE = new Set([
   'XMinioServerNotInitialized',
 ]);
 
-/** Classifies a failure of a storage call (see StorageFailureKind); `write` for put. */
-export function classifyStorageError(err: unknown, write: boolean): StorageFailureKind {
+/** Classifies a failure of a storage call (see StorageFailureKind). */
+export function classifyStorageError(err: unknown): StorageFailureKind {
   if (err instanceof StorageError) return err.kind;
   const e = (err ?? {}) as {
     code?: unknown;
@@ -83,7 +84,7 @@ export function classifyStorageError(err: unknown, write: boolean): StorageFailu
   const status = e.$metadata?.httpStatusCode;
   if (status === 507) return 'full';
   if (status === 503 || status === 502 || status === 504) return 'unavailable';
-  if (status !== undefined && status >= 500) return write ? 'full' : 'unavailable';
+  if (status !== undefined && status >= 500) return 'unavailable';
   // the SDK's own network failures (no HTTP answer at all): socket hang up, aborted, timed out
   if (status === undefined && e.$fault === 'client' && /socket|timeout|timed out|abort/i.test(describe(err)))
     return 'unavailable';
@@ -94,7 +95,7 @@ export function classifyStorageError(err: unknown, write: boolean): StorageFailu
 /** The store's failure as a StorageError, or the error itself when the store is not at fault. */
 export function storageFailure(err: unknown, operation: StorageOperation): unknown {
   if (err instanceof StorageError || err instanceof AppError) return err;
-  const kind = classifyStorageError(err, operation === 'put');
+  const kind = classifyStorageError(err);
   return kind === 'other' ? err : new StorageError(kind, operation, err);
 }
 
