@@ -21,7 +21,7 @@ import {
   type SignedGetOptions,
   type Storage,
 } from './storage.ts';
-import { StorageError, storageFailure } from './storage-errors.ts';
+import { storageFailure } from './storage-errors.ts';
 
 type S3Config = NonNullable<Config['s3']>;
 
