@@ -388,6 +388,51 @@ describe('Web Push subscriptions', () => {
     expect(await subscriptionsOf(ben.id)).toHaveLength(1);
   });
 
+  it('two sessions subscribing one endpoint at once both succeed; the endpoint stays one row', async () => {
+    const [ana, ben, carl] = [await createUser(t), await createUser(t), await createUser(t)];
+    const device = browser();
+    const carlSession = await db
+      .selectFrom('sessions')
+      .select('id')
+      .where('user_id', '=', carl.id)
+      .executeTakeFirstOrThrow();
+    const waiting = () =>
+      sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE 'insert into "push_subscriptions"%'`
+        .execute(db)
+        .then((r) => r.rows[0]!.n);
+    // an uncommitted row on the endpoint holds both PUTs at their INSERT, then goes: they race
+    let puts: Promise<Awaited<ReturnType<typeof subscribe>>[]> | undefined;
+    await db
+      .transaction()
+      .execute(async (trx) => {
+        await trx
+          .insertInto('push_subscriptions')
+          .values({
+            id: randomUUID(),
+            user_id: carl.id,
+            session_id: carlSession.id,
+            endpoint: device.json.endpoint,
+            p256dh: device.json.keys.p256dh,
+            auth: device.json.keys.auth,
+          })
+          .execute();
+        puts = Promise.all([subscribe(t, ana, device.json), subscribe(t, ben, device.json)]);
+        await until(async () => (await waiting()) >= 2, { what: 'both PUTs waiting on the endpoint' });
+        throw new Error('rollback');
+      })
+      .catch((err: Error) => expect(err.message).toBe('rollback'));
+    const results = await puts!;
+    expect(results.map((r) => r.statusCode)).toEqual([204, 204]);
+    const rows = await db
+      .selectFrom('push_subscriptions')
+      .select(['user_id', 'session_id'])
+      .where('endpoint', '=', device.json.endpoint)
+      .execute();
+    expect(rows).toHaveLength(1);
+    expect([ana.id, ben.id]).toContain(rows[0]!.user_id);
+  });
+
   it('needs a signed-in caller', async () => {
     for (const [method, url] of [
       ['GET', '/api/v1/push/key'],

@@ -41,11 +41,14 @@ export class PushRepository {
     auth: string;
   }) {
     await this.db.transaction().execute(async (trx) => {
+      // the session's previous subscription (another endpoint) goes
       await trx
         .deleteFrom('push_subscriptions')
-        .where('endpoint', '=', row.endpoint)
-        .where('session_id', '<>', row.sessionId)
+        .where('session_id', '=', row.sessionId)
+        .where('endpoint', '<>', row.endpoint)
         .execute();
+      // an upsert on the endpoint, so that two sessions subscribing one endpoint at once both
+      // succeed (the last one holds it) instead of the second failing on UNIQUE (endpoint)
       await trx
         .insertInto('push_subscriptions')
         .values({
@@ -57,11 +60,17 @@ export class PushRepository {
           auth: row.auth,
         })
         .onConflict((oc) =>
-          oc.column('session_id').doUpdateSet({
-            endpoint: row.endpoint,
+          oc.column('endpoint').doUpdateSet({
+            // moved to another session: a new id, so that pushes queued for the old one are not
+            // delivered to whoever signed in since
+            id: sql`CASE WHEN push_subscriptions.session_id = excluded.session_id
+                    THEN push_subscriptions.id ELSE excluded.id END`,
+            user_id: row.userId,
+            session_id: row.sessionId,
             p256dh: row.p256dh,
             auth: row.auth,
             created_at: sql`now()`,
+            last_success_at: null,
             failure_count: 0,
             next_attempt_at: null,
           }),
