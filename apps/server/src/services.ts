@@ -235,9 +235,9 @@ export async function buildServices(platform: Platform) {
       comment: (commentId, caseId) => social.comments.removeByDecision(commentId, caseId),
       message: (messageId, caseId) => domain.chat.chat.removeByDecision(messageId, caseId),
       restore: {
-        post: (postId, caseId) => social.posts.restoreRemoved(postId, caseId),
-        comment: (commentId, caseId) => social.comments.restoreRemoved(commentId, caseId),
-        message: (messageId, caseId) => domain.chat.chat.restoreRemoved(messageId, caseId),
+        post: (trx, postId, caseId) => social.posts.restoreRemoved(trx, postId, caseId),
+        comment: (trx, commentId, caseId) => social.comments.restoreRemoved(trx, commentId, caseId),
+        message: (trx, messageId, caseId) => domain.chat.chat.restoreRemoved(trx, messageId, caseId),
       },
     },
     audit,

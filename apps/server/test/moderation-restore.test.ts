@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp } from './helpers/app.ts';
 import { openConversation, sendMessage } from './helpers/chat.ts';
@@ -167,6 +168,8 @@ describe('an overturned removal restores the content', () => {
         .where('id', '=', message.id)
         .executeTakeFirstOrThrow();
     expect(await row()).toMatchObject({ body: '', withheld_body: 'words to be erased' });
+    // the decision's notifications first: jobs left for an erased user would fail a later runJobs
+    await runJobs(t);
     await db.deleteFrom('users').where('id', '=', author.id).execute();
     expect(await row()).toMatchObject({ body: '', withheld_body: null, deleted_at: expect.any(Date) });
   });
@@ -190,5 +193,99 @@ describe('an overturned removal restores the content', () => {
     await decide(id, 'overturn');
     expect((await api(author, 'GET', `/posts/${selfDeleted.id}`)).statusCode).toBe(404);
     expect([...(await restoreAudits(upheld.id)), ...(await restoreAudits(selfDeleted.id))]).toEqual([]);
+  });
+});
+
+describe('an overturn restores the content and decides the case together, or neither', () => {
+  // The database refuses the decision once (a trigger on the case row raises on its first update,
+  // counted by a sequence, which a rollback does not undo): the restore must not have committed
+  // alone, and the retried overturn restores the content and audits it.
+  async function failDecisionOnce(caseId: string) {
+    await sql`CREATE SEQUENCE IF NOT EXISTS fail_decision_once`.execute(db);
+    await sql`SELECT setval('fail_decision_once', 1, false)`.execute(db);
+    await sql
+      .raw(`CREATE OR REPLACE FUNCTION fail_decision_once() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF nextval('fail_decision_once') = 1 THEN RAISE EXCEPTION 'decision refused once'; END IF;
+          RETURN NEW;
+        END $$`)
+      .execute(db);
+    await sql
+      .raw(`CREATE TRIGGER fail_decision_once BEFORE UPDATE ON report_cases FOR EACH ROW
+        WHEN (NEW.id = '${caseId}'::uuid) EXECUTE FUNCTION fail_decision_once()`)
+      .execute(db);
+    return async () => {
+      await sql`DROP TRIGGER IF EXISTS fail_decision_once ON report_cases`.execute(db);
+    };
+  }
+  const caseStatus = async (caseId: string) =>
+    (
+      await db
+        .selectFrom('report_cases')
+        .select(['status', 'stage'])
+        .where('id', '=', caseId)
+        .executeTakeFirstOrThrow()
+    ).status;
+  const overturn = (caseId: string) =>
+    api(mod2, 'POST', `/moderation/cases/${caseId}/resolve`, { action: 'overturn', note: 'Reviewed.' });
+
+  it('a post: the failed decision restored nothing; the retry restores it, audited once', async () => {
+    const [author, friend, reporter] = [await createUser(t), await createUser(t), await createUser(t)];
+    await befriend(t, author, friend);
+    const post = await createPost(t, author, 'a retried overturn #atomicrestore', 'public');
+    await runJobs(t);
+    const id = await removeAndAppeal(reporter, author, 'post', post.id);
+    const undo = await failDecisionOnce(id);
+    try {
+      const failed = await overturn(id);
+      expect(failed.statusCode, failed.body).toBeGreaterThanOrEqual(500);
+      expect(await caseStatus(id)).toBe('open');
+      const row = await db
+        .selectFrom('posts')
+        .select(['deleted_at', 'removed_by_case'])
+        .where('id', '=', post.id)
+        .executeTakeFirstOrThrow();
+      expect(row).toEqual({ deleted_at: expect.any(Date), removed_by_case: id });
+      expect((await api(friend, 'GET', `/posts/${post.id}`)).statusCode).toBe(404);
+      expect((await api(friend, 'GET', '/tags/atomicrestore/posts')).json().items).toEqual([]);
+      expect(await restoreAudits(post.id)).toEqual([]);
+
+      await ok(overturn(id));
+    } finally {
+      await undo();
+    }
+    expect(await caseStatus(id)).toBe('resolved');
+    await runJobs(t);
+    expect((await api(friend, 'GET', `/posts/${post.id}`)).json()).toMatchObject({ id: post.id });
+    expect(await feedIds(friend)).toContain(post.id);
+    expect(await restoreAudits(post.id)).toEqual([
+      { actor_id: mod2.id, details: expect.objectContaining({ caseId: id, authorId: author.id }) },
+    ]);
+  });
+
+  it('a chat message: kept withheld by the failed decision, restored with its text by the retry', async () => {
+    const [author, other] = [await createUser(t), await createUser(t)];
+    await befriend(t, author, other);
+    const conversation = await openConversation(t, author, [other]);
+    const message = await sendMessage(t, author, conversation.id, 'said in anger');
+    const id = await removeAndAppeal(other, author, 'message', message.id);
+    const row = () =>
+      db
+        .selectFrom('messages')
+        .select(['body', 'withheld_body', 'removed_by_case'])
+        .where('id', '=', message.id)
+        .executeTakeFirstOrThrow();
+    const undo = await failDecisionOnce(id);
+    try {
+      expect((await overturn(id)).statusCode).toBeGreaterThanOrEqual(500);
+      expect(await caseStatus(id)).toBe('open');
+      expect(await row()).toEqual({ body: '', withheld_body: 'said in anger', removed_by_case: id });
+      expect(await restoreAudits(message.id)).toEqual([]);
+      await ok(overturn(id));
+    } finally {
+      await undo();
+    }
+    expect(await row()).toEqual({ body: 'said in anger', withheld_body: null, removed_by_case: null });
+    expect(await restoreAudits(message.id)).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import { uuidv7 } from 'uuidv7';
 import type { Broker } from '../../platform/broker/broker.ts';
 import { withAbortableClient } from '../../platform/db/abortable-client.ts';
-import type { Database } from '../../platform/db/database.ts';
+import type { Database, Db } from '../../platform/db/database.ts';
 import { classifyDbError } from '../../platform/db/db-errors.ts';
 import { AppError, retryLater } from '../../platform/errors.ts';
 import { isBlank } from '../../platform/http/text.ts';
@@ -279,11 +279,21 @@ export class ChatService {
     return row !== undefined;
   }
 
-  /** Brings back a message a report case removed (its decision overturned): `message.updated`. */
-  async restoreRemoved(messageId: string, caseId: string): Promise<boolean> {
-    const row = await this.repo.restoreWithheldMessage(messageId, caseId);
-    if (row) await this.announce(row, 'message.updated', await this.mediaOf([row]));
-    return row !== undefined;
+  /**
+   * Brings back a message a report case removed (its decision overturned), in the decision's
+   * transaction `trx`; once that has committed, members hear `message.updated`. Undefined when the
+   * case removed nothing.
+   */
+  async restoreRemoved(
+    trx: Db,
+    messageId: string,
+    caseId: string,
+  ): Promise<(() => Promise<void>) | undefined> {
+    const row = await this.repo.restoreWithheldMessage(messageId, caseId, trx);
+    if (!row) return undefined;
+    return async () => {
+      await this.announce(row, 'message.updated', await this.mediaOf([row]));
+    };
   }
 
   /** Whether the user may see the message (and so its media): a current member, message not deleted. */

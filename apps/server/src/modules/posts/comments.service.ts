@@ -1,5 +1,5 @@
 import { uuidv7 } from 'uuidv7';
-import type { Database } from '../../platform/db/database.ts';
+import type { Database, Db } from '../../platform/db/database.ts';
 import type { ReactionKind } from '../../platform/db/schema-social.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { AuthContext } from '../../platform/http/auth-context.ts';
@@ -89,12 +89,12 @@ export class CommentsService {
     return this.db.primary.transaction().execute((trx) => this.repo.withhold(trx, commentId, caseId));
   }
 
-  /** Brings back the comment a report case removed (its post counts it again); false when none. */
-  async restoreRemoved(commentId: string, caseId: string): Promise<boolean> {
-    const row = await this.db.primary
-      .transaction()
-      .execute((trx) => this.repo.restoreWithheld(trx, commentId, caseId));
-    return row !== undefined;
+  /**
+   * Brings back the comment a report case removed (its post counts it again), in the decision's
+   * transaction `trx`; false when the case removed nothing.
+   */
+  async restoreRemoved(trx: Db, commentId: string, caseId: string): Promise<boolean> {
+    return (await this.repo.restoreWithheld(trx, commentId, caseId)) !== undefined;
   }
 
   /** The author and mentioned usernames of a live comment. */

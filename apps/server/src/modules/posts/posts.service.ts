@@ -1,5 +1,5 @@
 import { uuidv7 } from 'uuidv7';
-import type { Database } from '../../platform/db/database.ts';
+import type { Database, Db } from '../../platform/db/database.ts';
 import type { UserRole } from '../../platform/db/schema.ts';
 import type { Visibility } from '../../platform/db/schema-social.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -168,20 +168,18 @@ export class PostsService {
   /**
    * Brings back the post a report case removed (the decision was overturned): its tags, its place
    * in its author's feed, and fan-out to friends again (a feed orders by post id, so it returns to
-   * where it was). False when the case removed nothing (or the author deleted it first).
+   * where it was). Runs in the decision's transaction `trx`, so a decision that fails restores
+   * nothing; answers what to do once it has committed, or undefined when the case removed nothing
+   * (or the author deleted it first).
    */
-  async restoreRemoved(postId: string, caseId: string): Promise<boolean> {
-    const authorId = await this.db.primary.transaction().execute(async (trx) => {
-      const row = await this.repo.restoreWithheld(trx, postId, caseId);
-      if (!row) return undefined;
-      const entities = row.entities as TextEntity[];
-      await this.repo.replaceTags(trx, postId, hashtagsOf(entities), row.visibility === 'public');
-      await this.feed.addOwn(trx, postId, row.author_id);
-      if (row.visibility !== 'private') await enqueue(trx, 'feed.fan-out', { postId });
-      return row.author_id;
-    });
-    if (authorId) await this.feed.invalidate([authorId]);
-    return authorId !== undefined;
+  async restoreRemoved(trx: Db, postId: string, caseId: string): Promise<(() => Promise<void>) | undefined> {
+    const row = await this.repo.restoreWithheld(trx, postId, caseId);
+    if (!row) return undefined;
+    const entities = row.entities as TextEntity[];
+    await this.repo.replaceTags(trx, postId, hashtagsOf(entities), row.visibility === 'public');
+    await this.feed.addOwn(trx, postId, row.author_id);
+    if (row.visibility !== 'private') await enqueue(trx, 'feed.fan-out', { postId });
+    return () => this.feed.invalidate([row.author_id]);
   }
 
   /** A user's posts the viewer may see, newest first. */

@@ -14,10 +14,14 @@ import type { ReportMetrics } from './reports.metrics.ts';
 import type { CaseRow, QueueFilter, ReportsRepository } from './reports.repository.ts';
 import type { CaseDetailView, ModerationNoticeView, SnapshotView } from './reports.schema.ts';
 
+/** What to do once a transaction has committed (drop cached feeds, tell members live). */
+export type AfterCommit = () => Promise<void>;
+
 /**
  * Removes reported content through the module that owns it, marked with the report case so an
  * overturned appeal restores it (and only what that case removed). Each answers whether it changed
- * anything: false when the content was gone already (its author deleted it) or was not the case's.
+ * anything: false (undefined) when the content was gone already (its author deleted it) or was not
+ * the case's. A restore runs in the decision's transaction and answers its after-commit work.
  */
 export interface ContentRemoval {
   post(actor: AuthContext, postId: string, caseId: string, meta: RequestMeta): Promise<boolean>;
@@ -25,9 +29,9 @@ export interface ContentRemoval {
   /** A chat message (members are told it is gone; its text and media are kept for an appeal). */
   message(messageId: string, caseId: string): Promise<boolean>;
   restore: {
-    post(postId: string, caseId: string): Promise<boolean>;
-    comment(commentId: string, caseId: string): Promise<boolean>;
-    message(messageId: string, caseId: string): Promise<boolean>;
+    post(trx: Kysely<DB>, postId: string, caseId: string): Promise<AfterCommit | undefined>;
+    comment(trx: Kysely<DB>, commentId: string, caseId: string): Promise<boolean>;
+    message(trx: Kysely<DB>, messageId: string, caseId: string): Promise<AfterCommit | undefined>;
   };
 }
 
@@ -160,7 +164,8 @@ export class ModerationService {
    * `durationHours`, or ban; on an appeal: uphold or overturn (lifting a suspension or ban). The
    * case row stays locked while the sanction is applied, so a second decision waits and then gets
    * 409; a sanction applied before a failure is kept and the case stays open (applying it again
-   * is harmless). Audited; the reporters are told the outcome, the reported user what and why.
+   * is harmless). Overturning a removal restores the content in the decision's transaction: both
+   * commit or neither. Audited; the reporters are told the outcome, the reported user what and why.
    */
   async resolve(actor: AuthContext, caseId: string, decision: Decision, meta: RequestMeta): Promise<void> {
     const { db, repo, audit } = this.deps;
@@ -178,6 +183,7 @@ export class ModerationService {
       this.validate(row, decision, note, target);
 
       let suspendedUntil: Date | null = null;
+      let afterCommit: AfterCommit | undefined;
       switch (decision.action) {
         case 'remove':
           await this.remove(actor, row, meta);
@@ -192,7 +198,7 @@ export class ModerationService {
         case 'overturn':
           if (target && (row.first_action === 'suspend' || row.first_action === 'ban'))
             await this.deps.users.reinstate(target.id, trx);
-          if (row.first_action === 'remove') await this.restore(trx, actor, row, meta);
+          if (row.first_action === 'remove') afterCommit = await this.restore(trx, actor, row, meta);
           break;
       }
       await repo.resolve(trx, caseId, { by: actor.userId, action: decision.action, note, suspendedUntil });
@@ -216,8 +222,9 @@ export class ModerationService {
         trx,
       );
       await this.tell(trx, row, reporters, target, decision.action, note, suspendedUntil);
-      return { stage: row.stage, target };
+      return { stage: row.stage, target, afterCommit };
     });
+    await outcome.afterCommit?.();
     if (outcome.target) {
       this.deps.users.forget(outcome.target.id);
       if (decision.action === 'overturn') await this.deps.sessions.forget(outcome.target.id);
@@ -379,21 +386,27 @@ export class ModerationService {
 
   /**
    * The removal was overturned: the content comes back (if this case removed it and it was not
-   * erased since), audited in the decision's transaction. Restoring commits in the owning module
-   * first; if the decision then fails, the case stays open and restoring again changes nothing.
+   * erased since), restored and audited in the decision's transaction `trx` — if the decision then
+   * fails, nothing was restored and a retried overturn restores (and audits) it. Answers the owning
+   * module's after-commit work.
    */
-  private async restore(trx: Kysely<DB>, actor: AuthContext, row: CaseRow, meta: RequestMeta) {
+  private async restore(
+    trx: Kysely<DB>,
+    actor: AuthContext,
+    row: CaseRow,
+    meta: RequestMeta,
+  ): Promise<AfterCommit | undefined> {
     const { restore } = this.deps.content;
     const type = row.target_type;
     const restored =
       type === 'post'
-        ? await restore.post(row.target_id, row.id)
+        ? await restore.post(trx, row.target_id, row.id)
         : type === 'comment'
-          ? await restore.comment(row.target_id, row.id)
+          ? await restore.comment(trx, row.target_id, row.id)
           : type === 'message'
-            ? await restore.message(row.target_id, row.id)
+            ? await restore.message(trx, row.target_id, row.id)
             : false;
-    if (!restored) return;
+    if (!restored) return undefined;
     await this.deps.audit.record(
       {
         action: 'moderation.content_restore',
@@ -404,6 +417,7 @@ export class ModerationService {
       },
       trx,
     );
+    return restored === true ? undefined : restored;
   }
 
   /** Notifications (and the reported user's mail), enqueued in the decision's transaction. */
