@@ -1,8 +1,10 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import type { Me } from '../../auth/session.ts';
 
 /** The banners' chunk, once here: a banner then renders in the same commit as the screen under it. */
 let chunk: typeof import('./screens.ts') | undefined;
+/** The chunk as it was when the banner mounted: a banner that mounted lazily stays so (no remount). */
+const useChunk = () => useState(() => chunk)[0];
 const load = () =>
   import('./screens.ts').then((m) => {
     chunk = m;
@@ -27,9 +29,10 @@ export const loadBanners = (user: Me) =>
  * them: the first route's JavaScript carries just this wrapper.
  */
 export function VerifyBanner({ user }: { user: Me }) {
+  const loaded = useChunk();
   if (!unverified(user)) return null;
-  return chunk ? (
-    <chunk.Banner user={user} />
+  return loaded ? (
+    <loaded.Banner user={user} />
   ) : (
     <Suspense fallback={null}>
       <LazyBanner user={user} />
@@ -39,10 +42,11 @@ export function VerifyBanner({ user }: { user: Me }) {
 
 /** The suspension banner (role="status"), for a suspended account only; its code loads only for them. */
 export function SuspendedBanner({ user }: { user: Me }) {
+  const loaded = useChunk();
   if (!suspended(user)) return null;
   const suspension = user.suspension!;
-  return chunk ? (
-    <chunk.Suspended suspension={suspension} />
+  return loaded ? (
+    <loaded.Suspended suspension={suspension} />
   ) : (
     <Suspense fallback={null}>
       <LazySuspended suspension={suspension} />
