@@ -9,7 +9,7 @@ import { decodeJwt, importJWK, jwtVerify } from 'jose';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ConfigError, loadConfig } from '../src/config.ts';
-import { PUSH_MAX_ATTEMPTS } from '../src/modules/push/push-delivery.ts';
+import { PUSH_MAX_ATTEMPTS, PUSH_REMOVE_AFTER_FAILURES } from '../src/modules/push/push-delivery.ts';
 import { buildTestApp, type TestApp } from './helpers/app.ts';
 import { bearer, createUser, GENEROUS_AUTH_LIMITS, login, type TestUser } from './helpers/factories.ts';
 import { runJobs } from './helpers/jobs.ts';
@@ -270,7 +270,7 @@ describe('Web Push delivery', () => {
     expect(await pushJobs()).toEqual([]);
   });
 
-  it('retries a 5xx with backoff, and gives up after the last attempt', async () => {
+  it('retries a 5xx with backoff; after the last attempt the failing subscription is removed', async () => {
     const [ana, ben] = [await createUser(t), await createUser(t)];
     const device = browser();
     answers.set(device.path, [{ status: 503 }, { status: 502 }]);
@@ -280,8 +280,9 @@ describe('Web Push delivery', () => {
     await runJobs(t);
     const after = Date.now();
     const [retry] = await pushJobs();
-    // no Retry-After: the first backoff step (30 s), and other pushes to the device are not held
-    expect(retry!.run_at.getTime()).toBeGreaterThanOrEqual(before + 30_000);
+    // no Retry-After: within the first backoff step (30 s, full jitter), and other pushes to the
+    // device are not held
+    expect(retry!.run_at.getTime()).toBeGreaterThanOrEqual(before);
     expect(retry!.run_at.getTime()).toBeLessThanOrEqual(after + 30_000);
     const [sub] = await subscriptionsOf(ben.id);
     expect(sub).toMatchObject({ failure_count: 1, next_attempt_at: null });
@@ -290,10 +291,88 @@ describe('Web Push delivery', () => {
     const payload = { type: 'friend_request' as const, id: randomUUID(), text: 'x', url: '/friends' };
     const delivery = t.services.push.delivery;
     expect(await delivery.deliver({ subscriptionId: sub!.id, payload, attempt: PUSH_MAX_ATTEMPTS })).toBe(
-      'gave_up',
+      'removed_failing',
     );
     expect(await pushJobs()).toEqual([]);
-    expect(await subscriptionsOf(ben.id)).toMatchObject([{ failure_count: 2 }]);
+    expect(await subscriptionsOf(ben.id)).toEqual([]);
+    // a push queued for it before it went costs nothing more
+    expect(await delivery.deliver({ subscriptionId: sub!.id, payload })).toBeUndefined();
+    expect(received.filter((r) => r.path === device.path)).toHaveLength(2);
+  });
+
+  it('removes a subscription after PUSH_REMOVE_AFTER_FAILURES consecutive failures across pushes', async () => {
+    const ben = await createUser(t);
+    const device = browser();
+    answers.set(
+      device.path,
+      Array.from({ length: PUSH_REMOVE_AFTER_FAILURES }, () => ({ status: 500 })),
+    );
+    expect((await subscribe(t, ben, device.json)).statusCode).toBe(204);
+    const [sub] = await subscriptionsOf(ben.id);
+    const delivery = t.services.push.delivery;
+    // first attempts of different pushes: none has used up its own attempts
+    for (let i = 1; i < PUSH_REMOVE_AFTER_FAILURES; i++) {
+      const payload = { type: 'friend_request' as const, id: randomUUID(), text: 'x', url: '/friends' };
+      expect(await delivery.deliver({ subscriptionId: sub!.id, payload })).toBe('retry');
+    }
+    expect(await subscriptionsOf(ben.id)).toMatchObject([{ failure_count: PUSH_REMOVE_AFTER_FAILURES - 1 }]);
+    const payload = { type: 'friend_request' as const, id: randomUUID(), text: 'x', url: '/friends' };
+    expect(await delivery.deliver({ subscriptionId: sub!.id, payload })).toBe('removed_failing');
+    expect(await subscriptionsOf(ben.id)).toEqual([]);
+    // the retries queued on the way (due now) find no subscription: nothing more is sent or requeued
+    await sql`SELECT graphile_worker.reschedule_jobs(array_agg(id), run_at => now())
+      FROM graphile_worker.jobs WHERE task_identifier = 'push.deliver' AND locked_at IS NULL`.execute(db);
+    await runJobs(t);
+    expect(received.filter((r) => r.path === device.path)).toHaveLength(PUSH_REMOVE_AFTER_FAILURES);
+    expect(await pushJobs()).toEqual([]);
+    const metrics = await t.platform.metrics.registry.getSingleMetricAsString('kith_push_deliveries_total');
+    expect(metrics).toMatch(/outcome="removed_failing"} [1-9]/);
+  });
+
+  it('keeps a subscription whose last attempt met a 429 pause (the push is given up)', async () => {
+    const ben = await createUser(t);
+    const device = browser();
+    answers.set(device.path, [{ status: 429, headers: { 'retry-after': '60' } }]);
+    expect((await subscribe(t, ben, device.json)).statusCode).toBe(204);
+    const [sub] = await subscriptionsOf(ben.id);
+    const payload = { type: 'friend_request' as const, id: randomUUID(), text: 'x', url: '/friends' };
+    expect(
+      await t.services.push.delivery.deliver({
+        subscriptionId: sub!.id,
+        payload,
+        attempt: PUSH_MAX_ATTEMPTS,
+      }),
+    ).toBe('gave_up');
+    expect(await subscriptionsOf(ben.id)).toMatchObject([{ id: sub!.id, failure_count: 1 }]);
+    expect(await pushJobs()).toEqual([]);
+  });
+
+  it('spreads the pushes a pause held over a window after it, not all at its end', async () => {
+    const ben = await createUser(t);
+    const device = browser();
+    expect((await subscribe(t, ben, device.json)).statusCode).toBe(204);
+    const [sub] = await subscriptionsOf(ben.id);
+    const hold = new Date(Date.now() + 120_000);
+    await db
+      .updateTable('push_subscriptions')
+      .set({ next_attempt_at: hold })
+      .where('id', '=', sub!.id)
+      .execute();
+    const payload = { type: 'friend_request' as const, id: randomUUID(), text: 'x', url: '/friends' };
+    const before = Date.now();
+    for (let i = 0; i < 3; i++)
+      expect(await t.services.push.delivery.deliver({ subscriptionId: sub!.id, payload })).toBeUndefined();
+    const jobs = await pushJobs();
+    expect(jobs).toHaveLength(3);
+    for (const job of jobs) {
+      expect(job.run_at.getTime()).toBeGreaterThanOrEqual(hold.getTime());
+      // the window is as long as the pause that was left (at most the 120 s)
+      expect(job.run_at.getTime()).toBeLessThanOrEqual(hold.getTime() + (hold.getTime() - before));
+    }
+    expect(received.filter((r) => r.path === device.path)).toEqual([]);
+    await sql`DELETE FROM graphile_worker._private_jobs WHERE id = ANY(${jobs.map((j) => j.id)}::bigint[])`.execute(
+      db,
+    );
   });
 
   it('counts deliveries by outcome', async () => {
@@ -322,6 +401,14 @@ describe('Web Push delivery', () => {
       await friendRequest(ana, ben);
       await runJobs(t);
       expect(received.filter((r) => r.path === device.path)).toEqual([]);
+      // a push queued (or a retry waiting) before the switch went off is dropped when its job runs
+      const [sub] = await subscriptionsOf(ben.id);
+      const payload = { type: 'friend_request' as const, id: randomUUID(), text: 'x', url: '/friends' };
+      expect(await t.services.push.delivery.deliver({ subscriptionId: sub!.id, payload, attempt: 2 })).toBe(
+        'flag_off',
+      );
+      expect(received.filter((r) => r.path === device.path)).toEqual([]);
+      expect(await pushJobs()).toEqual([]);
     } finally {
       await t.app.inject({
         method: 'PUT',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkEndpoint, guardedLookup, isInternalAddress } from './endpoint-guard.ts';
-import { retryDelayMs } from './push-delivery.ts';
+import { heldRunAt, jitteredBackoffMs, retryDelayMs } from './push-delivery.ts';
 
 describe('push endpoint guard', () => {
   it.each([
@@ -48,5 +48,21 @@ describe('push retry delay', () => {
     expect(retryDelayMs(20, undefined, now)).toBe(3_600_000);
     expect(retryDelayMs(2, 'garbage', now)).toBe(60_000);
     expect(retryDelayMs(1, String(10 * 24 * 3600), now)).toBe(24 * 3600_000);
+  });
+
+  it('spreads held pushes over a window after the pause as long as the pause (at least 30 s)', () => {
+    const now = Date.parse('2026-12-01T12:00:00Z');
+    const hold = new Date(now + 120_000);
+    expect(heldRunAt(hold, now, () => 0).getTime()).toBe(hold.getTime());
+    expect(heldRunAt(hold, now, () => 0.5).getTime()).toBe(hold.getTime() + 60_000);
+    expect(heldRunAt(hold, now, () => 0.999).getTime()).toBe(hold.getTime() + 119_880);
+    // a pause nearly over still spreads over the first backoff step
+    expect(heldRunAt(new Date(now + 1), now, () => 0.5).getTime()).toBe(now + 1 + 15_000);
+  });
+
+  it('jitters its own backoff in full (anywhere from now to the step)', () => {
+    expect(jitteredBackoffMs(30_000, () => 0)).toBe(0);
+    expect(jitteredBackoffMs(30_000, () => 0.5)).toBe(15_000);
+    expect(jitteredBackoffMs(30_000, () => 0.999)).toBe(29_970);
   });
 });

@@ -21,6 +21,11 @@ export interface PushJob {
 export const PUSH_TTL_SECONDS = 24 * 3600;
 /** Attempts per push before it is given up (429/5xx/network each count one). */
 export const PUSH_MAX_ATTEMPTS = 6;
+/**
+ * Consecutive failed attempts (5xx/network, across pushes, reset by a success) after which a
+ * subscription is removed as a dead device, even before a push has used up its attempts.
+ */
+export const PUSH_REMOVE_AFTER_FAILURES = 10;
 const BASE_BACKOFF_MS = 30_000;
 const MAX_DELAY_MS = 24 * 3600_000;
 const SEND_TIMEOUT_MS = 10_000;
@@ -35,6 +40,21 @@ export function retryDelayMs(attempt: number, retryAfter: string | undefined, no
   return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, MAX_DELAY_MS) : backoff;
 }
 
+/**
+ * When a push held by a pause (`holdUntil`, a push service's 429/Retry-After) runs again: after the
+ * pause, at a random point of a window as long as the pause (at least the first backoff step), so
+ * that the pushes it held do not all reach the push service in one burst when it ends.
+ */
+export function heldRunAt(holdUntil: Date, now: number, random: () => number = Math.random): Date {
+  const window = Math.min(Math.max(holdUntil.getTime() - now, BASE_BACKOFF_MS), MAX_DELAY_MS);
+  return new Date(holdUntil.getTime() + Math.floor(random() * window));
+}
+
+/** Full jitter for Kith's own backoff (no Retry-After): a random delay up to the backoff step. */
+export function jitteredBackoffMs(backoffMs: number, random: () => number = Math.random): number {
+  return Math.floor(random() * backoffMs);
+}
+
 export interface PushDeliveryDeps {
   db: Kysely<DB>;
   repo: PushRepository;
@@ -45,16 +65,29 @@ export interface PushDeliveryDeps {
   allowInternal: boolean;
   metrics: PushMetrics;
   logger: Logger;
+  /** Jitter source (tests fix it); Math.random by default. */
+  random?: () => number;
 }
 
 /**
  * Sends pushes through the `web-push` library (VAPID, RFC 8291 aes128gcm payload encryption). A push
  * service answering 404/410 has dropped the subscription: it is removed. 429 and 5xx (and network
  * failures) are retried by a new job at Retry-After or with backoff, and the subscription holds its
- * next attempt till then, so that other pushes to it wait too.
+ * next attempt till then, so that other pushes to it wait too. A subscription that keeps failing
+ * (a push given up after its last attempt, or PUSH_REMOVE_AFTER_FAILURES in a row) is removed.
  */
 export class PushDelivery {
+  private enabledFor: ((userId: string) => Promise<boolean>) | undefined;
+
   constructor(private readonly deps: PushDeliveryDeps) {}
+
+  /**
+   * The operators' switch, checked again by every job (PushService sets it once flags exist): a
+   * push queued, or waiting for a retry, when the switch went off is dropped.
+   */
+  gateBy(enabled: (userId: string) => Promise<boolean>): void {
+    this.enabledFor = enabled;
+  }
 
   /** Enqueues one job per live subscription of the user. */
   async enqueueFor(userId: string, payload: PushPayload): Promise<number> {
@@ -70,9 +103,11 @@ export class PushDelivery {
     const sub = await repo.find(job.subscriptionId);
     const vapid = await this.deps.vapid();
     if (!sub || !vapid) return undefined;
-    if (sub.next_attempt_at && sub.next_attempt_at.getTime() > Date.now()) {
-      // the push service asked for a pause (another push met it): wait with it
-      await this.requeue(job, attempt, sub.next_attempt_at);
+    if (this.enabledFor && !(await this.enabledFor(sub.user_id))) return this.count('flag_off');
+    const now = Date.now();
+    if (sub.next_attempt_at && sub.next_attempt_at.getTime() > now) {
+      // the push service asked for a pause (another push met it): wait with it, then spread out
+      await this.requeue(job, attempt, heldRunAt(sub.next_attempt_at, now, this.deps.random));
       return undefined;
     }
     const outcome = await this.send(sub, job.payload, vapid).then(
@@ -104,9 +139,24 @@ export class PushDelivery {
     }
     // 429, 5xx, or no answer: later
     const retryAfter = outcome instanceof WebPushError ? header(outcome.headers, 'retry-after') : undefined;
-    const at = new Date(Date.now() + retryDelayMs(attempt, retryAfter));
-    await repo.failed(sub.id, status === 429 || retryAfter ? at : null);
-    if (attempt >= PUSH_MAX_ATTEMPTS) return this.count('gave_up');
+    const delay = retryDelayMs(attempt, retryAfter);
+    const hold = status === 429 || Boolean(retryAfter);
+    // a pause the push service asked for is kept exactly (pushes it holds spread out after it);
+    // Kith's own backoff is jittered in full, so that failed pushes do not retry in step
+    const at = new Date(Date.now() + (hold ? delay : jitteredBackoffMs(delay, this.deps.random)));
+    const failures = await repo.failed(sub.id, hold ? at : null);
+    // a device that keeps failing stops costing jobs; a 429 is the push service pacing Kith, not a
+    // dead device, so it never removes one (the push is given up, the subscription kept)
+    const lastAttempt = attempt >= PUSH_MAX_ATTEMPTS;
+    if (status !== 429 && (lastAttempt || failures >= PUSH_REMOVE_AFTER_FAILURES)) {
+      logger.warn(
+        { subscriptionId: sub.id, status, attempt, failures },
+        'push keeps failing: subscription removed',
+      );
+      await repo.remove(sub.id);
+      return this.count('removed_failing');
+    }
+    if (lastAttempt) return this.count('gave_up');
     await this.requeue(job, attempt + 1, at);
     logger.info({ subscriptionId: sub.id, status, attempt, retryAt: at.toISOString() }, 'push deferred');
     return this.count('retry');

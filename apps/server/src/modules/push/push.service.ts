@@ -25,7 +25,10 @@ const decoded = (b64: string) => Buffer.from(b64.replace(/=+$/, ''), 'base64url'
 
 /** Web Push subscriptions of sessions, and the decision to push a new notification. */
 export class PushService {
-  constructor(private readonly deps: PushServiceDeps) {}
+  constructor(private readonly deps: PushServiceDeps) {
+    // the jobs check the switch too: turning it off stops queued pushes and their retries
+    deps.delivery.gateBy(async (userId) => (await this.enabled({ userId })) !== undefined);
+  }
 
   /** The VAPID public key, or 404 PUSH_UNAVAILABLE when Web Push is off for the caller. */
   async publicKey(who: Pick<AuthContext, 'userId' | 'role'>): Promise<{ publicKey: string }> {
