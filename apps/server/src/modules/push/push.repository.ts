@@ -113,13 +113,15 @@ export class PushRepository {
       .execute();
   }
 
-  /** Counts a failure and holds further sends until `retryAt`. */
-  async failed(id: string, retryAt: Date | null): Promise<void> {
-    await this.db
+  /** Counts a failure and holds further sends until `retryAt`; the consecutive failures now. */
+  async failed(id: string, retryAt: Date | null): Promise<number> {
+    const row = await this.db
       .updateTable('push_subscriptions')
       .set((eb) => ({ failure_count: eb('failure_count', '+', 1), next_attempt_at: retryAt }))
       .where('id', '=', id)
-      .execute();
+      .returning('failure_count')
+      .executeTakeFirst();
+    return row?.failure_count ?? 0;
   }
 
   async remove(id: string): Promise<void> {
