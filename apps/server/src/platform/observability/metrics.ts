@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { scrapeCache } from './scrape-cache.ts';
 
 /** Prometheus metrics of one process; a registry per instance so tests can build several apps. */
 export function createMetrics() {
@@ -86,26 +87,25 @@ export function createMetrics() {
     labelNames: ['operation', 'outcome'] as const,
     registers: [registry],
   });
-  /** Read at scrape time; the media module sets them (a failed read leaves the last value). */
+  /**
+   * Read at scrape time; the media module sets them. A failed or slow read (over scrapeCache's
+   * deadline) leaves the last value: /metrics never waits on a stalled database.
+   */
   const mediaSources: { queueDepth?: () => Promise<number>; bytesStored?: () => Promise<number> } = {};
-  new Gauge({
-    name: 'kith_media_queue_depth',
-    help: 'Uploads waiting for or in processing',
-    registers: [registry],
-    async collect() {
-      const value = await mediaSources.queueDepth?.().catch(() => undefined);
-      if (value !== undefined) this.set(value);
-    },
-  });
-  new Gauge({
-    name: 'kith_media_bytes_stored',
-    help: 'Bytes of media in storage (originals and variants)',
-    registers: [registry],
-    async collect() {
-      const value = await mediaSources.bytesStored?.().catch(() => undefined);
-      if (value !== undefined) this.set(value);
-    },
-  });
+  const mediaGauge = (name: string, help: string, source: keyof typeof mediaSources) => {
+    const read = scrapeCache(async () => (await mediaSources[source]?.()) ?? null, 0);
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const value = await read().catch(() => null);
+        if (value !== null) this.set(value);
+      },
+    });
+  };
+  mediaGauge('kith_media_queue_depth', 'Uploads waiting for or in processing', 'queueDepth');
+  mediaGauge('kith_media_bytes_stored', 'Bytes of media in storage (originals and variants)', 'bytesStored');
   return {
     registry,
     realtime,
