@@ -16,10 +16,29 @@ describe('push endpoint guard', () => {
     ['fd00::1', true],
     ['fe80::1', true],
     ['::ffff:127.0.0.1', true],
+    ['::127.0.0.1', true],
+    ['::7f00:1', true],
+    ['::8.8.8.8', true],
+    ['::ffff:7f00:1', true],
+    ['::ffff:a00:1', true],
+    ['fec0::1', true],
+    ['feff::1', true],
+    ['2002:7f00:1::', true],
+    ['2002:7f00:0001::1', true],
+    ['2002:a01:203::', true],
+    ['2002:c0a8:101:1::1', true],
+    ['2002::1', true],
+    ['2002:7f00::', true],
+    ['2001:0:4136:e378::1', true],
+    ['64:ff9b:1::a00:1', true],
     ['not an address', true],
     ['8.8.8.8', false],
     ['172.32.0.1', false],
     ['2606:4700::1111', false],
+    ['2002:808:808::1', false],
+    ['2002:0808:0808:1:2:3:4:5', false],
+    ['::ffff:8.8.8.8', false],
+    ['2001:4860:4860::8888', false],
   ])('%s internal: %s', (address, internal) => {
     expect(isInternalAddress(address)).toBe(internal);
   });
@@ -29,6 +48,17 @@ describe('push endpoint guard', () => {
       guardedLookup('localhost', {}, (e) => resolve(e)),
     );
     expect(err?.code).toBe('PUSH_ENDPOINT_INTERNAL');
+  });
+
+  it.each([
+    'https://[::127.0.0.1]/push',
+    'https://[::ffff:127.0.0.1]/push',
+    'https://[::ffff:7f00:1]/push',
+    'https://[fec0::1]/push',
+    'https://[2002:7f00:1::]/push',
+    'https://[2002:a9fe:a9fe::]/push',
+  ])('refuses %s (an internal address in IPv6 form)', (endpoint) => {
+    expect(() => checkEndpoint(endpoint, false)).toThrow(/internal/);
   });
 
   it('lets internal endpoints through only when told to (tests)', () => {

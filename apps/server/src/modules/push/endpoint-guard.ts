@@ -24,12 +24,14 @@ for (const [net, prefix] of [
 ] as const)
   internal.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  ['::', 96], // unspecified, loopback and IPv4-compatible (::a.b.c.d, deprecated: never a push service)
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10], // site-local (deprecated, still routed inward by some networks)
   ['ff00::', 8],
   ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['2001::', 32], // Teredo: tunnels to an IPv4 address
   ['2001:db8::', 32],
 ] as const)
   internal.addSubnet(net, prefix, 'ipv6');
@@ -41,7 +43,26 @@ export function isInternalAddress(address: string): boolean {
   if (family !== 6) return true;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
   if (mapped) return internal.check(mapped, 'ipv4');
-  return internal.check(address, 'ipv6');
+  // (BlockList checks IPv4-mapped addresses in hex form, ::ffff:7f00:1, against the IPv4 rules)
+  if (internal.check(address, 'ipv6')) return true;
+  // 6to4 (2002::/16) reaches the IPv4 address in its next 32 bits
+  const h = /^2002:/i.test(address) ? hextets(address) : undefined;
+  return h ? internal.check(`${h[1]! >> 8}.${h[1]! & 255}.${h[2]! >> 8}.${h[2]! & 255}`, 'ipv4') : false;
+}
+
+/** The eight 16-bit groups of an IPv6 address (given valid by isIP; a dotted IPv4 tail allowed). */
+function hextets(address: string): number[] {
+  let a = address.toLowerCase().replace(/%.*$/, '');
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a);
+  if (v4) {
+    const [b0, b1, b2, b3] = v4.slice(1).map(Number) as [number, number, number, number];
+    a = `${a.slice(0, v4.index)}${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
+  }
+  const [head = '', tail] = a.split('::');
+  const front = head ? head.split(':') : [];
+  const back = tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : Array(8 - front.length - back.length).fill('0');
+  return [...front, ...fill, ...back].map((x) => Number.parseInt(x, 16));
 }
 
 const MAX_ENDPOINT = 1024;
