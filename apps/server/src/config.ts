@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { type Static, type TSchema, Type } from 'typebox';
 import { Value } from 'typebox/value';
+import { vapidPublicKeyOf } from './modules/push/vapid-keys.ts';
 
 export const ROLES = ['api', 'realtime', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
@@ -616,6 +617,14 @@ export function loadConfig(
     !/^[A-Za-z0-9_-]{43}$/.test(env.WEB_PUSH_VAPID_PRIVATE_KEY)
   )
     problems.push('WEB_PUSH_VAPID_PRIVATE_KEY: must be 32 bytes in base64url (43 characters)');
+  else if (
+    env.WEB_PUSH_VAPID_PRIVATE_KEY !== undefined &&
+    env.WEB_PUSH_VAPID_PUBLIC_KEY !== undefined &&
+    vapidPublicKeyOf(env.WEB_PUSH_VAPID_PRIVATE_KEY) !== env.WEB_PUSH_VAPID_PUBLIC_KEY
+  )
+    problems.push(
+      'WEB_PUSH_VAPID_PUBLIC_KEY and WEB_PUSH_VAPID_PRIVATE_KEY: not one key pair (the public key is not the private key’s)',
+    );
   if (isProduction && env.WEB_PUSH_ALLOW_PRIVATE_ENDPOINTS)
     problems.push('WEB_PUSH_ALLOW_PRIVATE_ENDPOINTS: not allowed when NODE_ENV=production');
   if (env.MEDIA_SIGNING_SECRET !== undefined && env.MEDIA_SIGNING_SECRET.length < 32)

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createECDH, randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import webpush from 'web-push';
@@ -10,6 +10,21 @@ export interface VapidKeys {
 }
 
 const FILE = 'web-push-vapid.json';
+
+/**
+ * The public key (base64url, uncompressed P-256 point) of a VAPID private key, or undefined when it
+ * is not a valid P-256 private key: a pair whose halves differ signs JWTs push services refuse
+ * for subscriptions made with the public one, so it is refused at start (config.ts).
+ */
+export function vapidPublicKeyOf(privateKey: string): string | undefined {
+  try {
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(Buffer.from(privateKey, 'base64url'));
+    return ecdh.getPublicKey().toString('base64url');
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The VAPID key pair: WEB_PUSH_VAPID_* when given; otherwise, outside production, one generated
