@@ -1,10 +1,12 @@
 import { onlineManager, type QueryClient } from '@tanstack/react-query';
+import { ApiError } from '../api/errors.ts';
 import { type AuthSession, session } from '../auth/session.ts';
 import { markReachable } from '../pwa/network.ts';
+import { refreshOnSuspension } from '../routes/account/account-query.ts';
 import { Outbox } from './outbox.ts';
 import { sendItem } from './send.ts';
 import { idbOutboxStore } from './store.ts';
-import type { OutboxItem } from './types.ts';
+import type { AttemptOutcome, OutboxItem } from './types.ts';
 
 let outbox: Outbox | undefined;
 let started = false;
@@ -43,11 +45,32 @@ function invalidate(queryClient: QueryClient, item: OutboxItem) {
 }
 
 /**
+ * What a tab does when an item reached its end, here or in another tab: the server answered, so the
+ * network is there; a sent item refreshes the screens it changed; a write refused with
+ * ACCOUNT_SUSPENDED (queued before the suspension, sent after it) reads /me again, so the suspended
+ * banner shows now rather than at the next read of /me.
+ */
+export function onOutboxResult(queryClient: QueryClient, authSession: AuthSession) {
+  const onRefused = refreshOnSuspension(() => queryClient, authSession);
+  return (item: OutboxItem, outcome: AttemptOutcome) => {
+    if (outcome.type === 'sent' || outcome.type === 'refused') markReachable();
+    if (outcome.type === 'sent') invalidate(queryClient, item);
+    if (outcome.type === 'refused') onRefused(new ApiError(outcome.error));
+  };
+}
+
+/**
  * Follows the session: the signed-in user's items are listed, and sent once there is a token
  * (opened offline, the app knows the user before it has one). Sends again when the browser comes
  * back online or the tab becomes visible.
  */
-export function startOutbox({ queryClient }: { session: AuthSession; queryClient: QueryClient }): Outbox {
+export function startOutbox({
+  session: authSession,
+  queryClient,
+}: {
+  session: AuthSession;
+  queryClient: QueryClient;
+}): Outbox {
   const box = getOutbox();
   if (started) return box;
   started = true;
@@ -61,11 +84,7 @@ export function startOutbox({ queryClient }: { session: AuthSession; queryClient
   };
   session.subscribe(onSession);
   onSession();
-  box.onResult((item, outcome) => {
-    // the server answered (a refusal is an answer too): the network is there
-    if (outcome.type === 'sent' || outcome.type === 'refused') markReachable();
-    if (outcome.type === 'sent') invalidate(queryClient, item);
-  });
+  box.onResult(onOutboxResult(queryClient, authSession));
   onlineManager.subscribe((online) => {
     if (online) box.online();
   });
