@@ -520,6 +520,34 @@ describe('Web Push subscriptions', () => {
     expect([ana.id, ben.id]).toContain(rows[0]!.user_id);
   });
 
+  it('a suspended account may still subscribe and unsubscribe (not content: pushes can be turned off)', async () => {
+    const ben = await createUser(t);
+    await db
+      .updateTable('users')
+      .set({ suspended_until: sql`now() + interval '1 day'` })
+      .where('id', '=', ben.id)
+      .execute();
+    t.services.users.forget(ben.id);
+    const device = browser();
+    const put = await subscribe(t, ben, device.json);
+    expect(put.statusCode, put.body).toBe(204);
+    const del = await t.app.inject({
+      method: 'DELETE',
+      url: '/api/v1/push/subscription',
+      headers: ben.headers,
+    });
+    expect(del.statusCode, del.body).toBe(204);
+    expect(await subscriptionsOf(ben.id)).toEqual([]);
+    // still suspended for content
+    const post = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/posts',
+      headers: ben.headers,
+      payload: { body: 'hello' },
+    });
+    expect(post.statusCode).toBe(403);
+  });
+
   it('needs a signed-in caller', async () => {
     for (const [method, url] of [
       ['GET', '/api/v1/push/key'],

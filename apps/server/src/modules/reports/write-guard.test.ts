@@ -43,6 +43,8 @@ describe('WriteGuard', () => {
       ['POST', '/api/v1/notifications/read'],
       ['POST', '/api/v1/conversations/:id/read'],
       ['POST', '/api/v1/realtime/ticket'],
+      ['PUT', '/api/v1/push/subscription'],
+      ['DELETE', '/api/v1/push/subscription'],
       ['PUT', '/api/v1/blocks/:username'],
       ['POST', '/api/v1/reports'],
       ['POST', '/api/v1/moderation/notices/:id/appeal'],

@@ -44,7 +44,7 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /**
  * Writes a suspended account may still make: its session and security (auth, sessions, password),
  * its data rights (export, deletion), reading (read markers, the realtime ticket), protecting
- * itself (blocks, reports) and appealing. Route patterns, optionally for one method.
+ * itself (blocks, reports), its push subscription and appealing. Route patterns, optionally for one method.
  */
 const ALLOWED: readonly { prefix: string; method?: string }[] = [
   { prefix: '/api/v1/auth/' },
@@ -55,6 +55,8 @@ const ALLOWED: readonly { prefix: string; method?: string }[] = [
   { prefix: '/api/v1/notifications/read' },
   { prefix: '/api/v1/conversations/:id/read' },
   { prefix: '/api/v1/realtime/ticket' },
+  // its devices' push channel: not content, and turning pushes off must work while suspended
+  { prefix: '/api/v1/push/subscription' },
   { prefix: '/api/v1/rum' },
   { prefix: '/api/v1/blocks/' },
   { prefix: '/api/v1/reports' },
