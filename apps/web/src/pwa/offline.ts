@@ -1,6 +1,7 @@
 import { onlineManager, type QueryClient } from '@tanstack/react-query';
 import type { AuthSession } from '../auth/session.ts';
 import { watchNetwork } from './network.ts';
+import { resendPushOnSignIn } from './push-resync.ts';
 import { setRestoring } from './restore-state.ts';
 
 /**
@@ -9,6 +10,7 @@ import { setRestoring } from './restore-state.ts';
  * - per user, the query cache saved in IndexedDB: restored when they are known (queries wait),
  *   saved as it changes, deleted with the media cache when they sign out or another user signs in;
  * - the outbox, once someone is signed in;
+ * - this browser's push subscription, sent again after each sign-in (push-resync.ts);
  * - the service worker, after the page has loaded.
  */
 export function startOffline({
@@ -27,6 +29,7 @@ export function startOffline({
   // instead of a button that stays busy with no word
   const defaults = queryClient.getDefaultOptions();
   queryClient.setDefaultOptions({ ...defaults, mutations: { ...defaults.mutations, networkMode: 'always' } });
+  resendPushOnSignIn(session);
   if (typeof indexedDB === 'undefined') {
     setRestoring(false);
     return;
