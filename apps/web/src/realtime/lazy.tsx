@@ -32,12 +32,18 @@ export function RealtimeMount() {
 const LazyStatus = lazy(() => import('./connection-status.tsx'));
 const LazyPill = lazy(() => import('./new-posts-pill.tsx'));
 
-/** "live" / "reconnecting…" / "offline", announced politely. */
+/**
+ * "live" / "reconnecting…" / "offline", announced politely. Its slot keeps the room of the
+ * badge's longest English label (styles.css) before the lazy chunk arrives, so the top bar does
+ * not move when it does.
+ */
 export function ConnectionStatus() {
   return (
-    <Suspense fallback={null}>
-      <LazyStatus />
-    </Suspense>
+    <span className="connection-slot">
+      <Suspense fallback={null}>
+        <LazyStatus />
+      </Suspense>
+    </span>
   );
 }
 
