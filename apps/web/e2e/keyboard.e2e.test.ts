@@ -79,9 +79,35 @@ async function typeKeys(page: E2EPage, text: string) {
 const focusedPosition = (page: E2EPage) =>
   page.evaluate(() => document.activeElement?.getAttribute('aria-posinset') ?? null, undefined);
 
+/**
+ * Presses `key` and waits until the post at `position` is the document's focused element (read
+ * from activeElement, not `:focus`, which a page the browser does not treat as focused may not
+ * match while loaded). On a miss, says where focus is and how far the page is scrolled.
+ */
 async function pressAndLand(page: E2EPage, key: string, position: number) {
   await page.press(key);
-  await page.waitFor(`article[aria-posinset="${position}"]:focus`, undefined, 20_000);
+  try {
+    await page.waitUntil(
+      (p: string) => document.activeElement?.matches(`article[aria-posinset="${p}"]`) ?? false,
+      String(position),
+      20_000,
+    );
+  } catch (err) {
+    const where = await page.evaluate(
+      () => ({
+        active: `${document.activeElement?.tagName} ${document.activeElement?.getAttribute('aria-posinset') ?? ''} ${document.activeElement?.className ?? ''}`,
+        scrollY: window.scrollY,
+        dialog: Boolean(document.querySelector('dialog[open]')),
+        rendered: [...document.querySelectorAll('[role="feed"] article')].map((a) =>
+          a.getAttribute('aria-posinset'),
+        ),
+      }),
+      undefined,
+    );
+    throw new Error(`after ${key}, post ${position} is not focused: ${JSON.stringify(where)}`, {
+      cause: err,
+    });
+  }
 }
 
 async function seedPosts(username: string, password: string) {
