@@ -94,9 +94,13 @@ afterAll(async () => {
 });
 
 /** The feed's articles' texts, top to bottom. */
+/** Each article's post text, in order (not the whole article: its "1 second ago" moves on by itself). */
 const feedTexts = (page: E2EPage) =>
   page.evaluate(
-    () => [...document.querySelectorAll('main article')].map((a) => a.textContent ?? ''),
+    () =>
+      [...document.querySelectorAll('main article')].map(
+        (a) => a.querySelector('.post-text')?.textContent ?? '',
+      ),
     undefined,
   );
 
