@@ -1,4 +1,5 @@
 import { runOnce, type Task, type TaskList } from 'graphile-worker';
+import pg from 'pg';
 import { jobHandlers } from '../../src/jobs.ts';
 import type { TestApp } from './app.ts';
 
@@ -13,7 +14,17 @@ export async function runJobs(t: TestApp): Promise<void> {
     taskList[name] = (async (payload: unknown) =>
       handler(payload as never, { jobId: '', attempts: 1 })) as Task;
   }
-  await runOnce({ connectionString: t.databaseUrl, taskList, logger: quietLogger });
+  // a pool of our own: ending it waits for every client to come back, so the completion
+  // graphile-worker records without awaiting it has landed when runJobs returns; and a connection
+  // the test's database drop ends later is not an uncaught error
+  const pgPool = new pg.Pool({ connectionString: t.databaseUrl, max: 4 });
+  pgPool.on('error', () => {});
+  pgPool.on('connect', (client) => client.on('error', () => {}));
+  try {
+    await runOnce({ pgPool, taskList, logger: quietLogger });
+  } finally {
+    await pgPool.end();
+  }
 }
 
 import { Logger } from 'graphile-worker';
