@@ -15,7 +15,7 @@ import type { ServerMessage } from '@kith/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTestDatabase } from './helpers/database.ts';
-import { REPO_DIR, type ServerProcess, spawnServer, stopServer } from './helpers/process.ts';
+import { REPO_DIR, type ServerProcess, spawnServer, stopChild, stopServer } from './helpers/process.ts';
 import { startRedisServer } from './helpers/redis-server.ts';
 import { eventually } from './helpers/ws-client.ts';
 
@@ -61,6 +61,12 @@ describe.skipIf(!NGINX)('nginx in front of two Kith instances', () => {
   let httpsPort: number;
   let httpPort: number;
   let nginx: ChildProcess;
+  // registered here, not inside beforeAll (a hook registered from a hook never runs): the
+  // processes, the database and the directory beforeAll made, undone in reverse order
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
   let one: ServerProcess;
   let two: ServerProcess;
   const origin = () => `https://${HOST}:${httpsPort}`;
@@ -147,7 +153,7 @@ describe.skipIf(!NGINX)('nginx in front of two Kith instances', () => {
     dir = await mkdtemp(join(tmpdir(), 'kith-nginx-'));
     const database = await createTestDatabase();
     const redis = await startRedisServer();
-    afterAll(async () => {
+    cleanups.push(async () => {
       await database.drop();
       await rm(dir, { recursive: true, force: true });
     });
@@ -253,13 +259,7 @@ describe.skipIf(!NGINX)('nginx in front of two Kith instances', () => {
     nginx.stderr!.on('data', (c) => {
       nginxErr += c;
     });
-    afterAll(async () => {
-      if (nginx.exitCode === null && nginx.signalCode === null) {
-        const exited = once(nginx, 'exit');
-        nginx.kill('SIGQUIT'); // graceful
-        await exited;
-      }
-    });
+    cleanups.push(() => stopChild(nginx, 'SIGQUIT')); // graceful first
     await eventually(async () => {
       if (nginx.exitCode !== null) throw new Error(`nginx exited: ${nginxErr}`);
       return (await request('/livez').catch(() => undefined))?.status === 200;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from './helpers/database.ts';
-import { REPO_DIR, type ServerProcess, spawnServer, stopServer } from './helpers/process.ts';
+import { REPO_DIR, type ServerProcess, spawnServer, stopChild, stopServer } from './helpers/process.ts';
 import { connect, eventually } from './helpers/ws-client.ts';
 
 // Kith's api and realtime roles through a real PgBouncer in transaction mode, with a pool far
@@ -30,6 +30,12 @@ async function freePort(): Promise<number> {
 
 describe.skipIf(!PGBOUNCER)('Kith through PgBouncer in transaction mode', () => {
   let bouncer: ChildProcess;
+  // registered here, not inside beforeAll (a hook registered from a hook never runs): the
+  // processes, the database and the directory beforeAll made, undone in reverse order
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
   let pooledUrl: string;
   let api: ServerProcess;
   let worker: ServerProcess;
@@ -67,7 +73,7 @@ describe.skipIf(!PGBOUNCER)('Kith through PgBouncer in transaction mode', () => 
   beforeAll(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kith-pgbouncer-'));
     const database = await createTestDatabase();
-    afterAll(async () => {
+    cleanups.push(async () => {
       await database.drop();
       await rm(dir, { recursive: true, force: true });
     });
@@ -116,13 +122,7 @@ describe.skipIf(!PGBOUNCER)('Kith through PgBouncer in transaction mode', () => 
     bouncer.stderr!.on('data', (c) => {
       output += c;
     });
-    afterAll(async () => {
-      if (bouncer.exitCode === null && bouncer.signalCode === null) {
-        const exited = once(bouncer, 'exit');
-        bouncer.kill('SIGINT');
-        await exited;
-      }
-    });
+    cleanups.push(() => stopChild(bouncer, 'SIGINT')); // safe shutdown first
     const pooled = new URL(database.url);
     pooled.port = String(port);
     pooled.pathname = '/kith';

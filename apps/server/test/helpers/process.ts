@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -216,4 +217,26 @@ export async function stopServer(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Stops a child process the test started and waits for it to exit: first `gentle` (nginx's
+ * graceful SIGQUIT, PgBouncer's safe SIGINT), then SIGTERM if it is still there after `graceMs`
+ * (a graceful stop waits for open connections — a WebSocket could hold nginx for its read
+ * timeout), then SIGKILL. Nothing the test started outlives it.
+ */
+export async function stopChild(child: ChildProcess, gentle: NodeJS.Signals, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  for (const signal of [gentle, 'SIGTERM', 'SIGKILL'] as const) {
+    child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), graceMs);
+    });
+    const outcome = await Promise.race([exited.then(() => 'exited' as const), late]);
+    clearTimeout(timer);
+    if (outcome === 'exited') return;
+  }
+  await exited;
 }
