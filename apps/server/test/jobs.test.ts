@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { WorkerEvents } from 'graphile-worker';
 import { sql } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { jobHandlers } from '../src/jobs.ts';
 import { enqueue } from '../src/platform/queue/queue.ts';
 import { startWorker } from '../src/platform/queue/worker.ts';
@@ -60,7 +60,7 @@ describe('jobs (transactional outbox)', () => {
       handlers: jobHandlers(platform),
       cron: [],
     });
-    afterAll(() => worker.stop());
+    onTestFinished(() => worker.stop());
     await done;
     const keys = await db.selectFrom('idempotency_keys').select('key').execute();
     expect(keys.map((k) => k.key)).toEqual(['fresh']);
