@@ -27,8 +27,11 @@ export class DatabaseTimeoutError extends Error {
   }
 }
 
-/** Node's socket errors (err.code) that mean the connection failed, not the statement. */
-const SOCKET_CODES = new Set([
+/**
+ * Node's socket errors (err.code) that mean the connection failed, not the statement (shared with
+ * the media store's classification, platform/storage/storage-errors.ts).
+ */
+export const SOCKET_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ECONNABORTED',

@@ -1,3 +1,4 @@
+import { SOCKET_CODES } from '../db/db-errors.ts';
 import { AppError, retryLater } from '../errors.ts';
 
 /**
@@ -37,17 +38,8 @@ export class StorageError extends Error {
 const FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 /** Node's errno and socket codes that mean the store could not be reached or did not answer. */
 const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ENOTFOUND',
-  'EAI_AGAIN',
+  ...SOCKET_CODES,
+  // a disk store's own: the device failed, is read-only, out of descriptors, or went away
   'EIO',
   'EROFS',
   'EMFILE',
