@@ -6,8 +6,8 @@
  * flags API, as an operator would. In Chromium and Firefox; one Kith for the file.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setRole } from './support/accounts.ts';
 import { axeViolations } from './support/axe.ts';
 import {
   type E2EBrowser,
@@ -64,13 +64,7 @@ async function signUp(label: string): Promise<User> {
 /** An admin: promoted in the database (what an operator does), then signed in again for the role. */
 async function admin(): Promise<User> {
   const user = await signUp('staff');
-  const db = new pg.Client({ connectionString: kith.databaseUrl });
-  await db.connect();
-  try {
-    await db.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [user.id]);
-  } finally {
-    await db.end();
-  }
+  await setRole(kith.databaseUrl, user.username, 'admin');
   const { accessToken } = await api(undefined, 'POST', '/auth/login', {
     login: user.username,
     password: user.password,
